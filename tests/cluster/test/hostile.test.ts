@@ -1,0 +1,164 @@
+// Scenario 6: hostile input. Thousands of random and mutated frames and half-open connections
+// to the peer port, malformed requests to the HTTP API; the node stays up, keeps answering
+// good peers, and its memory stays bounded.
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  type NodeProc,
+  patternSha256,
+  patternStream,
+  sleep,
+  startCluster,
+  stopCluster,
+} from './harness.js';
+import { record } from './report.js';
+
+let nodes: NodeProc[] = [];
+
+beforeAll(async () => {
+  nodes = await startCluster(3, { replicas: 3 });
+});
+afterAll(async () => {
+  await stopCluster(nodes);
+});
+
+function hostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i), Number(addr.slice(i + 1))];
+}
+
+/** Opens a connection, writes the payload, and resolves when the node closes it (or after ms). */
+function poke(addr: string, payload: Buffer | undefined, ms: number): Promise<Socket> {
+  const [host, port] = hostPort(addr);
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    s.on('error', () => {});
+    s.on('connect', () => {
+      if (payload) s.write(payload);
+    });
+    const t = setTimeout(() => resolve(s), ms);
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(s);
+    });
+  });
+}
+
+/** A frame-shaped buffer with random type, stream id and a length that may lie. */
+function mutatedFrame(): Buffer {
+  const payload = randomBytes(Math.floor(Math.random() * 64));
+  const h = Buffer.alloc(9);
+  h[0] = Math.floor(Math.random() * 12);
+  h.writeUInt32BE(Math.floor(Math.random() * 8), 1);
+  const lie = Math.random() < 0.3;
+  h.writeUInt32BE(lie ? Math.floor(Math.random() * 2 ** 32) : payload.length, 5);
+  return Buffer.concat([h, payload]);
+}
+
+async function rawHttp(addr: string, request: string | Buffer, ms = 3000): Promise<string> {
+  const url = new URL(addr);
+  return new Promise((resolve) => {
+    const s = connect(Number(url.port), url.hostname);
+    const parts: Buffer[] = [];
+    s.on('data', (c: Buffer) => parts.push(c));
+    s.on('error', () => {});
+    s.on('connect', () => s.write(request));
+    const done = () => resolve(Buffer.concat(parts).toString('latin1'));
+    const t = setTimeout(() => {
+      s.destroy();
+      done();
+    }, ms);
+    s.on('close', () => {
+      clearTimeout(t);
+      done();
+    });
+  });
+}
+
+it('survives hostile peers and malformed API requests', async () => {
+  const started = Date.now();
+  const [a, b, c] = nodes as [NodeProc, NodeProc, NodeProc];
+  const target = a.listenAddr;
+  let attacks = 0;
+
+  // Half-open connections: connect and say nothing; they must be closed by the handshake timeout.
+  const halfOpen = Array.from({ length: 200 }, () => poke(target, undefined, 60_000));
+  attacks += 200;
+
+  // Good traffic goes on meanwhile.
+  const goodSize = 8 * 1024 * 1024;
+  const good = (async () => {
+    for (let i = 0; i < 5; i++) {
+      const put = await b.put(`good/${i}`, patternStream(`good${i}`, goodSize));
+      expect(put.status).toBeLessThan(300);
+      const got = await c.get(`good/${i}`);
+      expect(got.sha256).toBe(await patternSha256(`good${i}`, goodSize));
+      await sleep(200);
+    }
+  })();
+
+  // Random bytes and mutated frames, many connections, a few at a time.
+  for (let round = 0; round < 100; round++) {
+    await Promise.all(
+      Array.from({ length: 20 }, () => {
+        attacks++;
+        const bytes =
+          Math.random() < 0.5
+            ? randomBytes(1 + Math.floor(Math.random() * 2048))
+            : Buffer.concat(
+                Array.from({ length: 1 + Math.floor(Math.random() * 20) }, mutatedFrame),
+              );
+        return poke(target, bytes, 2000).then((s) => s.destroy());
+      }),
+    );
+  }
+
+  // The HTTP API: bad keys, huge headers, wrong tokens, a slow-loris body.
+  const api = a.apiBase;
+  const auth = `Authorization: Bearer ${a.token}\r\n`;
+  const answers = [
+    await rawHttp(api, `GET /v1/files/%ZZ%E0 HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
+    await rawHttp(api, `GET /v1/files/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
+    await rawHttp(
+      api,
+      `GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n${auth}\r\n`,
+    ),
+    await rawHttp(api, `GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n`),
+    await rawHttp(api, `GET /v1/files HTTP/1.1\r\nHost: x\r\n\r\n`),
+    await rawHttp(api, 'NOT HTTP AT ALL\r\n\r\n'),
+  ];
+  attacks += answers.length;
+  for (const ans of answers) {
+    expect(ans).toMatch(/^HTTP\/1\.1 4\d\d/);
+  }
+  // Slow loris: headers promise a body that trickles in; the server must not wait forever, and
+  // the node must answer other requests meanwhile.
+  const loris = rawHttp(
+    api,
+    `PUT /v1/files/loris HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 1000000\r\n\r\nabc`,
+    20_000,
+  );
+  attacks++;
+  expect((await a.status()).nodeId ?? (await a.status()).id).toBeDefined();
+
+  await Promise.all(halfOpen);
+  await good;
+  await loris;
+  expect((await a.get('loris')).status).toBe(404);
+
+  // Still up, still part of the cluster, memory bounded.
+  expect(a.running).toBe(true);
+  expect(await a.peerCount()).toBe(2);
+  const peak = a.peakRssKiB / 1024;
+  expect(peak).toBeLessThan(400);
+  await record({
+    scenario: '6 hostile network input',
+    filesPut: 5,
+    faultsInjected: attacks,
+    filesLost: 0,
+    peakRssMiB: peak,
+    durationS: (Date.now() - started) / 1000,
+    notes: '200 half-open + 2,000 garbage/mutated-frame connections, 7 malformed HTTP requests',
+  });
+});
