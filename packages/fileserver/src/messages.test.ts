@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseMessage, parseStreamHeader } from './messages.js';
+
+const h = 'ab'.repeat(32);
+
+describe('peer messages', () => {
+  it('accepts every well-formed message', () => {
+    expect(parseMessage({ type: 'get-request', reqId: 'r1', ns: h, id: h })).toEqual({
+      type: 'get-request',
+      reqId: 'r1',
+      ns: h,
+      id: h,
+    });
+    expect(parseMessage({ type: 'get-response', reqId: 'r1', found: false })).toMatchObject({
+      found: false,
+    });
+    expect(
+      parseMessage({ type: 'store-ack', reqId: 'r', ok: false, code: 'ERR_INTEGRITY' }),
+    ).toEqual({ type: 'store-ack', reqId: 'r', ok: false, code: 'ERR_INTEGRITY' });
+    expect(parseMessage({ type: 'delete', reqId: 'r', ns: h, id: h }).type).toBe('delete');
+    expect(parseMessage({ type: 'delete-ack', reqId: 'r', deleted: true })).toMatchObject({
+      deleted: true,
+    });
+    expect(parseMessage({ type: 'integrity-report', ns: h, id: h }).type).toBe('integrity-report');
+  });
+
+  it('peer exchange keeps only address-shaped strings', () => {
+    const m = parseMessage({ type: 'peers', addrs: ['127.0.0.1:4000', 7, 'nope', '[::1]:9'] });
+    expect(m).toEqual({ type: 'peers', addrs: ['127.0.0.1:4000', '[::1]:9'] });
+  });
+
+  it('rejects malformed messages with ERR_PROTOCOL', () => {
+    const bad: unknown[] = [
+      null,
+      'x',
+      [],
+      { type: 'nope' },
+      { type: 'get-request', reqId: 'r', ns: 'AB'.repeat(32), id: h },
+      { type: 'get-request', reqId: '../x', ns: h, id: h },
+      { type: 'get-response', reqId: 'r', found: true },
+      { type: 'delete-ack', reqId: 'r', deleted: 'yes' },
+      { type: 'peers', addrs: 'a' },
+      { type: 'peers', addrs: Array.from({ length: 2000 }, () => '1.1.1.1:1') },
+    ];
+    for (const b of bad)
+      expect(() => parseMessage(b)).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
+  });
+
+  it('parses stream headers and checks their fields', () => {
+    const offer = {
+      type: 'store-offer',
+      reqId: 'r',
+      ns: h,
+      id: h,
+      size: 10,
+      digest: h,
+      extra: { name: 'x', plainSize: 3 },
+    };
+    expect(parseStreamHeader(offer)).toEqual(offer);
+    expect(
+      parseStreamHeader({ type: 'get-response', reqId: 'r', found: true, size: 0, digest: h }),
+    ).toMatchObject({ extra: {} });
+    for (const b of [
+      { ...offer, size: -1 },
+      { ...offer, size: 1.5 },
+      { ...offer, digest: 'x' },
+      { ...offer, extra: { nested: { a: 1 } } },
+      { type: 'get-response', reqId: 'r', found: false },
+    ]) {
+      expect(() => parseStreamHeader(b)).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));
+    }
+  });
+
+  it('never throws anything but ERR_PROTOCOL on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.anything(), (x) => {
+        for (const parse of [parseMessage, parseStreamHeader]) {
+          try {
+            parse(x);
+          } catch (err) {
+            expect((err as { code?: string }).code).toBe('ERR_PROTOCOL');
+          }
+        }
+      }),
+    );
+  });
+});

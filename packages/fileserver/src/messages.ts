@@ -1,0 +1,209 @@
+// The peer-to-peer message schema of the file server (carried as CBOR by transport-tcp) and a
+// strict parser: anything a peer sends is checked here before the node acts on it.
+
+import { ProtocolError } from './errors.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const REQ_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ADDR = /^[^\s]{1,255}:\d{1,5}$/;
+export const MAX_PEER_ADDRS = 1024;
+const MAX_EXTRA_KEYS = 16;
+const MAX_EXTRA_STRING = 8192;
+
+/** Blob metadata that travels with a replica: the sealed file name and the plaintext size. */
+export type Extra = Record<string, string | number | boolean>;
+
+/** Stream header: "here is a sealed replica of (ns, id); ack when it is safely on your disk". */
+export interface StoreOffer {
+  type: 'store-offer';
+  reqId: string;
+  ns: string;
+  id: string;
+  size: number;
+  digest: string;
+  extra: Extra;
+}
+
+/** Reply to a store-offer once the replica is written (ok) or refused (code). */
+export interface StoreAck {
+  type: 'store-ack';
+  reqId: string;
+  ok: boolean;
+  code?: string;
+}
+
+export interface GetRequest {
+  type: 'get-request';
+  reqId: string;
+  ns: string;
+  id: string;
+}
+
+/**
+ * Answer to a get-request: a plain message when the peer lacks the blob (`found: false`), or the
+ * header of a stream carrying the sealed bytes (`found: true` with size, digest and metadata).
+ */
+export interface GetResponse {
+  type: 'get-response';
+  reqId: string;
+  found: boolean;
+  size?: number;
+  digest?: string;
+  extra?: Extra;
+}
+
+export interface DeleteRequest {
+  type: 'delete';
+  reqId: string;
+  ns: string;
+  id: string;
+}
+
+export interface DeleteAck {
+  type: 'delete-ack';
+  reqId: string;
+  deleted: boolean;
+}
+
+/** Peer exchange: listen addresses the sender knows (itself included). */
+export interface PeersMessage {
+  type: 'peers';
+  addrs: string[];
+}
+
+/** "The replica you served failed verification", so the holder can check and drop it. */
+export interface IntegrityReport {
+  type: 'integrity-report';
+  ns: string;
+  id: string;
+}
+
+export type PeerMessage =
+  | StoreAck
+  | GetRequest
+  | GetResponse
+  | DeleteRequest
+  | DeleteAck
+  | PeersMessage
+  | IntegrityReport;
+
+export type StreamHeader = StoreOffer | GetResponse;
+
+function fail(what: string): never {
+  throw new ProtocolError(`bad message: ${what}`);
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    fail('not a map');
+  }
+  return v as Record<string, unknown>;
+}
+
+function hex64(v: unknown, name: string): string {
+  if (typeof v !== 'string' || !HEX64.test(v)) fail(`${name} must be 64 lowercase hex`);
+  return v;
+}
+
+function reqId(v: unknown): string {
+  if (typeof v !== 'string' || !REQ_ID.test(v)) fail('reqId');
+  return v;
+}
+
+function size(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail('size');
+  return v;
+}
+
+function bool(v: unknown, name: string): boolean {
+  if (typeof v !== 'boolean') fail(name);
+  return v;
+}
+
+function extra(v: unknown): Extra {
+  const o = obj(v);
+  const keys = Object.keys(o);
+  if (keys.length > MAX_EXTRA_KEYS) fail('extra has too many fields');
+  const out: Extra = {};
+  for (const k of keys) {
+    const x = o[k];
+    if (typeof x === 'string' && x.length <= MAX_EXTRA_STRING) out[k] = x;
+    else if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
+    else if (typeof x === 'boolean') out[k] = x;
+    else fail(`extra.${k}`);
+  }
+  return out;
+}
+
+function describeType(t: unknown): string {
+  return typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : typeof t;
+}
+
+/** Checks a message received from a peer; throws ProtocolError (ERR_PROTOCOL) on anything else. */
+export function parseMessage(raw: unknown): PeerMessage {
+  const m = obj(raw);
+  switch (m.type) {
+    case 'store-ack': {
+      const out: StoreAck = { type: 'store-ack', reqId: reqId(m.reqId), ok: bool(m.ok, 'ok') };
+      if (typeof m.code === 'string') out.code = m.code.slice(0, 64);
+      return out;
+    }
+    case 'get-request':
+      return {
+        type: 'get-request',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        id: hex64(m.id, 'id'),
+      };
+    case 'get-response':
+      if (m.found !== false) fail('a found get-response must come as a stream');
+      return { type: 'get-response', reqId: reqId(m.reqId), found: false };
+    case 'delete':
+      return {
+        type: 'delete',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        id: hex64(m.id, 'id'),
+      };
+    case 'delete-ack':
+      return { type: 'delete-ack', reqId: reqId(m.reqId), deleted: bool(m.deleted, 'deleted') };
+    case 'peers': {
+      if (!Array.isArray(m.addrs) || m.addrs.length > MAX_PEER_ADDRS) fail('addrs');
+      const addrs = m.addrs.filter((a): a is string => typeof a === 'string' && ADDR.test(a));
+      return { type: 'peers', addrs };
+    }
+    case 'integrity-report':
+      return { type: 'integrity-report', ns: hex64(m.ns, 'ns'), id: hex64(m.id, 'id') };
+    default:
+      fail(`unknown type ${describeType(m.type)}`);
+  }
+}
+
+/** Checks the header of a stream opened by a peer. */
+export function parseStreamHeader(raw: unknown): StreamHeader {
+  const m = obj(raw);
+  switch (m.type) {
+    case 'store-offer':
+      return {
+        type: 'store-offer',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        id: hex64(m.id, 'id'),
+        size: size(m.size),
+        digest: hex64(m.digest, 'digest'),
+        extra: m.extra === undefined ? {} : extra(m.extra),
+      };
+    case 'get-response':
+      if (m.found !== true) fail('a get-response stream must be found');
+      return {
+        type: 'get-response',
+        reqId: reqId(m.reqId),
+        found: true,
+        size: size(m.size),
+        digest: hex64(m.digest, 'digest'),
+        extra: m.extra === undefined ? {} : extra(m.extra),
+      };
+    default:
+      fail(`unknown stream type ${describeType(m.type)}`);
+  }
+}
