@@ -1,0 +1,120 @@
+// Copies a byte source into an open file while hashing it, in 1 MiB writes with bounded memory.
+// Two staging buffers let the next chunk be gathered and hashed while the previous one is written.
+
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { AbortError, InvalidArgumentError } from './errors.js';
+
+export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
+
+const STAGE = 1 << 20;
+
+async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promise<void> {
+  let off = 0;
+  while (off < length) {
+    const { bytesWritten } = await fh.write(buf, off, length - off, null);
+    off += bytesWritten;
+  }
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  throw new InvalidArgumentError('source must yield Uint8Array chunks');
+}
+
+function iteratorOf(source: ByteSource): AsyncIterator<unknown> | Iterator<unknown> {
+  const s = source as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+  const asyncIt = s?.[Symbol.asyncIterator];
+  if (typeof asyncIt === 'function') return asyncIt.call(s);
+  const syncIt = s?.[Symbol.iterator];
+  if (typeof syncIt === 'function' && typeof source !== 'string') return syncIt.call(s);
+  throw new InvalidArgumentError('source must be a Readable or an (async) iterable of bytes');
+}
+
+export interface PumpResult {
+  size: number;
+  digest: string;
+}
+
+export async function pump(
+  source: ByteSource,
+  fh: FileHandle,
+  signal?: AbortSignal,
+): Promise<PumpResult> {
+  const hash = createHash('sha256');
+  const it = iteratorOf(source);
+  let done = false;
+  let onAbort: (() => void) | undefined;
+  const aborted = signal
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
+        signal.addEventListener('abort', onAbort, { once: true });
+      })
+    : undefined;
+  aborted?.catch(() => {});
+
+  let stage = Buffer.allocUnsafe(STAGE);
+  let spare = Buffer.allocUnsafe(STAGE);
+  let used = 0;
+  let size = 0;
+  let pending: Promise<void> | undefined;
+
+  const flushStage = async () => {
+    if (pending) await pending;
+    const full = stage;
+    const len = used;
+    pending = writeAll(fh, full, len);
+    pending.catch(() => {});
+    stage = spare;
+    spare = full;
+    used = 0;
+  };
+
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      const next = it.next();
+      const r = aborted ? await Promise.race([next, aborted]) : await next;
+      if (r.done) {
+        done = true;
+        break;
+      }
+      const chunk = toBytes(r.value);
+      size += chunk.byteLength;
+      hash.update(chunk);
+      if (used === 0 && chunk.byteLength >= STAGE / 4) {
+        // Large chunk: write it in place, but finish before pulling the next one,
+        // since a source may reuse its buffer once we ask for more.
+        if (pending) await pending;
+        pending = undefined;
+        await writeAll(fh, chunk, chunk.byteLength);
+        continue;
+      }
+      let off = 0;
+      while (off < chunk.byteLength) {
+        const n = Math.min(STAGE - used, chunk.byteLength - off);
+        stage.set(chunk.subarray(off, off + n), used);
+        used += n;
+        off += n;
+        if (used === STAGE) await flushStage();
+      }
+    }
+    if (used > 0) await flushStage();
+    if (pending) await pending;
+    return { size, digest: hash.digest('hex') };
+  } finally {
+    // Never hand the file back to the caller (who closes it) with a write still in flight.
+    if (pending) await pending.catch(() => {});
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    if (!done) {
+      // Not awaited: a hung source must not hold the caller after abort.
+      const ret = (it as AsyncIterator<unknown>).return?.();
+      if (ret && typeof (ret as Promise<unknown>).then === 'function') {
+        (ret as Promise<unknown>).then(undefined, () => {});
+      }
+      const d = (source as { destroy?: (e?: Error) => void }).destroy;
+      if (typeof d === 'function') d.call(source);
+    }
+  }
+}
