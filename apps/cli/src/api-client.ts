@@ -1,0 +1,259 @@
+// HTTP client for a node's control API (node:http, bodies streamed both ways).
+// The node is found through its data dir: api.json for the address, api-token for the bearer token.
+
+import { type IncomingMessage, request } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertInitialised, readApiEndpoint, readApiToken } from './data-dir.js';
+import { ApiError, CliError, toCliError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+
+export interface PutResult {
+  key: string;
+  size: number;
+  digest?: string;
+  replicas: number;
+}
+
+export interface FileEntry {
+  key: string;
+  size: number;
+  createdAt?: number;
+}
+
+export interface DeleteResult {
+  deleted: boolean;
+  peers: number;
+}
+
+export type NodeStatus = Record<string, unknown>;
+
+export interface ApiClientOptions {
+  host: string;
+  port: number;
+  token: string;
+  /** Named in error hints. */
+  dir?: string;
+}
+
+const MAX_JSON = 16 * 1024 * 1024;
+
+export class ApiClient {
+  readonly host: string;
+  readonly port: number;
+  readonly #token: string;
+  readonly #dir: string | undefined;
+
+  constructor(opts: ApiClientOptions) {
+    this.host = opts.host;
+    this.port = opts.port;
+    this.#token = opts.token;
+    this.#dir = opts.dir;
+  }
+
+  /** Finds the node running on `dir`, or says why it cannot. */
+  static async fromDataDir(dir: string): Promise<ApiClient> {
+    await assertInitialised(dir);
+    const ep = await readApiEndpoint(dir);
+    if (!ep) {
+      throw new CliError(
+        'ERR_NODE_NOT_RUNNING',
+        EXIT.NODE_NOT_RUNNING,
+        `no node is running on ${dir}`,
+        `start it with "peerstash serve --dir ${dir}"`,
+      );
+    }
+    let token: string;
+    try {
+      token = await readApiToken(dir);
+    } catch (err) {
+      throw toCliError(err, { dir });
+    }
+    return new ApiClient({ ...ep, token, dir });
+  }
+
+  get address(): string {
+    return this.host.includes(':') ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
+  }
+
+  /** Sends one request; resolves with the response once its head arrives. */
+  request(
+    method: string,
+    path: string,
+    opts: { body?: Readable; headers?: Record<string, string | number>; signal?: AbortSignal } = {},
+  ): Promise<IncomingMessage> {
+    return new Promise((resolvePromise, reject) => {
+      let answered = false;
+      const req = request({
+        host: this.host,
+        port: this.port,
+        method,
+        path,
+        headers: { authorization: `Bearer ${this.#token}`, ...opts.headers },
+        signal: opts.signal,
+      });
+      const fail = (err: unknown) => {
+        if (answered) return;
+        answered = true;
+        reject(this.#connError(err));
+      };
+      req.once('response', (res) => {
+        answered = true;
+        resolvePromise(res);
+      });
+      req.once('error', fail);
+      if (opts.body) {
+        // The node may answer (401, 507, ...) before the body is through; that answer wins
+        // over the broken pipe it leaves behind.
+        pipeline(opts.body, req).catch((err: unknown) => {
+          setImmediate(() => fail(err));
+        });
+      } else {
+        req.end();
+      }
+    });
+  }
+
+  #connError(err: unknown): unknown {
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND') {
+      const dir = this.#dir ? ` --dir ${this.#dir}` : '';
+      return new CliError(
+        'ERR_NODE_NOT_RUNNING',
+        EXIT.NODE_NOT_RUNNING,
+        `the node is not running (nothing answers on ${this.address})`,
+        `start it with "peerstash serve${dir}"`,
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  async #json<T>(res: IncomingMessage): Promise<T> {
+    const text = await readBody(res);
+    if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, text);
+    if (text === '') return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  /** Throws the node's error unless `res` is a success. */
+  async expectOk(res: IncomingMessage): Promise<void> {
+    if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, await readBody(res));
+  }
+
+  async put(
+    key: string,
+    body: Readable,
+    opts: { size?: number; signal?: AbortSignal } = {},
+  ): Promise<PutResult> {
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/octet-stream',
+    };
+    if (opts.size !== undefined) headers['content-length'] = opts.size;
+    const res = await this.request('PUT', filePath(key), {
+      body,
+      headers,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const out = await this.#json<Partial<PutResult>>(res);
+    return {
+      key: out?.key ?? key,
+      size: Number(out?.size ?? opts.size ?? 0),
+      replicas: Number(out?.replicas ?? 0),
+      ...(out?.digest ? { digest: out.digest } : {}),
+    };
+  }
+
+  /** Starts a download; the caller consumes `stream`. `size` when the node announces it. */
+  async get(
+    key: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ stream: IncomingMessage; size: number | undefined }> {
+    const res = await this.request('GET', filePath(key), opts);
+    await this.expectOk(res);
+    const len = res.headers['content-length'] ?? res.headers['x-peerstash-size'];
+    const size = len === undefined ? undefined : Number(len);
+    return { stream: res, size: Number.isFinite(size) ? size : undefined };
+  }
+
+  async has(key: string): Promise<boolean> {
+    const res = await this.request('HEAD', filePath(key));
+    res.resume();
+    if (res.statusCode === 404) return false;
+    if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, '');
+    return true;
+  }
+
+  async delete(key: string, opts: { everywhere?: boolean } = {}): Promise<DeleteResult> {
+    const q = opts.everywhere ? '?everywhere=1' : '';
+    const res = await this.request('DELETE', `${filePath(key)}${q}`);
+    const out = await this.#json<Partial<DeleteResult> | undefined>(res);
+    return { deleted: out?.deleted ?? true, peers: Number(out?.peers ?? 0) };
+  }
+
+  async list(): Promise<FileEntry[]> {
+    const res = await this.request('GET', '/v1/files');
+    const out = await this.#json<unknown>(res);
+    const arr = Array.isArray(out) ? out : ((out as { files?: unknown[] })?.files ?? []);
+    return arr.map((e) => {
+      const o = e as Record<string, unknown>;
+      return {
+        key: String(o.key ?? o.name ?? ''),
+        size: Number(o.size ?? 0),
+        ...(o.createdAt !== undefined ? { createdAt: Number(o.createdAt) } : {}),
+      };
+    });
+  }
+
+  async status(opts: { signal?: AbortSignal } = {}): Promise<NodeStatus> {
+    const res = await this.request('GET', '/v1/status', opts);
+    return this.#json<NodeStatus>(res);
+  }
+}
+
+export function filePath(key: string): string {
+  return `/v1/files/${encodeURIComponent(key)}`;
+}
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_JSON) {
+      res.destroy();
+      throw new CliError('ERR_PROTOCOL', EXIT.GENERIC, 'the node sent an oversized answer');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function apiErrorFrom(res: IncomingMessage, text: string): ApiError {
+  const status = res.statusCode ?? 500;
+  let code: string | undefined;
+  let message: string | undefined;
+  try {
+    const json = JSON.parse(text) as { code?: unknown; message?: unknown; error?: unknown };
+    const inner = (json.error && typeof json.error === 'object' ? json.error : json) as {
+      code?: unknown;
+      message?: unknown;
+    };
+    if (typeof inner.code === 'string') code = inner.code;
+    if (typeof inner.message === 'string') message = inner.message;
+  } catch {
+    // Not JSON: fall back to the status code.
+  }
+  code ??= codeForStatus(status);
+  return new ApiError(status, code, message ?? (res.statusMessage || `HTTP ${status}`));
+}
+
+function codeForStatus(status: number): string {
+  if (status === 401 || status === 403) return 'ERR_AUTH';
+  if (status === 404) return 'ERR_NOT_FOUND';
+  if (status === 507) return 'ERR_NO_SPACE';
+  if (status === 413) return 'ERR_LIMIT';
+  if (status === 504 || status === 408) return 'ERR_TIMEOUT';
+  if (status >= 400 && status < 500) return 'ERR_BAD_REQUEST';
+  return 'ERR_SERVER';
+}

@@ -1,0 +1,80 @@
+// The yargs program: global options, the commands, and the one place errors become an exit code.
+// `main` never throws and never prints a stack trace unless --verbose asks for one.
+
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { demoCommand } from './commands/demo.js';
+import { getCommand } from './commands/get.js';
+import { initCommand } from './commands/init.js';
+import { lsCommand } from './commands/ls.js';
+import { putCommand } from './commands/put.js';
+import { rmCommand } from './commands/rm.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import type { CliContext, GlobalArgs } from './context.js';
+import { formatError, toCliError, UsageError } from './errors.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** Builds the parser for `args`; it throws instead of exiting, so it can be tested in-process. */
+export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
+  return yargs(args)
+    .scriptName('peerstash')
+    .usage('$0 <command> [options]\n\nA peer-to-peer, encrypted, content-addressed file store.')
+    .option('dir', {
+      type: 'string',
+      describe: 'Data dir of the node (default: $PEERSTASH_DIR, else ~/.peerstash)',
+      global: true,
+      requiresArg: true,
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'Machine-readable output',
+      global: true,
+    })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      describe: 'Show stack traces on errors',
+      global: true,
+    })
+    .command(initCommand(ctx))
+    .command(serveCommand(ctx))
+    .command(putCommand(ctx))
+    .command(getCommand(ctx))
+    .command(rmCommand(ctx))
+    .command(lsCommand(ctx))
+    .command(statusCommand(ctx))
+    .command(demoCommand(ctx))
+    .demandCommand(1, 'give a command (see --help)')
+    .recommendCommands()
+    .strict()
+    .version(VERSION)
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .epilog(EXIT_HELP)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg ?? 'bad usage', 'see "peerstash --help"');
+    }) as Argv<GlobalArgs>;
+}
+
+/** Runs the CLI with `args` (without node and script) and resolves the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const ctx: CliContext = { verbose: args.includes('--verbose') };
+  try {
+    await buildParser(args, ctx).parseAsync();
+    return ctx.exitCode ?? EXIT.OK;
+  } catch (err) {
+    const cliErr = toCliError(err, ctx.dir ? { dir: ctx.dir } : {});
+    process.stderr.write(`${formatError(cliErr, ctx.verbose)}\n`);
+    return cliErr.exitCode;
+  }
+}

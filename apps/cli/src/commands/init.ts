@@ -1,0 +1,148 @@
+// `peerstash init`: creates a data dir with node id, vault key, cluster secret and API token.
+// Secrets go to files of mode 0600 in a dir of mode 0700; an existing node is never overwritten.
+
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateId, newEncryptionKey } from '@peerstash/crypto';
+import type { Argv, CommandModule } from 'yargs';
+import { parseHostPort } from '../addr.js';
+import type { CliContext, GlobalArgs } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import {
+  encodeKeyFile,
+  ensureDir,
+  type KeyFile,
+  LAYOUT,
+  newApiToken,
+  readKeyFile,
+  resolveDataDir,
+  writeSecretFile,
+} from '../data-dir.js';
+import { CliError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+
+export const DEFAULT_LISTEN = '0.0.0.0:7400';
+
+interface InitArgs extends GlobalArgs {
+  join?: string;
+  storageOnly: boolean;
+  listen: string;
+}
+
+export interface InitResult {
+  dir: string;
+  nodeId: string;
+  keyFile: string;
+  storageOnly: boolean;
+  joined: boolean;
+  listen: string;
+}
+
+export async function initDataDir(opts: {
+  dir: string;
+  join?: string;
+  storageOnly?: boolean;
+  listen?: string;
+}): Promise<InitResult> {
+  const listen = opts.listen ?? DEFAULT_LISTEN;
+  parseHostPort(listen, 'listen address', '0.0.0.0');
+  const keyPath = join(opts.dir, LAYOUT.keys);
+  if (await stat(keyPath).catch(() => undefined)) {
+    throw new CliError(
+      'ERR_ALREADY_INITIALISED',
+      EXIT.ALREADY_EXISTS,
+      `${opts.dir} already holds a node`,
+      'keep it, or choose another --dir: overwriting would lose its vault key',
+    );
+  }
+  let keys: KeyFile;
+  if (opts.join) {
+    const theirs = await readKeyFile(opts.join);
+    if (!theirs.clusterSecret) {
+      throw new UsageError(
+        `${opts.join} has no cluster secret`,
+        'give the keys.json of a node of the cluster you want to join',
+      );
+    }
+    if (!opts.storageOnly && !theirs.vaultKey) {
+      throw new UsageError(
+        `${opts.join} has no vault key (it is a storage-only node's key file)`,
+        'add --storage-only, or use the key file of a node that holds the vault key',
+      );
+    }
+    keys = {
+      clusterSecret: theirs.clusterSecret,
+      ...(opts.storageOnly ? {} : { vaultKey: theirs.vaultKey }),
+    };
+  } else {
+    keys = {
+      clusterSecret: newEncryptionKey(),
+      ...(opts.storageOnly ? {} : { vaultKey: newEncryptionKey() }),
+    };
+  }
+  await ensureDir(opts.dir);
+  const nodeId = generateId();
+  // keys.json goes first: its presence is what marks the dir as a node.
+  await writeSecretFile(keyPath, encodeKeyFile(keys));
+  await writeSecretFile(join(opts.dir, LAYOUT.token), `${newApiToken()}\n`);
+  await writeFile(join(opts.dir, LAYOUT.node), `${JSON.stringify({ nodeId, listen }, null, 2)}\n`, {
+    mode: 0o644,
+    flag: 'wx',
+  });
+  return {
+    dir: opts.dir,
+    nodeId,
+    keyFile: keyPath,
+    storageOnly: !keys.vaultKey,
+    joined: Boolean(opts.join),
+    listen,
+  };
+}
+
+export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs> {
+  return {
+    command: 'init',
+    describe: 'Create a data dir: node id, vault key, cluster secret, API token',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('join', {
+          type: 'string',
+          describe: "Reuse another node's secrets (its keys.json, or its data dir)",
+          requiresArg: true,
+        })
+        .option('storage-only', {
+          type: 'boolean',
+          default: false,
+          describe: 'Keep only the cluster secret: store sealed replicas, never plaintext',
+        })
+        .option('listen', {
+          type: 'string',
+          default: DEFAULT_LISTEN,
+          describe: 'Peer address to record for "serve" (host:port)',
+          requiresArg: true,
+        })
+        .example('$0 init --dir ~/.peerstash', 'a new cluster')
+        .example(
+          '$0 init --join keys.json',
+          'join the cluster keys.json belongs to',
+        ) as unknown as Argv<InitArgs>,
+    handler: async (argv) => {
+      const dir = resolveDataDir(argv.dir);
+      ctx.dir = dir;
+      const res = await initDataDir({
+        dir,
+        storageOnly: argv.storageOnly,
+        listen: argv.listen,
+        ...(argv.join ? { join: argv.join } : {}),
+      });
+      if (argv.json) return writeJson(res);
+      writeLine(`initialised node ${res.nodeId.slice(0, 16)} in ${dir}`);
+      writeLine(
+        res.storageOnly
+          ? 'storage-only: this node keeps sealed replicas and can never read them'
+          : `key file: ${res.keyFile} (mode 0600; copy it to another machine and run "peerstash init --join keys.json" there)`,
+      );
+      writeLine(`next: peerstash serve --dir ${dir}`);
+    },
+  };
+}

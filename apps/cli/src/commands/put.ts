@@ -1,0 +1,88 @@
+// `peerstash put`: streams a file (or stdin) to the local node, which seals and replicates it.
+// The file is opened before the node is contacted, so a bad path fails fast with its own error.
+
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Argv, CommandModule } from 'yargs';
+import { ApiClient } from '../api-client.js';
+import type { CliContext, GlobalArgs } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import { resolveDataDir } from '../data-dir.js';
+import { UsageError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { createProgress, isInteractive } from '../progress.js';
+
+interface PutArgs extends GlobalArgs {
+  file: string;
+  key?: string;
+}
+
+export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> {
+  return {
+    command: 'put <file>',
+    describe: 'Store a file ("-" for stdin) on the local node and its replicas',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('file', {
+          type: 'string',
+          demandOption: true,
+          describe: 'Path, or - for stdin',
+        })
+        .option('key', {
+          type: 'string',
+          describe: 'Key to store it under (default: the file name)',
+          requiresArg: true,
+        })
+        .example('$0 put photo.jpg', 'stored under "photo.jpg"')
+        .example('tar c dir | $0 put - --key dir.tar', 'from stdin') as unknown as Argv<PutArgs>,
+    handler: async (argv) => {
+      const dir = resolveDataDir(argv.dir);
+      ctx.dir = dir;
+      const fromStdin = argv.file === '-';
+      const key = argv.key ?? (fromStdin ? undefined : basename(argv.file));
+      if (!key) throw new UsageError('reading stdin needs a key', 'add --key <name>');
+
+      let source: Readable;
+      let size: number | undefined;
+      let close = async () => {};
+      if (fromStdin) {
+        source = process.stdin;
+      } else {
+        const fh = await open(argv.file, 'r');
+        close = () => fh.close().catch(() => {});
+        const st = await fh.stat();
+        if (st.isDirectory()) {
+          await close();
+          throw new UsageError(
+            `${argv.file} is a directory`,
+            'give a file, or pipe a tar to "put -"',
+          );
+        }
+        size = st.isFile() ? st.size : undefined;
+        source = fh.createReadStream({ autoClose: false });
+      }
+      try {
+        const client = await ApiClient.fromDataDir(dir);
+        const progress = createProgress(`put ${key}`, size, !argv.json && isInteractive());
+        source.on('error', (err) => progress.counter.destroy(err));
+        try {
+          const res = await client.put(key, source.pipe(progress.counter), {
+            ...(size !== undefined ? { size } : {}),
+          });
+          progress.stop();
+          if (argv.json) return writeJson(res);
+          writeLine(
+            `stored ${res.key} (${formatBytes(res.size)}, ${res.replicas} ${
+              res.replicas === 1 ? 'replica' : 'replicas'
+            })`,
+          );
+        } finally {
+          progress.stop();
+        }
+      } finally {
+        await close();
+      }
+    },
+  };
+}

@@ -1,0 +1,242 @@
+// `peerstash serve`: runs a node (a FileServer) in the foreground with pino JSON log lines on stdout.
+// SIGINT/SIGTERM stop it cleanly (exit 0); a second signal, or a stop that hangs, forces the exit.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { parseBootstrap, parseHostPort } from '../addr.js';
+import { ApiClient } from '../api-client.js';
+import type { CliContext, GlobalArgs } from '../context.js';
+import { assertInitialised, LAYOUT, readKeyFile, resolveDataDir } from '../data-dir.js';
+import { CliError, toCliError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { DEFAULT_LISTEN } from './init.js';
+
+interface ServeArgs extends GlobalArgs {
+  listen?: string;
+  bootstrap: string[];
+  replicas?: number;
+  apiPort?: number;
+  apiHost?: string;
+  logLevel: LogLevel;
+  stopTimeout: number;
+  exitWithParent: boolean;
+}
+
+async function recordedListen(dir: string): Promise<string | undefined> {
+  try {
+    const json = JSON.parse(await readFile(join(dir, LAYOUT.node), 'utf8')) as {
+      listen?: unknown;
+    };
+    return typeof json.listen === 'string' ? json.listen : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses to start a second node on the same data dir while the first still answers. */
+async function assertNotRunning(dir: string): Promise<void> {
+  let client: ApiClient;
+  try {
+    client = await ApiClient.fromDataDir(dir);
+  } catch {
+    return;
+  }
+  const alive = await client
+    .status({ signal: AbortSignal.timeout(2000) })
+    .then(() => true)
+    .catch(() => false);
+  if (alive) {
+    throw new CliError(
+      'ERR_ALREADY_RUNNING',
+      EXIT.ALREADY_EXISTS,
+      `a node is already running on ${dir} (API ${client.address})`,
+      'stop it first, or use another --dir',
+    );
+  }
+}
+
+export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
+  return {
+    command: 'serve',
+    describe: 'Run a node in the foreground (JSON log lines on stdout)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('listen', {
+          type: 'string',
+          describe: `Peer address, host:port (default: the one init recorded, else ${DEFAULT_LISTEN})`,
+          requiresArg: true,
+        })
+        .option('bootstrap', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'Address of a node to join (repeatable)',
+        })
+        .option('replicas', {
+          type: 'number',
+          describe: 'Replication factor R (default 3, or every peer when fewer)',
+          requiresArg: true,
+        })
+        .option('api-port', {
+          type: 'number',
+          describe: 'HTTP control API port (0: any free port; the CLI finds it in api.json)',
+          requiresArg: true,
+        })
+        .option('api-host', {
+          type: 'string',
+          describe: 'HTTP control API host (default 127.0.0.1)',
+          requiresArg: true,
+        })
+        .option('log-level', {
+          choices: LOG_LEVELS,
+          default: 'info' as LogLevel,
+          describe: 'Least severe log level written',
+        })
+        .option('stop-timeout', {
+          type: 'number',
+          default: 15_000,
+          describe: 'Milliseconds a clean stop may take before the node exits anyway',
+          hidden: true,
+        })
+        .option('exit-with-parent', {
+          type: 'boolean',
+          default: false,
+          describe: 'Stop when stdin closes (for supervisors such as "peerstash demo")',
+          hidden: true,
+        })
+        .check((a) => {
+          const r = a.replicas as number | undefined;
+          if (r !== undefined && (!Number.isInteger(r) || r < 1)) {
+            throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 1');
+          }
+          const p = a['api-port'] as number | undefined;
+          if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
+            throw new UsageError(`bad --api-port ${String(p)}`, 'give a port number 0-65535');
+          }
+          return true;
+        })
+        .example('$0 serve --listen 0.0.0.0:7400 --bootstrap 10.0.0.1:7400', 'join a cluster')
+        .example(
+          '$0 serve --listen 127.0.0.1:0 --api-port 0',
+          'any free ports',
+        ) as unknown as Argv<ServeArgs>,
+    handler: async (argv) => {
+      const dir = resolveDataDir(argv.dir);
+      ctx.dir = dir;
+      await assertInitialised(dir);
+      const listenText = argv.listen ?? (await recordedListen(dir)) ?? DEFAULT_LISTEN;
+      const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
+      const bootstrap = argv.bootstrap
+        .flatMap((b) => b.split(','))
+        .filter(Boolean)
+        .map(parseBootstrap);
+      const keys = await readKeyFile(dir);
+      await assertNotRunning(dir);
+      await runNode({
+        dir,
+        listen: `${listen.host}:${listen.port}`,
+        bootstrap,
+        keys,
+        argv,
+      });
+    },
+  };
+}
+
+async function runNode(o: {
+  dir: string;
+  listen: string;
+  bootstrap: string[];
+  keys: { vaultKey?: Buffer; clusterSecret?: Buffer };
+  argv: ServeArgs;
+}): Promise<void> {
+  // Loaded here, not at the top: the client commands then start without the whole node stack.
+  const { FileServer } = await import('@peerstash/fileserver');
+  const logger = createLogger(o.argv.logLevel);
+  const server = new FileServer({
+    dataDir: o.dir,
+    listen: o.listen,
+    bootstrap: o.bootstrap,
+    ...(o.argv.replicas !== undefined ? { replicationFactor: o.argv.replicas } : {}),
+    ...(o.keys.vaultKey ? { vaultKey: o.keys.vaultKey } : {}),
+    ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
+    ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
+    ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
+    logger,
+  });
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  const stop = (reason: string) => {
+    if (stopping) {
+      logger.warn({ reason }, 'second stop request: exiting now');
+      logger.flush?.();
+      process.exit(EXIT.INTERRUPTED);
+    }
+    logger.info({ reason }, 'stopping');
+    const force = setTimeout(() => {
+      logger.error({ timeoutMs: o.argv.stopTimeout }, 'clean stop timed out: exiting anyway');
+      logger.flush?.();
+      process.exit(EXIT.GENERIC);
+    }, o.argv.stopTimeout);
+    force.unref();
+    stopping = server.stop().then(
+      () => {
+        clearTimeout(force);
+        logger.info({}, 'stopped');
+        resolveStopped();
+      },
+      (err: unknown) => {
+        clearTimeout(force);
+        logger.error({ err }, 'error while stopping');
+        resolveStopped();
+      },
+    );
+  };
+  const onSigint = () => stop('SIGINT');
+  const onSigterm = () => stop('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const onStdinEnd = () => stop('parent gone');
+  if (o.argv.exitWithParent) {
+    process.stdin.on('end', onStdinEnd);
+    process.stdin.on('close', onStdinEnd);
+    process.stdin.resume();
+  }
+
+  try {
+    await server.start();
+  } catch (err) {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    await server.stop().catch(() => {});
+    throw toCliError(err, { dir: o.dir });
+  }
+  const st = (await server.status().catch(() => ({}))) as Record<string, unknown>;
+  logger.info(
+    {
+      dir: o.dir,
+      nodeId: st.nodeId ?? st.id,
+      listen: st.listen ?? st.listenAddr ?? st.address ?? o.listen,
+      api: st.api ?? st.apiAddress,
+      bootstrap: o.bootstrap,
+      storageOnly: !o.keys.vaultKey,
+    },
+    'node started',
+  );
+  await stopped;
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
+  if (o.argv.exitWithParent) {
+    process.stdin.off('end', onStdinEnd);
+    process.stdin.off('close', onStdinEnd);
+    process.stdin.pause();
+    process.stdin.destroy();
+  }
+  logger.flush?.();
+}

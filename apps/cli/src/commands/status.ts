@@ -1,0 +1,55 @@
+// `peerstash status`: what the local node reports about itself (id, addresses, peers, blobs, bytes).
+
+import type { Argv, CommandModule } from 'yargs';
+import { ApiClient } from '../api-client.js';
+import type { CliContext, GlobalArgs } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import { resolveDataDir } from '../data-dir.js';
+import { formatBytes } from '../format.js';
+
+function peerLine(p: unknown): string {
+  if (typeof p !== 'object' || p === null) return String(p);
+  const o = p as Record<string, unknown>;
+  const id = typeof o.id === 'string' ? o.id.slice(0, 16) : '?';
+  const addr = o.listenAddr ?? o.address ?? o.remoteAddr ?? '';
+  return `${id} ${String(addr)}${o.outbound === undefined ? '' : o.outbound ? ' (out)' : ' (in)'}`;
+}
+
+export function formatStatus(st: Record<string, unknown>, dir: string, api: string): string {
+  const lines: string[] = [];
+  const add = (k: string, v: unknown) => {
+    if (v !== undefined && v !== null && v !== '') lines.push(`${k.padEnd(10)} ${String(v)}`);
+  };
+  add('node', st.nodeId ?? st.id);
+  add('data dir', dir);
+  add('listen', st.listen ?? st.listenAddr ?? st.address);
+  add('api', api);
+  if (st.storageOnly !== undefined) add('mode', st.storageOnly ? 'storage-only' : 'vault');
+  const blobs = st.blobs ?? st.blobCount;
+  add('blobs', blobs);
+  if (typeof st.bytes === 'number') add('bytes', formatBytes(st.bytes));
+  const peers = st.peers;
+  if (Array.isArray(peers)) {
+    add('peers', peers.length);
+    for (const p of peers) lines.push(`  ${peerLine(p)}`);
+  } else {
+    add('peers', peers);
+  }
+  return lines.join('\n');
+}
+
+export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'status',
+    describe: "Show the local node's id, addresses, peers and storage",
+    builder: (y: Argv<GlobalArgs>) => y,
+    handler: async (argv) => {
+      const dir = resolveDataDir(argv.dir);
+      ctx.dir = dir;
+      const client = await ApiClient.fromDataDir(dir);
+      const st = await client.status();
+      if (argv.json) return writeJson(st);
+      writeLine(formatStatus(st, dir, client.address));
+    },
+  };
+}

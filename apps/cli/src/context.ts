@@ -1,0 +1,23 @@
+// State shared between the command handlers and the top-level error handler of one run.
+// Handlers record the data dir they used so an error line can name it in its hint.
+
+export interface CliContext {
+  dir?: string;
+  verbose: boolean;
+  /** Set by a handler that wants a non-zero exit without an error line (none today). */
+  exitCode?: number;
+}
+
+export interface GlobalArgs {
+  dir?: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+export function writeLine(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
