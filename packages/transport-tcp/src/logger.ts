@@ -1,0 +1,12 @@
+// The logger shape the transport accepts (pino's), and the silent default.
+// Libraries never log unless the application hands them a logger.
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const noop = () => {};
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
