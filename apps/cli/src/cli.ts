@@ -62,7 +62,9 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg ?? 'bad usage', 'see "peerstash --help"');
+      // yargs spreads some messages over lines; the CLI promises one.
+      const oneLine = (msg ?? 'bad usage').replace(/\s*\n\s*/g, ' ');
+      throw new UsageError(oneLine, 'see "peerstash --help"');
     }) as Argv<GlobalArgs>;
 }
 
@@ -70,7 +72,13 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
 export async function main(args: string[]): Promise<number> {
   const ctx: CliContext = { verbose: args.includes('--verbose') };
   try {
-    await buildParser(args, ctx).parseAsync();
+    // Help and version text come back here instead of going to console.log, so the output goes
+    // to stdout in one write (and can be captured in-process).
+    let shown = '';
+    await buildParser(args, ctx).parseAsync(args, {}, (_err, _argv, output) => {
+      shown = output;
+    });
+    if (shown) process.stdout.write(`${shown}\n`);
     return ctx.exitCode ?? EXIT.OK;
   } catch (err) {
     const cliErr = toCliError(err, ctx.dir ? { dir: ctx.dir } : {});

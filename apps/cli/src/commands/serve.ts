@@ -125,13 +125,15 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      await assertInitialised(dir);
-      const listenText = argv.listen ?? (await recordedListen(dir)) ?? DEFAULT_LISTEN;
-      const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
+      // Usage mistakes are reported before anything touches the disk or the network.
       const bootstrap = argv.bootstrap
         .flatMap((b) => b.split(','))
         .filter(Boolean)
         .map(parseBootstrap);
+      if (argv.listen !== undefined) parseHostPort(argv.listen, 'listen address', '0.0.0.0');
+      await assertInitialised(dir);
+      const listenText = argv.listen ?? (await recordedListen(dir)) ?? DEFAULT_LISTEN;
+      const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
       const keys = await readKeyFile(dir);
       await assertNotRunning(dir);
       await runNode({

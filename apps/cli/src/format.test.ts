@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatDuration, formatTable, parseBytes } from './format.js';
+
+describe('format', () => {
+  it('formats bytes in binary units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1.00 KiB');
+    expect(formatBytes(8 * 1024 * 1024)).toBe('8.00 MiB');
+    expect(formatBytes(300 * 1024 ** 3)).toBe('300.0 GiB');
+  });
+
+  it('parses sizes', () => {
+    expect(parseBytes('512')).toBe(512);
+    expect(parseBytes('64k')).toBe(65536);
+    expect(parseBytes('8MiB')).toBe(8 * 1024 * 1024);
+    expect(parseBytes('1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(parseBytes('lots')).toBeUndefined();
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(12.3)).toBe('12 ms');
+    expect(formatDuration(4200)).toBe('4.2 s');
+  });
+
+  it('aligns table columns', () => {
+    const t = formatTable(
+      ['KEY', 'SIZE'],
+      [
+        ['a', '1 B'],
+        ['long-key', '10.00 KiB'],
+      ],
+      new Set([1]),
+    );
+    expect(t.split('\n')).toEqual([
+      'KEY            SIZE',
+      'a               1 B',
+      'long-key  10.00 KiB',
+    ]);
+  });
+});
