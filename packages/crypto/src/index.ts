@@ -1,0 +1,31 @@
+// Public surface of @peerstash/crypto: keys and ids, the seed IV‖CTR format, and the
+// authenticated PSB1 sealed format (streaming transforms and small-buffer helpers).
+export type { ByteSource } from './byte-io.js';
+export {
+  AbortedError,
+  BadHeaderError,
+  CryptoError,
+  IntegrityError,
+  InvalidArgumentError,
+  KeySizeError,
+  UnsupportedVersionError,
+} from './errors.js';
+export {
+  deriveFileId,
+  deriveNamespace,
+  generateId,
+  type HashAlgorithm,
+  hashKey,
+  newEncryptionKey,
+} from './keys.js';
+export { open } from './open.js';
+export { type SealOptions, seal } from './seal.js';
+export { openBytes, sealBytes } from './seal-bytes.js';
+export {
+  DEFAULT_CHUNK_SIZE,
+  HEADER_SIZE,
+  sealedSize,
+  TAG_SIZE,
+  VERSION,
+} from './sealed-format.js';
+export { type CopyOptions, copyDecrypt, copyEncrypt } from './seed-format.js';
