@@ -3,8 +3,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { ApiClient } from '../api-client.js';
@@ -47,6 +48,12 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
       if (toStdout && argv.json) {
         throw new UsageError('--json writes to stdout, so the file cannot', 'add -o <file>');
       }
+      const target = toStdout ? undefined : argv.output!;
+      const existing = target ? await stat(target).catch(() => undefined) : undefined;
+      if (existing?.isDirectory()) {
+        throw new UsageError(`${target} is a directory`, 'give a file path to -o');
+      }
+
       const client = await ApiClient.fromDataDir(dir);
       const { stream, size } = await client.get(argv.key);
       const progress = createProgress(`get ${argv.key}`, size, !toStdout && isInteractive());
@@ -63,35 +70,34 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
           })`,
           "nothing partial was kept; see the node's log, then retry",
         );
-      const checkComplete = () => {
+      /** Copies the body to `dest`; a body cut short is an error, never a short success. */
+      const copyTo = async (dest: Writable, end = true) => {
+        await pipeline(stream, progress.counter, dest, { end }).catch((err: unknown) => {
+          // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
+          if (!stream.complete && !(err as { syscall?: string }).syscall) throw truncated();
+          throw err;
+        });
         if (!stream.complete || (size !== undefined && received !== size)) throw truncated();
       };
+
       try {
-        if (toStdout) {
-          await pipeline(stream, process.stdout, { end: false }).catch((err: unknown) => {
-            if (!stream.complete) throw truncated();
-            throw err;
-          });
-          checkComplete();
-          return;
-        }
-        const target = argv.output!;
-        const tmp = join(
-          dirname(target),
-          `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
-        );
-        try {
-          await pipeline(stream, progress.counter, createWriteStream(tmp, { flags: 'wx' })).catch(
-            (err: unknown) => {
-              if (!stream.complete && !(err as { syscall?: string }).syscall) throw truncated();
-              throw err;
-            },
+        if (!target) return await copyTo(process.stdout, false);
+        if (existing && !existing.isFile()) {
+          // A device or pipe (/dev/null, a fifo) is written in place: there is nothing to rename.
+          await copyTo(createWriteStream(target));
+        } else {
+          const tmp = join(
+            dirname(target),
+            `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
           );
-          checkComplete();
-          await rename(tmp, target);
-        } catch (err) {
-          await unlink(tmp).catch(() => {});
-          throw err;
+          try {
+            await copyTo(createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+            await rename(tmp, target);
+          } catch (err) {
+            stream.destroy();
+            await unlink(tmp).catch(() => {});
+            throw err;
+          }
         }
         progress.stop();
         if (argv.json) return writeJson({ key: argv.key, file: target, size: received });

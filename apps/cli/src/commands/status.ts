@@ -24,7 +24,13 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   add('data dir', dir);
   add('listen', st.listen ?? st.listenAddr ?? st.address);
   add('api', api);
-  if (st.storageOnly !== undefined) add('mode', st.storageOnly ? 'storage-only' : 'vault');
+  if (st.storageOnly !== undefined) {
+    add('mode', st.storageOnly ? 'storage-only (sealed replicas only)' : 'vault (reads and writes files)');
+  }
+  if (st.secure !== undefined) {
+    add('links', st.secure ? 'TLS-PSK (cluster secret)' : 'plain TCP, no authentication');
+  }
+  add('replicas', st.replicationFactor);
   const blobs = st.blobs ?? st.blobCount;
   add('blobs', blobs);
   if (typeof st.bytes === 'number') add('bytes', formatBytes(st.bytes));
