@@ -15,6 +15,8 @@ export const BLOBS_DIR = 'blobs';
 export interface NodeFile {
   nodeId: string;
   listen?: string;
+  /** Peers met before, dialled again on restart so a node rejoins even on a new port. */
+  peers?: Array<{ id: string; addr: string }>;
 }
 
 export interface Keys {
@@ -81,6 +83,12 @@ export async function loadOrCreateNode(dataDir: string): Promise<NodeFile> {
   }
   const node: NodeFile = { nodeId: json.nodeId };
   if (typeof json.listen === 'string') node.listen = json.listen;
+  if (Array.isArray(json.peers)) {
+    node.peers = json.peers.filter(
+      (p): p is { id: string; addr: string } =>
+        isObject(p) && typeof p.id === 'string' && typeof p.addr === 'string',
+    );
+  }
   return node;
 }
 

@@ -25,9 +25,25 @@ describe('peer messages', () => {
     expect(parseMessage({ type: 'integrity-report', ns: h, id: h }).type).toBe('integrity-report');
   });
 
-  it('peer exchange keeps only address-shaped strings', () => {
-    const m = parseMessage({ type: 'peers', addrs: ['127.0.0.1:4000', 7, 'nope', '[::1]:9'] });
-    expect(m).toEqual({ type: 'peers', addrs: ['127.0.0.1:4000', '[::1]:9'] });
+  it('peer exchange keeps only well-formed entries', () => {
+    const m = parseMessage({
+      type: 'peers',
+      peers: [
+        { id: h, addr: '127.0.0.1:4000' },
+        { id: h, addr: 7 },
+        { id: 'x', addr: '127.0.0.1:1' },
+        { id: h, addr: 'nope' },
+        null,
+        { id: h, addr: '[::1]:9' },
+      ],
+    });
+    expect(m).toEqual({
+      type: 'peers',
+      peers: [
+        { id: h, addr: '127.0.0.1:4000' },
+        { id: h, addr: '[::1]:9' },
+      ],
+    });
   });
 
   it('rejects malformed messages with ERR_PROTOCOL', () => {
@@ -40,8 +56,8 @@ describe('peer messages', () => {
       { type: 'get-request', reqId: '../x', ns: h, id: h },
       { type: 'get-response', reqId: 'r', found: true },
       { type: 'delete-ack', reqId: 'r', deleted: 'yes' },
-      { type: 'peers', addrs: 'a' },
-      { type: 'peers', addrs: Array.from({ length: 2000 }, () => '1.1.1.1:1') },
+      { type: 'peers', peers: 'a' },
+      { type: 'peers', peers: Array.from({ length: 2000 }, () => ({ id: h, addr: '1.1.1.1:1' })) },
     ];
     for (const b of bad)
       expect(() => parseMessage(b)).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }));

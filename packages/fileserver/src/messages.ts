@@ -14,7 +14,7 @@ const MAX_EXTRA_STRING = 8192;
 export type Extra = Record<string, string | number | boolean>;
 
 /** Stream header: "here is a sealed replica of (ns, id); ack when it is safely on your disk". */
-export interface StoreOffer {
+export type StoreOffer = {
   type: 'store-offer';
   reqId: string;
   ns: string;
@@ -22,61 +22,67 @@ export interface StoreOffer {
   size: number;
   digest: string;
   extra: Extra;
-}
+};
 
 /** Reply to a store-offer once the replica is written (ok) or refused (code). */
-export interface StoreAck {
+export type StoreAck = {
   type: 'store-ack';
   reqId: string;
   ok: boolean;
   code?: string;
-}
+};
 
-export interface GetRequest {
+export type GetRequest = {
   type: 'get-request';
   reqId: string;
   ns: string;
   id: string;
-}
+};
 
 /**
  * Answer to a get-request: a plain message when the peer lacks the blob (`found: false`), or the
  * header of a stream carrying the sealed bytes (`found: true` with size, digest and metadata).
  */
-export interface GetResponse {
+export type GetResponse = {
   type: 'get-response';
   reqId: string;
   found: boolean;
   size?: number;
   digest?: string;
   extra?: Extra;
-}
+};
 
-export interface DeleteRequest {
+export type DeleteRequest = {
   type: 'delete';
   reqId: string;
   ns: string;
   id: string;
-}
+};
 
-export interface DeleteAck {
+export type DeleteAck = {
   type: 'delete-ack';
   reqId: string;
   deleted: boolean;
-}
+};
 
-/** Peer exchange: listen addresses the sender knows (itself included). */
-export interface PeersMessage {
+/** One node a peer knows: its id and the address it listens on. */
+export type PeerAddr = {
+  id: string;
+  addr: string;
+};
+
+/** Peer exchange: the nodes the sender knows (itself included), so a newcomer meets everyone. */
+export type PeersMessage = {
   type: 'peers';
-  addrs: string[];
-}
+  peers: PeerAddr[];
+};
 
 /** "The replica you served failed verification", so the holder can check and drop it. */
-export interface IntegrityReport {
+export type IntegrityReport = {
   type: 'integrity-report';
   ns: string;
   id: string;
-}
+};
 
 export type PeerMessage =
   | StoreAck
@@ -168,9 +174,21 @@ export function parseMessage(raw: unknown): PeerMessage {
     case 'delete-ack':
       return { type: 'delete-ack', reqId: reqId(m.reqId), deleted: bool(m.deleted, 'deleted') };
     case 'peers': {
-      if (!Array.isArray(m.addrs) || m.addrs.length > MAX_PEER_ADDRS) fail('addrs');
-      const addrs = m.addrs.filter((a): a is string => typeof a === 'string' && ADDR.test(a));
-      return { type: 'peers', addrs };
+      if (!Array.isArray(m.peers) || m.peers.length > MAX_PEER_ADDRS) fail('peers');
+      const peers: PeerAddr[] = [];
+      for (const p of m.peers as unknown[]) {
+        if (typeof p !== 'object' || p === null) continue;
+        const { id, addr } = p as Record<string, unknown>;
+        if (
+          typeof id === 'string' &&
+          HEX64.test(id) &&
+          typeof addr === 'string' &&
+          ADDR.test(addr)
+        ) {
+          peers.push({ id, addr });
+        }
+      }
+      return { type: 'peers', peers };
     }
     case 'integrity-report':
       return { type: 'integrity-report', ns: hex64(m.ns, 'ns'), id: hex64(m.id, 'id') };

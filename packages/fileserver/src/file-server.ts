@@ -1,0 +1,1162 @@
+// The peerstash node: seals and stores files, replicates them to the rendezvous-chosen peers,
+// fetches missing ones from peers (verified), deletes everywhere, and serves the HTTP control API.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type BlobMeta, CasStore } from '@peerstash/cas-store';
+import {
+  DEFAULT_CHUNK_SIZE,
+  deriveFileId,
+  deriveNamespace,
+  openBytes,
+  open as openSealed,
+  seal,
+  sealBytes,
+  sealedSize,
+} from '@peerstash/crypto';
+import { type PeerInfo, TcpTransport } from '@peerstash/transport-tcp';
+import { pino } from 'pino';
+import {
+  BLOBS_DIR,
+  loadOrCreateNode,
+  loadOrCreateToken,
+  type NodeFile,
+  removeApiInfo,
+  resolveKeys,
+  saveNode,
+  writeApiInfo,
+} from './data-dir.js';
+import {
+  AbortedError,
+  ClosedError,
+  errorCode,
+  FileServerError,
+  IntegrityError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  NotConnectedError,
+  NotFoundError,
+  NoVaultKeyError,
+  ProtocolError,
+  TimeoutError,
+} from './errors.js';
+import { ApiServer } from './http-api.js';
+import {
+  type DeleteRequest,
+  type Extra,
+  type GetRequest,
+  type GetResponse,
+  type IntegrityReport,
+  type PeerAddr,
+  type PeerMessage,
+  type PeersMessage,
+  parseMessage,
+  parseStreamHeader,
+  type StoreOffer,
+} from './messages.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { rankNodes } from './placement.js';
+import { type ByteSource, Meter, toReadable } from './streams.js';
+
+/** pino's shape; any logger with these four methods works. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface FileServerOptions {
+  /** Folder for node id, keys, API token and blobs; created if missing. */
+  dataDir: string;
+  /** Peer listen address, `host:port`; default the one kept in node.json, else `127.0.0.1:0`. */
+  listen?: string;
+  /** Addresses of nodes to join; peer exchange finds the rest. */
+  bootstrap?: string[];
+  /** Peers that receive a replica of each stored file (default 3, or every peer when fewer). */
+  replicationFactor?: number;
+  /** 32-byte vault key; without it (here or in keys.json) the node is storage-only. */
+  vaultKey?: Uint8Array;
+  /** 32-byte cluster secret; with it peer links run over TLS-PSK, without it plain TCP. */
+  clusterSecret?: Uint8Array;
+  /** HTTP API port (default 0: any free port, written to api.json). */
+  apiPort?: number;
+  /** HTTP API host (default 127.0.0.1). */
+  apiHost?: string;
+  /** Start the HTTP API at all (default true). */
+  api?: boolean;
+  /** Default: pino at 'info' to stderr. */
+  logger?: Logger;
+  /** How long to wait for a peer's first answer to a request (default 5,000 ms). */
+  requestTimeoutMs?: number;
+  /** How long a transfer may stay silent before it is abandoned (default 30,000 ms). */
+  idleTimeoutMs?: number;
+  /** How long to wait for a replica's acknowledgement once its bytes are sent (default 60,000 ms). */
+  ackTimeoutMs?: number;
+  /** Sealed-blob chunk size (default 64 KiB). */
+  chunkSize?: number;
+}
+
+export interface StoreResult {
+  key: string;
+  /** Plaintext bytes stored. */
+  size: number;
+  /** SHA-256 of the sealed blob. */
+  digest: string;
+  /** Peers that acknowledged a replica. */
+  replicas: number;
+}
+
+export interface FileEntry {
+  key: string;
+  size: number;
+  createdAt: number;
+}
+
+export interface FileInfo extends FileEntry {
+  /** SHA-256 of the sealed blob. */
+  digest: string;
+}
+
+export interface ReadResult {
+  /** Plaintext, verified chunk by chunk as it is read. */
+  stream: Readable;
+  size: number;
+  digest: string;
+  /** Where the sealed blob came from: this node's disk or a peer. */
+  source: 'local' | 'peer';
+}
+
+export interface DeleteResult {
+  deleted: boolean;
+  /** Peers that removed a replica. */
+  peers: number;
+}
+
+export interface PeerStatus {
+  id: string;
+  listenAddr: string | undefined;
+  remoteAddr: string | undefined;
+  outbound: boolean;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  listen: string;
+  api: string | null;
+  storageOnly: boolean;
+  secure: boolean;
+  replicationFactor: number;
+  namespace: string | null;
+  peers: PeerStatus[];
+  blobs: number;
+  bytes: number;
+  process: { pid: number; rss: number; maxRss: number; uptime: number };
+}
+
+interface SignalOption {
+  signal?: AbortSignal;
+}
+
+type Reply =
+  | { kind: 'message'; msg: PeerMessage }
+  | { kind: 'stream'; header: GetResponse; stream: Readable };
+
+interface Pending {
+  peerId: string;
+  resolve(reply: Reply): void;
+  reject(err: Error): void;
+}
+
+interface Waiter {
+  promise: Promise<Reply>;
+  /** Starts (or restarts) the deadline for the reply. */
+  arm(ms: number): void;
+  cancel(): void;
+}
+
+type FetchOutcome = 'ok' | 'missing' | 'corrupt' | 'failed';
+
+const MAX_KEY_BYTES = 4096;
+const PEER_DIAL_GRACE_MS = 1500;
+const MAX_SAVED_PEERS = 64;
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new InvalidKeyError('key must be a non-empty string');
+  }
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidKeyError(`key is longer than ${MAX_KEY_BYTES} bytes`);
+  }
+  // lone surrogates would collapse to U+FFFD and make two keys collide
+  if (Buffer.from(key, 'utf8').toString('utf8') !== key) {
+    throw new InvalidKeyError('key is not well-formed Unicode');
+  }
+}
+
+/** Plaintext size of a sealed blob of `sealed` bytes (inverse of crypto's sealedSize). */
+export function plainSizeOf(sealed: number, chunkSize: number): number | undefined {
+  const header = sealedSize(0, chunkSize) - 32;
+  const tag = 32;
+  const body = sealed - header;
+  if (body < tag) return undefined;
+  const q = Math.floor((body - tag) / (chunkSize + tag));
+  const plain = body - (q + 1) * tag;
+  return plain >= 0 && sealedSize(plain, chunkSize) === sealed ? plain : undefined;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return new AbortedError(undefined, { cause: signal.reason });
+}
+
+export class FileServer {
+  readonly #opts: FileServerOptions;
+  readonly #log: Logger;
+  readonly #replication: number;
+  readonly #requestTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #ackTimeoutMs: number;
+  readonly #chunkSize: number;
+  readonly #pending = new Map<string, Pending>();
+  readonly #dialing = new Set<string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #checking = new Set<string>();
+  readonly metrics: ServerMetrics;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  #node: NodeFile | undefined;
+  #vaultKey: Buffer | undefined;
+  #clusterSecret: Buffer | undefined;
+  #ns: string | undefined;
+  #cas: CasStore | undefined;
+  #transport: TcpTransport | undefined;
+  #api: ApiServer | undefined;
+  #address: string | undefined;
+  #knownPeers = new Map<string, string>();
+  #savePeersTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: FileServerOptions) {
+    if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') {
+      throw new InvalidArgumentError('dataDir must be a non-empty path');
+    }
+    const r = options.replicationFactor ?? 3;
+    if (!Number.isSafeInteger(r) || r < 0) {
+      throw new InvalidArgumentError('replicationFactor must be a non-negative integer');
+    }
+    this.#opts = options;
+    this.#replication = r;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 60_000;
+    this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.#log = options.logger ?? pino({ level: 'info' }, pino.destination(2));
+    this.metrics = createMetrics(() => this.#transport?.peers().length ?? 0);
+  }
+
+  /** This node's id (available after start). */
+  get nodeId(): string {
+    return this.#running().node.nodeId;
+  }
+
+  /** The bound peer listen address (available after start). */
+  get address(): string | undefined {
+    return this.#address;
+  }
+
+  /** The HTTP API base URL, when the API runs. */
+  get apiUrl(): string | undefined {
+    return this.#api?.url;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new InvalidArgumentError('a FileServer starts only once');
+    this.#state = 'starting';
+    try {
+      await this.#start();
+      this.#state = 'running';
+    } catch (err) {
+      await this.#teardown();
+      this.#state = 'stopped';
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { dataDir } = this.#opts;
+    const node = await loadOrCreateNode(dataDir);
+    await this.#removeStaleTemps(dataDir);
+    const keys = await resolveKeys(dataDir, {
+      ...(this.#opts.vaultKey ? { vaultKey: this.#opts.vaultKey } : {}),
+      ...(this.#opts.clusterSecret ? { clusterSecret: this.#opts.clusterSecret } : {}),
+    });
+    const token = await loadOrCreateToken(dataDir);
+    this.#node = node;
+    this.#vaultKey = keys.vaultKey;
+    this.#clusterSecret = keys.clusterSecret;
+    this.#ns = keys.vaultKey ? deriveNamespace(keys.vaultKey) : undefined;
+
+    this.#cas = new CasStore({ root: join(dataDir, BLOBS_DIR), logger: this.#log });
+    await this.#cas.open();
+
+    this.#address = await this.#listen(node);
+    node.listen = this.#address;
+    for (const p of node.peers ?? []) if (p.id !== node.nodeId) this.#knownPeers.set(p.id, p.addr);
+    await saveNode(dataDir, node);
+
+    if (this.#opts.api !== false) {
+      this.#api = new ApiServer(this, token, this.#log);
+      const host = this.#opts.apiHost ?? '127.0.0.1';
+      await this.#api.listen(host, this.#opts.apiPort ?? 0);
+      await writeApiInfo(dataDir, {
+        url: this.#api.url,
+        host,
+        port: this.#api.port,
+        pid: process.pid,
+        nodeId: node.nodeId,
+      });
+    }
+
+    if (!this.#clusterSecret) {
+      this.#log.warn(
+        { listen: this.#address },
+        'no cluster secret: peer links are plain TCP without authentication (local development only)',
+      );
+    }
+    if (!this.#vaultKey) {
+      this.#log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
+    }
+    this.#log.info(
+      { nodeId: node.nodeId, listen: this.#address, api: this.#api?.url },
+      'peerstash node started',
+    );
+    for (const addr of this.#opts.bootstrap ?? []) this.#dial(addr);
+    for (const addr of this.#knownPeers.values()) this.#dial(addr);
+  }
+
+  /** Binds the peer transport, preferring the port kept from the last run when asked for port 0. */
+  async #listen(node: NodeFile): Promise<string> {
+    const wanted = this.#opts.listen ?? node.listen ?? '127.0.0.1:0';
+    const candidates = [wanted];
+    if (wanted.endsWith(':0') && node.listen && !node.listen.endsWith(':0')) {
+      const host = wanted.slice(0, -2);
+      if (node.listen.startsWith(`${host}:`)) candidates.unshift(node.listen);
+    }
+    let lastErr: unknown;
+    for (const listen of candidates) {
+      const transport = new TcpTransport({
+        listen,
+        nodeId: node.nodeId,
+        ...(this.#clusterSecret ? { secret: this.#clusterSecret } : {}),
+        logger: this.#log,
+      });
+      try {
+        const address = await transport.listen();
+        this.#wire(transport);
+        this.#transport = transport;
+        return address;
+      } catch (err) {
+        lastErr = err;
+        await transport.close().catch(() => {});
+        this.#log.debug({ listen, err }, 'could not listen, trying next address');
+      }
+    }
+    throw lastErr;
+  }
+
+  #wire(t: TcpTransport): void {
+    t.on('peer:connect', (info: PeerInfo) => this.#onPeerConnect(info));
+    t.on('peer:disconnect', (info: PeerInfo, reason: Error) =>
+      this.#onPeerDisconnect(info, reason),
+    );
+    t.on('message', (peerId: string, msg: unknown) => this.#onMessage(peerId, msg));
+    t.on('stream', (peerId: string, header: unknown, stream: Readable) =>
+      this.#onStream(peerId, header, stream),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    await this.#teardown();
+    this.#state = 'stopped';
+    this.#log.info({ nodeId: this.#node?.nodeId }, 'peerstash node stopped');
+  }
+
+  async #teardown(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.#savePeersTimer) {
+      clearTimeout(this.#savePeersTimer);
+      this.#savePeersTimer = undefined;
+      await this.#savePeers().catch(() => {});
+    }
+    const closed = new ClosedError('file server stopped');
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.reject(closed);
+    }
+    await this.#api?.close().catch((err) => this.#log.warn({ err }, 'closing the API failed'));
+    await this.#transport
+      ?.close()
+      .catch((err) => this.#log.warn({ err }, 'closing the transport failed'));
+    await removeApiInfo(this.#opts.dataDir).catch(() => {});
+  }
+
+  async #removeStaleTemps(dataDir: string): Promise<void> {
+    for (const name of await readdir(dataDir)) {
+      if (name.endsWith('.tmp')) await rm(join(dataDir, name), { force: true });
+    }
+  }
+
+  #running(): { node: NodeFile; cas: CasStore; transport: TcpTransport } {
+    if (this.#state !== 'running' || !this.#node || !this.#cas || !this.#transport) {
+      throw new ClosedError();
+    }
+    return { node: this.#node, cas: this.#cas, transport: this.#transport };
+  }
+
+  #vault(): { vaultKey: Buffer; ns: string } {
+    if (!this.#vaultKey || !this.#ns) throw new NoVaultKeyError();
+    return { vaultKey: this.#vaultKey, ns: this.#ns };
+  }
+
+  #peerIds(): string[] {
+    return [...new Set((this.#transport?.peers() ?? []).map((p) => p.id))];
+  }
+
+  // ---------------------------------------------------------------- public operations
+
+  /**
+   * Seals `source` with the vault key, writes it locally (atomic), then streams the sealed blob
+   * to the replica peers; resolves when the local write and every reachable replica finished.
+   */
+  async store(key: string, source: ByteSource, options: SignalOption = {}): Promise<StoreResult> {
+    const { cas, transport } = this.#running();
+    checkKey(key);
+    const { vaultKey, ns } = this.#vault();
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal);
+    const started = performance.now();
+    const id = deriveFileId(vaultKey, key);
+    const extra: Extra = {
+      name: sealBytes(vaultKey, Buffer.from(key, 'utf8')).toString('base64'),
+      chunkSize: this.#chunkSize,
+    };
+    const input = toReadable(source);
+    const meter = new Meter({
+      onBytes: (n) => this.metrics.bytesIn.inc({ via: 'client' }, n),
+      idleMs: this.#idleTimeoutMs,
+      what: 'upload',
+    });
+    const sealer = seal(vaultKey, { chunkSize: this.#chunkSize });
+    let written: { size: number; digest: string };
+    try {
+      const piping = pipeline(input, meter, sealer, signal ? { signal } : {});
+      const writing = cas.write(ns, id, sealer, signal ? { extra, signal } : { extra });
+      [written] = await Promise.all([writing, piping]);
+    } catch (err) {
+      input.destroy();
+      sealer.destroy();
+      this.metrics.puts.inc({ result: 'error' });
+      throw this.#mapAbort(err, signal);
+    }
+
+    const targets = rankNodes(id, this.#peerIds()).slice(0, this.#replication);
+    const acks = await Promise.all(
+      targets.map((peerId) =>
+        this.#pushReplica(transport, cas, peerId, ns, id, { ...written, extra }).then(
+          () => true,
+          (err) => {
+            this.metrics.replicaFailures.inc();
+            this.#log.warn({ peer: peerId, code: errorCode(err), err }, 'replica write failed');
+            return false;
+          },
+        ),
+      ),
+    );
+    const replicas = acks.filter(Boolean).length;
+    this.metrics.puts.inc({ result: 'ok' });
+    this.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
+    this.#log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
+    return { key, size: meter.bytes, digest: written.digest, replicas };
+  }
+
+  /** Plaintext of `key`, from this node or fetched (and verified) from a peer. */
+  async get(key: string, options: SignalOption = {}): Promise<Readable> {
+    return (await this.read(key, options)).stream;
+  }
+
+  /** Like get, with the plaintext size, the sealed digest and where the blob came from. */
+  async read(key: string, options: SignalOption = {}): Promise<ReadResult> {
+    const { cas } = this.#running();
+    checkKey(key);
+    const { vaultKey, ns } = this.#vault();
+    const { signal } = options;
+    const started = performance.now();
+    const id = deriveFileId(vaultKey, key);
+    const source = await this.#ensureLocal(key, ns, id, signal);
+    const { stream, meta } = await cas.read(ns, id, signal ? { signal } : {});
+    const opener = openSealed(vaultKey);
+    pipeline(stream, opener).then(
+      () => {
+        this.metrics.transferDuration.observe({ op: 'get' }, (performance.now() - started) / 1000);
+      },
+      (err) => {
+        if (errorCode(err) === 'ERR_INTEGRITY') {
+          this.metrics.integrityFailures.inc({ source: 'local' });
+          this.#log.warn({ id, err }, 'blob failed HMAC verification while opening');
+        }
+      },
+    );
+    this.metrics.gets.inc({ source });
+    return {
+      stream: opener,
+      size: this.#plainSize(meta),
+      digest: meta.digest,
+      source,
+    };
+  }
+
+  /** Whether this node holds a copy of `key`. */
+  async has(key: string): Promise<boolean> {
+    const { cas } = this.#running();
+    checkKey(key);
+    const { vaultKey, ns } = this.#vault();
+    return cas.has(ns, deriveFileId(vaultKey, key));
+  }
+
+  /** Metadata of the local copy of `key`; NotFoundError when this node holds none. */
+  async stat(key: string): Promise<FileInfo> {
+    const { cas } = this.#running();
+    checkKey(key);
+    const { vaultKey, ns } = this.#vault();
+    let meta: BlobMeta;
+    try {
+      meta = await cas.stat(ns, deriveFileId(vaultKey, key));
+    } catch (err) {
+      if (errorCode(err) === 'ERR_NOT_FOUND') throw new NotFoundError(`no such file: ${key}`);
+      throw err;
+    }
+    return { key, size: this.#plainSize(meta), createdAt: meta.createdAt, digest: meta.digest };
+  }
+
+  /** Deletes the local copy; with `everywhere`, peers holding the key delete their replicas too. */
+  async delete(
+    key: string,
+    options: { everywhere?: boolean; signal?: AbortSignal } = {},
+  ): Promise<DeleteResult> {
+    const { cas, transport } = this.#running();
+    checkKey(key);
+    const { vaultKey, ns } = this.#vault();
+    const id = deriveFileId(vaultKey, key);
+    const deleted = await cas.delete(ns, id);
+    this.metrics.deletes.inc({ scope: 'local' });
+    let peers = 0;
+    if (options.everywhere) {
+      const results = await Promise.all(
+        this.#peerIds().map((peerId) =>
+          this.#askDelete(transport, peerId, ns, id, options.signal).catch((err) => {
+            this.#log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed');
+            return false;
+          }),
+        ),
+      );
+      peers = results.filter(Boolean).length;
+    }
+    return { deleted, peers };
+  }
+
+  /** Files of this vault held by this node, sorted by key. */
+  async list(): Promise<FileEntry[]> {
+    const { cas } = this.#running();
+    const { vaultKey, ns } = this.#vault();
+    const out: FileEntry[] = [];
+    for await (const meta of cas.list(ns)) {
+      const name = meta.extra?.name;
+      if (typeof name !== 'string') continue;
+      let key: string;
+      try {
+        key = openBytes(vaultKey, Buffer.from(name, 'base64')).toString('utf8');
+      } catch (err) {
+        this.#log.warn({ id: meta.key, code: errorCode(err) }, 'sealed file name does not open');
+        continue;
+      }
+      out.push({ key, size: this.#plainSize(meta), createdAt: meta.createdAt });
+    }
+    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
+  }
+
+  async status(): Promise<NodeStatus> {
+    const { node, cas, transport } = this.#running();
+    let blobs = 0;
+    let bytes = 0;
+    for (const ns of await cas.namespaces()) {
+      for await (const meta of cas.list(ns)) {
+        blobs++;
+        bytes += meta.size;
+      }
+    }
+    const mem = process.memoryUsage();
+    return {
+      nodeId: node.nodeId,
+      listen: this.#address ?? '',
+      api: this.#api?.url ?? null,
+      storageOnly: !this.#vaultKey,
+      secure: !!this.#clusterSecret,
+      replicationFactor: this.#replication,
+      namespace: this.#ns ?? null,
+      peers: transport.peers().map((p) => ({
+        id: p.id,
+        listenAddr: p.listenAddr,
+        remoteAddr: p.remoteAddr,
+        outbound: p.outbound,
+      })),
+      blobs,
+      bytes,
+      process: {
+        pid: process.pid,
+        rss: mem.rss,
+        maxRss: process.resourceUsage().maxRSS * 1024,
+        uptime: process.uptime(),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- get path
+
+  #plainSize(meta: BlobMeta): number {
+    const cs =
+      typeof meta.extra?.chunkSize === 'number' ? meta.extra.chunkSize : DEFAULT_CHUNK_SIZE;
+    try {
+      return plainSizeOf(meta.size, cs) ?? meta.size;
+    } catch {
+      return meta.size;
+    }
+  }
+
+  /** Makes sure a verified copy of (ns, id) is on local disk, fetching it from peers if needed. */
+  async #ensureLocal(
+    key: string,
+    ns: string,
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<'local' | 'peer'> {
+    const { cas, transport } = this.#running();
+    let corrupt = false;
+    const local = await cas.stat(ns, id).catch((err) => {
+      if (errorCode(err) === 'ERR_NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (local) {
+      if (await this.#verifyLocal(cas, ns, id, local.digest, signal)) return 'local';
+      corrupt = true;
+      this.metrics.integrityFailures.inc({ source: 'local' });
+      this.#log.warn({ id }, 'local blob does not match its digest; fetching a replica');
+    }
+    // placement peers rank first, then everyone else
+    for (const peerId of rankNodes(id, this.#peerIds())) {
+      if (signal?.aborted) throw abortError(signal);
+      const outcome = await this.#fetchFromPeer(transport, cas, peerId, key, ns, id, signal);
+      if (outcome === 'ok') return 'peer';
+      if (outcome === 'corrupt') corrupt = true;
+    }
+    if (corrupt) throw new IntegrityError(`every copy of ${key} failed verification`);
+    throw new NotFoundError(`no such file: ${key}`);
+  }
+
+  /** Re-hashes a local blob against its recorded digest (catches bit rot before any byte leaves). */
+  async #verifyLocal(
+    cas: CasStore,
+    ns: string,
+    id: string,
+    digest: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    try {
+      const { stream } = await cas.read(ns, id, signal ? { signal } : {});
+      const hash = createHash('sha256');
+      for await (const chunk of stream) hash.update(chunk as Buffer);
+      return hash.digest('hex') === digest;
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      if (errorCode(err) === 'ERR_INTEGRITY') return false;
+      if (errorCode(err) === 'ERR_NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async #fetchFromPeer(
+    transport: TcpTransport,
+    cas: CasStore,
+    peerId: string,
+    key: string,
+    ns: string,
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<FetchOutcome> {
+    const reqId = randomBytes(9).toString('base64url');
+    const waiter = this.#waitReply(peerId, reqId, signal);
+    waiter.arm(this.#requestTimeoutMs);
+    const started = performance.now();
+    let stream: Readable | undefined;
+    try {
+      await transport.send(peerId, { type: 'get-request', reqId, ns, id } satisfies GetRequest);
+      const reply = await waiter.promise;
+      if (reply.kind === 'message') return 'missing';
+      stream = reply.stream;
+      const { header } = reply;
+      const extra = header.extra ?? {};
+      if (!this.#nameMatches(extra, key)) {
+        stream.destroy();
+        this.#reportCorrupt(transport, peerId, ns, id, 'sealed name does not match the key');
+        return 'corrupt';
+      }
+      const meter = new Meter({
+        onBytes: (n) => this.metrics.bytesIn.inc({ via: 'peer' }, n),
+        idleMs: this.#idleTimeoutMs,
+        what: 'replica fetch',
+      });
+      const piping = pipeline(stream, meter);
+      const writing = cas.write(ns, id, meter, {
+        extra,
+        expectedDigest: header.digest!,
+        ...(signal ? { signal } : {}),
+      });
+      await Promise.all([writing, piping]);
+      this.metrics.transferDuration.observe({ op: 'fetch' }, (performance.now() - started) / 1000);
+      this.#log.debug({ id, peer: peerId, size: meter.bytes }, 'fetched replica from peer');
+      return 'ok';
+    } catch (err) {
+      stream?.destroy();
+      if (signal?.aborted) throw abortError(signal);
+      if (this.#state !== 'running') throw new ClosedError();
+      if (errorCode(err) === 'ERR_INTEGRITY') {
+        this.#reportCorrupt(transport, peerId, ns, id, 'replica failed its digest');
+        return 'corrupt';
+      }
+      this.#log.info({ peer: peerId, id, code: errorCode(err) }, 'fetch from peer failed');
+      return 'failed';
+    } finally {
+      waiter.cancel();
+    }
+  }
+
+  #nameMatches(extra: Extra, key: string): boolean {
+    const name = extra.name;
+    if (typeof name !== 'string' || !this.#vaultKey) return false;
+    try {
+      return openBytes(this.#vaultKey, Buffer.from(name, 'base64')).toString('utf8') === key;
+    } catch {
+      return false;
+    }
+  }
+
+  #reportCorrupt(
+    transport: TcpTransport,
+    peerId: string,
+    ns: string,
+    id: string,
+    why: string,
+  ): void {
+    this.metrics.integrityFailures.inc({ source: 'peer' });
+    this.#log.warn({ peer: peerId, id, why }, 'replica from peer failed verification');
+    transport
+      .send(peerId, { type: 'integrity-report', ns, id } satisfies IntegrityReport)
+      .catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- store path
+
+  async #pushReplica(
+    transport: TcpTransport,
+    cas: CasStore,
+    peerId: string,
+    ns: string,
+    id: string,
+    blob: { size: number; digest: string; extra: Extra },
+  ): Promise<void> {
+    const reqId = randomBytes(9).toString('base64url');
+    const waiter = this.#waitReply(peerId, reqId);
+    const started = performance.now();
+    try {
+      const { stream } = await cas.read(ns, id);
+      const offer: StoreOffer = { type: 'store-offer', reqId, ns, id, ...blob };
+      let out: Awaited<ReturnType<TcpTransport['openStream']>>;
+      try {
+        out = await transport.openStream(peerId, offer);
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
+      const meter = new Meter({
+        onBytes: (n) => this.metrics.bytesOut.inc({ via: 'peer' }, n),
+        idleMs: this.#idleTimeoutMs,
+        what: 'replica push',
+      });
+      try {
+        await pipeline(stream, meter, out);
+      } catch (err) {
+        // A reset can mean "I already hold these bytes"; the ack decides. Anything else is final.
+        if (errorCode(err) !== 'ERR_STREAM_RESET') throw err;
+      }
+      waiter.arm(this.#ackTimeoutMs);
+      const reply = await waiter.promise;
+      if (reply.kind !== 'message' || reply.msg.type !== 'store-ack') {
+        throw new ProtocolError('expected a store-ack');
+      }
+      if (!reply.msg.ok) {
+        throw new FileServerError(reply.msg.code ?? 'ERR_PROTOCOL', 'peer refused the replica');
+      }
+      this.metrics.replicasAcked.inc();
+      this.metrics.transferDuration.observe({ op: 'push' }, (performance.now() - started) / 1000);
+    } finally {
+      waiter.cancel();
+    }
+  }
+
+  /** A peer streams us a replica: keep it only if it matches the offered digest. */
+  async #receiveReplica(peerId: string, offer: StoreOffer, stream: Readable): Promise<void> {
+    const { cas, transport } = this.#running();
+    const ack = (ok: boolean, code?: string) =>
+      transport
+        .send(peerId, { type: 'store-ack', reqId: offer.reqId, ok, ...(code ? { code } : {}) })
+        .catch((err) => this.#log.debug({ peer: peerId, err }, 'could not ack replica'));
+    try {
+      const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
+      if (existing && existing.digest === offer.digest) {
+        stream.destroy();
+        await ack(true);
+        return;
+      }
+      const meter = new Meter({
+        onBytes: (n) => this.metrics.bytesIn.inc({ via: 'peer' }, n),
+        idleMs: this.#idleTimeoutMs,
+        what: 'replica receive',
+      });
+      const piping = pipeline(stream, meter);
+      const writing = cas.write(offer.ns, offer.id, meter, {
+        extra: offer.extra,
+        expectedDigest: offer.digest,
+      });
+      const [written] = await Promise.all([writing, piping]);
+      if (written.size !== offer.size) {
+        // the digest matched, so only the offer's size field was wrong; keep the bytes
+        this.#log.warn({ peer: peerId, id: offer.id }, 'replica size differs from the offer');
+      }
+      await ack(true);
+    } catch (err) {
+      stream.destroy();
+      const code = errorCode(err) ?? 'ERR_PROTOCOL';
+      if (code === 'ERR_INTEGRITY') this.metrics.integrityFailures.inc({ source: 'peer' });
+      this.#log.warn({ peer: peerId, id: offer.id, code }, 'replica not kept');
+      await ack(false, code);
+    }
+  }
+
+  // ---------------------------------------------------------------- peer requests
+
+  async #serveGet(peerId: string, req: GetRequest): Promise<void> {
+    const { cas, transport } = this.#running();
+    let read: Awaited<ReturnType<CasStore['read']>>;
+    try {
+      read = await cas.read(req.ns, req.id);
+    } catch (err) {
+      if (errorCode(err) !== 'ERR_NOT_FOUND') {
+        this.#log.warn({ peer: peerId, id: req.id, code: errorCode(err) }, 'cannot serve blob');
+      }
+      const miss: GetResponse = { type: 'get-response', reqId: req.reqId, found: false };
+      await transport.send(peerId, miss).catch(() => {});
+      return;
+    }
+    const { stream, meta } = read;
+    const header: GetResponse = {
+      type: 'get-response',
+      reqId: req.reqId,
+      found: true,
+      size: meta.size,
+      digest: meta.digest,
+      extra: (meta.extra ?? {}) as Extra,
+    };
+    let out: Awaited<ReturnType<TcpTransport['openStream']>>;
+    try {
+      out = await transport.openStream(peerId, header);
+    } catch (err) {
+      stream.destroy();
+      this.#log.debug({ peer: peerId, err }, 'could not open a stream to the peer');
+      return;
+    }
+    const started = performance.now();
+    const meter = new Meter({
+      onBytes: (n) => this.metrics.bytesOut.inc({ via: 'peer' }, n),
+      idleMs: this.#idleTimeoutMs,
+      what: 'replica serve',
+    });
+    try {
+      await pipeline(stream, meter, out);
+      this.metrics.transferDuration.observe({ op: 'serve' }, (performance.now() - started) / 1000);
+    } catch (err) {
+      this.#log.debug({ peer: peerId, code: errorCode(err) }, 'serving a blob ended early');
+    }
+  }
+
+  async #serveDelete(peerId: string, req: DeleteRequest): Promise<void> {
+    const { cas, transport } = this.#running();
+    let deleted = false;
+    try {
+      deleted = await cas.delete(req.ns, req.id);
+      this.metrics.deletes.inc({ scope: 'peer' });
+    } catch (err) {
+      this.#log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed locally');
+    }
+    await transport.send(peerId, { type: 'delete-ack', reqId: req.reqId, deleted }).catch(() => {});
+  }
+
+  async #askDelete(
+    transport: TcpTransport,
+    peerId: string,
+    ns: string,
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const reqId = randomBytes(9).toString('base64url');
+    const waiter = this.#waitReply(peerId, reqId, signal);
+    waiter.arm(this.#requestTimeoutMs);
+    try {
+      await transport.send(peerId, { type: 'delete', reqId, ns, id } satisfies DeleteRequest);
+      const reply = await waiter.promise;
+      return reply.kind === 'message' && reply.msg.type === 'delete-ack' && reply.msg.deleted;
+    } finally {
+      waiter.cancel();
+    }
+  }
+
+  /** A peer says the replica it got from us is bad: re-hash ours and drop it if it is. */
+  async #checkReplica(peerId: string, report: IntegrityReport): Promise<void> {
+    const { cas } = this.#running();
+    const k = `${report.ns}/${report.id}`;
+    if (this.#checking.has(k)) return;
+    this.#checking.add(k);
+    try {
+      const meta = await cas.stat(report.ns, report.id).catch(() => undefined);
+      if (!meta) return;
+      if (await this.#verifyLocal(cas, report.ns, report.id, meta.digest)) return;
+      this.metrics.integrityFailures.inc({ source: 'local' });
+      this.#log.warn({ peer: peerId, id: report.id }, 'dropping a rotten replica a peer reported');
+      await cas.delete(report.ns, report.id);
+    } finally {
+      this.#checking.delete(k);
+    }
+  }
+
+  // ---------------------------------------------------------------- replies and dispatch
+
+  #waitReply(peerId: string, reqId: string, signal?: AbortSignal): Waiter {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    let onAbort: (() => void) | undefined;
+    const cleanup = () => {
+      settled = true;
+      if (timer) clearTimeout(timer);
+      this.#pending.delete(reqId);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    };
+    let rejectFn: (err: Error) => void = () => {};
+    const promise = new Promise<Reply>((resolve, reject) => {
+      rejectFn = (err) => {
+        if (settled) return;
+        cleanup();
+        reject(err);
+      };
+      this.#pending.set(reqId, {
+        peerId,
+        resolve: (r) => {
+          if (settled) return;
+          cleanup();
+          resolve(r);
+        },
+        reject: rejectFn,
+      });
+    });
+    promise.catch(() => {});
+    if (signal) {
+      onAbort = () => rejectFn(abortError(signal));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+    return {
+      promise,
+      arm: (ms) => {
+        if (settled) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => rejectFn(new TimeoutError(`no answer from peer in ${ms} ms`)), ms);
+      },
+      cancel: () => {
+        if (!settled) cleanup();
+      },
+    };
+  }
+
+  #settle(peerId: string, reqId: string, reply: Reply): boolean {
+    const p = this.#pending.get(reqId);
+    if (!p || p.peerId !== peerId) return false;
+    p.resolve(reply);
+    return true;
+  }
+
+  #onMessage(peerId: string, raw: unknown): void {
+    if (this.#state !== 'running') return;
+    let msg: PeerMessage;
+    try {
+      msg = parseMessage(raw);
+    } catch (err) {
+      this.#log.warn({ peer: peerId, code: errorCode(err), err }, 'dropped a bad message');
+      return;
+    }
+    // every handler runs on its own; nothing here waits for a transfer
+    const run = (p: Promise<void>) =>
+      p.catch((err) => this.#log.warn({ peer: peerId, type: msg.type, err }, 'handler failed'));
+    switch (msg.type) {
+      case 'store-ack':
+      case 'get-response':
+      case 'delete-ack':
+        this.#settle(peerId, msg.reqId, { kind: 'message', msg });
+        return;
+      case 'get-request':
+        run(this.#serveGet(peerId, msg));
+        return;
+      case 'delete':
+        run(this.#serveDelete(peerId, msg));
+        return;
+      case 'peers':
+        this.#learnPeers(msg);
+        return;
+      case 'integrity-report':
+        run(this.#checkReplica(peerId, msg));
+        return;
+    }
+  }
+
+  #onStream(peerId: string, raw: unknown, stream: Readable): void {
+    if (this.#state !== 'running') {
+      stream.destroy();
+      return;
+    }
+    let header: ReturnType<typeof parseStreamHeader>;
+    try {
+      header = parseStreamHeader(raw);
+    } catch (err) {
+      this.#log.warn({ peer: peerId, code: errorCode(err) }, 'refused a stream with a bad header');
+      stream.destroy();
+      return;
+    }
+    if (header.type === 'store-offer') {
+      this.#receiveReplica(peerId, header, stream).catch((err) =>
+        this.#log.warn({ peer: peerId, err }, 'replica handler failed'),
+      );
+      return;
+    }
+    if (!this.#settle(peerId, header.reqId, { kind: 'stream', header, stream })) {
+      // an answer nobody waits for any more (timed out, or already served by another peer)
+      stream.destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------- peers
+
+  #onPeerConnect(info: PeerInfo): void {
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    const transport = this.#transport;
+    if (!transport) return;
+    this.#log.info({ peer: info.id, addr: info.listenAddr }, 'peer connected');
+    if (info.listenAddr) {
+      this.#knownPeers.set(info.id, info.listenAddr);
+      this.#dialing.delete(info.listenAddr);
+      this.#schedulePeerSave();
+    }
+    const everyone: PeerAddr[] = [];
+    if (this.#address && this.#node) everyone.push({ id: this.#node.nodeId, addr: this.#address });
+    for (const p of transport.peers())
+      if (p.listenAddr) everyone.push({ id: p.id, addr: p.listenAddr });
+    transport
+      .send(info.id, { type: 'peers', peers: everyone } satisfies PeersMessage)
+      .catch(() => {});
+    if (info.listenAddr) {
+      const news: PeersMessage = { type: 'peers', peers: [{ id: info.id, addr: info.listenAddr }] };
+      for (const p of transport.peers()) {
+        if (p.id !== info.id) transport.send(p.id, news).catch(() => {});
+      }
+    }
+  }
+
+  #onPeerDisconnect(info: PeerInfo, reason: Error): void {
+    this.#log.info({ peer: info.id, code: errorCode(reason) }, 'peer disconnected');
+    const gone = new NotConnectedError(`peer ${info.id.slice(0, 8)} disconnected`, {
+      cause: reason,
+    });
+    // a peer that is still connected over another link keeps its requests
+    if (this.#transport?.peers().some((p) => p.id === info.id)) return;
+    for (const p of [...this.#pending.values()]) if (p.peerId === info.id) p.reject(gone);
+  }
+
+  #learnPeers(msg: PeersMessage): void {
+    const transport = this.#transport;
+    const self = this.#node?.nodeId;
+    if (!transport || !self) return;
+    const connected = new Set(transport.peers().map((p) => p.id));
+    for (const { id, addr } of msg.peers) {
+      if (id === self || connected.has(id) || addr === this.#address) continue;
+      this.#knownPeers.set(id, addr);
+      // both ends learn of each other at once; the lower id dials first, the other only if
+      // no link appeared after a grace period, so the pair usually ends up with one link
+      if (self < id) this.#dial(addr);
+      else {
+        const t = setTimeout(
+          () => {
+            this.#timers.delete(t);
+            if (this.#state !== 'running') return;
+            if (!this.#transport?.peers().some((p) => p.id === id)) this.#dial(addr);
+          },
+          PEER_DIAL_GRACE_MS + Math.floor(Math.random() * 500),
+        );
+        t.unref();
+        this.#timers.add(t);
+      }
+    }
+  }
+
+  #dial(addr: string): void {
+    if (!this.#transport || addr === this.#address || this.#dialing.has(addr)) return;
+    if (this.#transport.peers().some((p) => p.listenAddr === addr)) return;
+    this.#dialing.add(addr);
+    this.#transport.connect(addr);
+  }
+
+  #schedulePeerSave(): void {
+    if (this.#savePeersTimer) return;
+    this.#savePeersTimer = setTimeout(() => {
+      this.#savePeersTimer = undefined;
+      this.#savePeers().catch((err) => this.#log.debug({ err }, 'could not save peers'));
+    }, 1000);
+    this.#savePeersTimer.unref();
+  }
+
+  async #savePeers(): Promise<void> {
+    if (!this.#node) return;
+    const peers = [...this.#knownPeers].slice(-MAX_SAVED_PEERS).map(([id, addr]) => ({ id, addr }));
+    this.#node.peers = peers;
+    await saveNode(this.#opts.dataDir, this.#node);
+  }
+
+  #mapAbort(err: unknown, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return abortError(signal);
+    if (errorCode(err) === 'ABORT_ERR') return new AbortedError(undefined, { cause: err });
+    return err;
+  }
+}
