@@ -168,12 +168,17 @@ export class ApiClient {
   async get(
     key: string,
     opts: { signal?: AbortSignal } = {},
-  ): Promise<{ stream: IncomingMessage; size: number | undefined }> {
+  ): Promise<{ stream: IncomingMessage; size: number | undefined; source: string | undefined }> {
     const res = await this.request('GET', filePath(key), opts);
     await this.expectOk(res);
-    const len = res.headers['content-length'] ?? res.headers['x-peerstash-size'];
+    const len = res.headers['content-length'];
     const size = len === undefined ? undefined : Number(len);
-    return { stream: res, size: Number.isFinite(size) ? size : undefined };
+    const source = res.headers['x-peerstash-source'];
+    return {
+      stream: res,
+      size: Number.isFinite(size) ? size : undefined,
+      source: typeof source === 'string' ? source : undefined,
+    };
   }
 
   async has(key: string): Promise<boolean> {

@@ -118,6 +118,24 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
         'check the owner and mode of that path, or choose another one',
         opts,
       );
+    case 'ERR_NO_VAULT_KEY':
+      return new CliError(
+        'ERR_NO_VAULT_KEY',
+        EXIT.PERMISSION,
+        'this node is storage-only: it holds no vault key and cannot read or write files',
+        'use a node initialised with the vault key (--dir / PEERSTASH_DIR)',
+        opts,
+      );
+    case 'ERR_CLOSED':
+      return new CliError(
+        'ERR_CLOSED',
+        EXIT.NODE_NOT_RUNNING,
+        'the node is stopping',
+        `start it again with "peerstash serve${dirFlag}"`,
+        opts,
+      );
+    case 'ERR_LIMIT':
+      return new CliError('ERR_LIMIT', EXIT.USAGE, `over a limit: ${message}`, undefined, opts);
     case 'ERR_AUTH':
       return new CliError(
         'ERR_AUTH',

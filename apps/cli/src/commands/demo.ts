@@ -139,7 +139,7 @@ export async function runDemo(opts: {
     );
 
     const fetchTo = async (node: NodeProcess, file: string) => {
-      const { stream } = await node.client.get(KEY, { signal: opts.signal });
+      const { stream, source } = await node.client.get(KEY, { signal: opts.signal });
       await pipeline(stream, createWriteStream(file));
       const got = await sha256File(file);
       if (got !== expected) {
@@ -149,21 +149,26 @@ export async function runDemo(opts: {
           `node ${node.dir} returned different bytes (sha256 ${got})`,
         );
       }
-      return (await stat(file)).size;
+      return { size: (await stat(file)).size, source: source ?? 'unknown' };
     };
 
     await step(
       `get ${KEY} from node 2`,
       () => fetchTo(n2, join(root, 'from-node2.bin')),
-      (size) => `${formatBytes(size)}, sha256 matches: byte-identical`,
+      (r) =>
+        `${formatBytes(r.size)} read from its ${r.source === 'local' ? 'own replica' : r.source}, sha256 matches: byte-identical`,
     );
     await step(
       `drop node 3's own copy, then get ${KEY} from node 3`,
       async () => {
-        await n3.client.delete(KEY);
+        // A node outside the key's placement holds no copy (404): the get below still shows a peer fetch.
+        await n3.client.delete(KEY).catch((err: { code?: string }) => {
+          if (err.code !== 'ERR_NOT_FOUND') throw err;
+        });
         return fetchTo(n3, join(root, 'from-node3.bin'));
       },
-      (size) => `fetched from a peer, ${formatBytes(size)}, sha256 matches: byte-identical`,
+      (r) =>
+        `${formatBytes(r.size)} ${r.source === 'peer' ? 'fetched from a peer' : `read from ${r.source}`}, sha256 matches: byte-identical`,
     );
     return {
       ok: true,

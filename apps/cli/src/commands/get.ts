@@ -44,7 +44,8 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      const toStdout = argv.output === undefined || argv.output === '-';
+      // yargs hands "-o -" over as "" (never a valid path): both mean stdout.
+      const toStdout = argv.output === undefined || argv.output === '-' || argv.output === '';
       if (toStdout && argv.json) {
         throw new UsageError('--json writes to stdout, so the file cannot', 'add -o <file>');
       }

@@ -39,7 +39,8 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      const fromStdin = argv.file === '-';
+      // yargs hands a lone "-" to a string positional as "" (never a valid path): both mean stdin.
+      const fromStdin = argv.file === '-' || argv.file === '';
       const key = argv.key ?? (fromStdin ? undefined : basename(argv.file));
       if (!key) throw new UsageError('reading stdin needs a key', 'add --key <name>');
 

@@ -25,7 +25,10 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   add('listen', st.listen ?? st.listenAddr ?? st.address);
   add('api', api);
   if (st.storageOnly !== undefined) {
-    add('mode', st.storageOnly ? 'storage-only (sealed replicas only)' : 'vault (reads and writes files)');
+    add(
+      'mode',
+      st.storageOnly ? 'storage-only (sealed replicas only)' : 'vault (reads and writes files)',
+    );
   }
   if (st.secure !== undefined) {
     add('links', st.secure ? 'TLS-PSK (cluster secret)' : 'plain TCP, no authentication');
