@@ -102,9 +102,10 @@ export class FrameDecoder {
   }
 
   private check(type: number, streamId: number, length: number): void {
-    const name = frameTypeName(type);
     const fail = (why: string): never => {
-      throw new ProtocolError(`bad ${name} frame (stream ${streamId}, ${length} bytes): ${why}`);
+      throw new ProtocolError(
+        `bad ${frameTypeName(type)} frame (stream ${streamId}, ${length} bytes): ${why}`,
+      );
     };
     const onStream = (want: boolean) => {
       if (want && streamId === 0) fail('stream id 0');

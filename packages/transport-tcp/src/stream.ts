@@ -222,8 +222,10 @@ export class InboundStream extends Readable {
   private grant(moved: number): void {
     if (this.endReceived || this.closedRemotely) return;
     this.ungranted += moved;
-    // Grant in batches, but always once the queue is empty so a sender at zero credit never waits forever.
-    if (this.ungranted >= this.window / 4 || this.queued === 0) {
+    // allowance + queued + ungranted == window always, so a sender stuck at zero credit means
+    // queued + ungranted == window: draining the queue always crosses this threshold. Batching
+    // keeps WINDOW frames (each its own TLS record) rare.
+    if (this.ungranted >= this.window / 4) {
       const credit = this.ungranted;
       this.ungranted = 0;
       this.allowance += credit;

@@ -1,0 +1,110 @@
+// Test helpers: transports on 127.0.0.1:0 that are always closed after each test, event waits
+// with generous timeouts, and a deterministic byte source hashed as it is produced.
+
+import { createHash, randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
+import { type PeerInfo, TcpTransport, type TcpTransportOptions } from '../src/index.js';
+
+const open: TcpTransport[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+let counter = 0;
+export async function startTransport(
+  opts: Partial<TcpTransportOptions> = {},
+  listen = true,
+): Promise<TcpTransport> {
+  const t = new TcpTransport({ nodeId: `node-${process.pid}-${++counter}`, ...opts });
+  open.push(t);
+  if (listen) await t.listen();
+  return t;
+}
+
+export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function nextEvent<T extends unknown[]>(
+  emitter: EventEmitter,
+  name: string,
+  filter: (...args: T) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(name, on);
+      reject(new Error(`timed out waiting for '${name}'`));
+    }, timeoutMs);
+    const on = (...args: unknown[]) => {
+      if (!filter(...(args as T))) return;
+      clearTimeout(timer);
+      emitter.off(name, on);
+      resolve(args as T);
+    };
+    emitter.on(name, on);
+  });
+}
+
+/** Dials b from a and waits until both sides list each other. */
+export async function link(a: TcpTransport, b: TcpTransport): Promise<PeerInfo> {
+  const info = await a.dial(b.address!);
+  await waitFor(
+    () => a.peers().some((p) => p.id === b.nodeId) && b.peers().some((p) => p.id === a.nodeId),
+    20_000,
+    `link ${a.nodeId} <-> ${b.nodeId}`,
+  );
+  return info;
+}
+
+/** A byte source of `total` bytes in uneven chunks, with the SHA-256 of what it produced. */
+export function byteSource(total: number) {
+  const block = randomBytes(1024 * 1024 + 7919);
+  const hash = createHash('sha256');
+  let produced = 0;
+  const state = {
+    get produced() {
+      return produced;
+    },
+    digest: () => hash.digest('hex'),
+    async *[Symbol.asyncIterator]() {
+      let offset = 0;
+      let i = 0;
+      while (produced < total) {
+        const size = Math.min(total - produced, 16 * 1024 + ((i++ * 7919) % (96 * 1024)));
+        if (offset + size > block.length) offset = (offset * 31 + 17) % (block.length - size);
+        const chunk = block.subarray(offset, offset + size);
+        offset += size;
+        produced += size;
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+  };
+  return state;
+}
+
+export async function digestOf(stream: Readable): Promise<{ digest: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest('hex'), bytes };
+}
+
+/** Resolves with the error a stream fails with, or rejects if it ends cleanly. */
+export function streamError(stream: Readable | NodeJS.WritableStream): Promise<Error & { code?: string }> {
+  return new Promise((resolve, reject) => {
+    (stream as Readable).on('error', resolve);
+    (stream as Readable).on('end', () => reject(new Error('stream ended cleanly')));
+  });
+}
