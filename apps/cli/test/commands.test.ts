@@ -1,0 +1,257 @@
+// Every command end-to-end: the built binary against real `peerstash serve` processes on
+// 127.0.0.1 (port 0), real temp data dirs, real TLS-PSK links between the nodes.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN_PATH, type NodeProcess, startNode, waitForPeers } from '../src/child-node.js';
+import { EXIT } from '../src/exit-codes.js';
+import { expectOneLine, randomFile, runCli, sha256File, tempDir, walk } from './helpers.js';
+
+let root = '';
+let a: NodeProcess;
+let b: NodeProcess;
+let dirA = '';
+let dirB = '';
+let input = '';
+let inputSha = '';
+const SIZE = 3 * 1024 * 1024 + 17;
+
+beforeAll(async () => {
+  root = await tempDir('e2e');
+  dirA = join(root, 'a');
+  dirB = join(root, 'b');
+  expect((await runCli(['init', '--dir', dirA, '--listen', '127.0.0.1:0'])).code).toBe(0);
+  expect((await runCli(['init', '--dir', dirB, '--join', join(dirA, 'keys.json')])).code).toBe(0);
+  a = await startNode({ dir: dirA, timeoutMs: 30_000 });
+  b = await startNode({ dir: dirB, args: ['--bootstrap', a.listen], timeoutMs: 30_000 });
+  await waitForPeers([a, b], 1, 30_000);
+  input = join(root, 'input.bin');
+  inputSha = await randomFile(input, SIZE);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('put / get / ls / status / rm against two nodes', () => {
+  it('put on A replicates; get on B is byte-identical', async () => {
+    const put = await runCli(['put', input, '--key', 'docs/input.bin', '--dir', dirA, '--json']);
+    expect(put.code).toBe(0);
+    const res = JSON.parse(put.stdout);
+    expect(res).toMatchObject({ key: 'docs/input.bin', size: SIZE });
+    expect(res.replicas).toBeGreaterThanOrEqual(1);
+
+    const out = join(root, 'out-b.bin');
+    const get = await runCli(['get', 'docs/input.bin', '-o', out, '--dir', dirB]);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toContain('wrote');
+    expect(await sha256File(out)).toBe(inputSha);
+    // No temp file is left beside the target.
+    expect((await walk(root)).filter((f) => f.includes('peerstash-part'))).toEqual([]);
+  });
+
+  it('human put output names key, size and replicas; the default key is the file name', async () => {
+    const put = await runCli(['put', input, '--dir', dirA]);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(/^stored input\.bin \(3\.00 MiB, \d+ replicas?\)\n$/);
+    expect(put.stderr).toBe('');
+  });
+
+  it('put - reads stdin; get without -o writes stdout', async () => {
+    const put = await runCli(['put', '-', '--key', 'from-stdin', '--dir', dirA], { input });
+    expect(put.code).toBe(0);
+    const out = join(root, 'stdout.bin');
+    // Redirect the child's stdout straight to a file: the bytes never sit in this process.
+    const fh = await import('node:fs/promises').then((m) => m.open(out, 'w'));
+    const child = spawn(process.execPath, [BIN_PATH, 'get', 'from-stdin', '--dir', dirB], {
+      stdio: ['ignore', fh.fd, 'pipe'],
+    });
+    const [code] = await once(child, 'close');
+    await fh.close();
+    expect(code).toBe(0);
+    expect(await sha256File(out)).toBe(inputSha);
+  });
+
+  it('get --json -o reports the file; --json without -o is a usage error', async () => {
+    const out = join(root, 'json.bin');
+    const get = await runCli(['get', 'input.bin', '-o', out, '--json', '--dir', dirA]);
+    expect(get.code).toBe(0);
+    expect(JSON.parse(get.stdout)).toEqual({ key: 'input.bin', file: out, size: SIZE });
+    const bad = await runCli(['get', 'input.bin', '--json', '--dir', dirA]);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expectOneLine(bad.stderr);
+  });
+
+  it('ls lists keys and sizes, as a table and as JSON', async () => {
+    const json = await runCli(['ls', '--json', '--dir', dirA]);
+    expect(json.code).toBe(0);
+    const files = JSON.parse(json.stdout) as Array<{ key: string; size: number }>;
+    expect(files.map((f) => f.key)).toEqual(
+      expect.arrayContaining(['docs/input.bin', 'input.bin', 'from-stdin']),
+    );
+    expect(files.find((f) => f.key === 'input.bin')?.size).toBe(SIZE);
+    const table = await runCli(['ls', '--dir', dirA]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+SIZE\s+CREATED$/);
+    expect(table.stdout).toContain('docs/input.bin');
+  });
+
+  it('status shows id, addresses and the peer', async () => {
+    const json = await runCli(['status', '--json', '--dir', dirB]);
+    expect(json.code).toBe(0);
+    const st = JSON.parse(json.stdout);
+    expect(st.nodeId).toMatch(/^[0-9a-f]{64}$/);
+    expect(st.peers).toHaveLength(1);
+    const human = await runCli(['status', '--dir', dirB]);
+    expect(human.stdout).toContain(st.nodeId);
+    expect(human.stdout).toMatch(/peers\s+1/);
+    expect(human.stdout).toContain('TLS-PSK');
+  });
+
+  it('PEERSTASH_DIR finds the node', async () => {
+    const r = await runCli(['status', '--json'], { env: { PEERSTASH_DIR: dirA } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).listen).toBe(a.listen);
+  });
+
+  it('rm --everywhere removes the file from both nodes; then get is exit 4', async () => {
+    const rmr = await runCli(['rm', 'docs/input.bin', '--everywhere', '--dir', dirA, '--json']);
+    expect(rmr.code).toBe(0);
+    expect(JSON.parse(rmr.stdout)).toMatchObject({ deleted: true });
+    for (const dir of [dirA, dirB]) {
+      const get = await runCli(['get', 'docs/input.bin', '-o', join(root, 'gone'), '--dir', dir]);
+      expect(get.code).toBe(EXIT.NOT_FOUND);
+      expectOneLine(get.stderr);
+    }
+    await expect(stat(join(root, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('rm of an unknown key is exit 4', async () => {
+    const r = await runCli(['rm', 'never-stored', '--dir', dirA]);
+    expect(r.code).toBe(EXIT.NOT_FOUND);
+    expect(expectOneLine(r.stderr)).toContain('peerstash ls');
+  });
+});
+
+describe('errors a person will hit', () => {
+  it('unknown key: exit 4, one line', async () => {
+    const r = await runCli(['get', 'no-such-key', '--dir', dirA]);
+    expect(r.code).toBe(EXIT.NOT_FOUND);
+    expect(r.stdout).toBe('');
+    expectOneLine(r.stderr);
+  });
+
+  it('a disk-full write: exit 7, one line', async () => {
+    const r = await runCli(['get', 'input.bin', '-o', '/dev/full', '--dir', dirA]);
+    expect(r.code).toBe(EXIT.NO_SPACE);
+    expect(expectOneLine(r.stderr)).toContain('no space');
+  });
+
+  it('wrong data dir (token of another node): exit 6', async () => {
+    const other = join(root, 'copy');
+    await cp(dirA, other, { recursive: true });
+    await writeFile(join(other, 'api-token'), 'not-the-token\n');
+    const r = await runCli(['ls', '--dir', other]);
+    expect(r.code).toBe(EXIT.PERMISSION);
+    expect(expectOneLine(r.stderr)).toContain('token');
+  });
+
+  it('node not running (stale api.json): exit 3 naming serve', async () => {
+    const dir = join(root, 'stale');
+    expect((await runCli(['init', '--dir', dir])).code).toBe(0);
+    // An address nothing listens on: bind a port, then free it.
+    const srv: Server = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    await writeFile(
+      join(dir, 'api.json'),
+      JSON.stringify({ url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port }),
+    );
+    const r = await runCli(['status', '--dir', dir]);
+    expect(r.code).toBe(EXIT.NODE_NOT_RUNNING);
+    expect(expectOneLine(r.stderr)).toContain('peerstash serve');
+  });
+
+  it('port in use: exit 8 for the peer port and for the API port', async () => {
+    const dir = join(root, 'busy');
+    expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);
+    const peer = await runCli(['serve', '--dir', dir, '--listen', a.listen]);
+    expect(peer.code).toBe(EXIT.PORT_IN_USE);
+    expect(expectOneLine(peer.stderr)).toContain('in use');
+    const api = await runCli([
+      'serve',
+      '--dir',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--api-port',
+      String(a.client.port),
+    ]);
+    expect(api.code).toBe(EXIT.PORT_IN_USE);
+  });
+
+  it('a second serve on a running data dir: exit 10', async () => {
+    const r = await runCli(['serve', '--dir', dirA, '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(EXIT.ALREADY_EXISTS);
+    expectOneLine(r.stderr);
+  });
+
+  it('serve on a dir that was never initialised: exit 9', async () => {
+    const r = await runCli(['serve', '--dir', join(root, 'never')]);
+    expect(r.code).toBe(EXIT.NOT_INITIALISED);
+    expect(expectOneLine(r.stderr)).toContain('peerstash init');
+  });
+
+  it('bad bootstrap address: exit 2', async () => {
+    const r = await runCli(['serve', '--dir', dirA, '--bootstrap', 'nohost']);
+    expect(r.code).toBe(EXIT.USAGE);
+    expect(expectOneLine(r.stderr)).toContain('bootstrap');
+  });
+
+  it('storage-only node refuses plaintext: exit 6', async () => {
+    const dir = join(root, 'storage');
+    expect((await runCli(['init', '--dir', dir, '--join', dirA, '--storage-only'])).code).toBe(0);
+    const s = await startNode({ dir, args: ['--bootstrap', a.listen], timeoutMs: 30_000 });
+    try {
+      const r = await runCli(['put', input, '--dir', dir]);
+      expect(r.code).toBe(EXIT.PERMISSION);
+      expect(expectOneLine(r.stderr)).toContain('storage-only');
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('serve lifecycle', () => {
+  it('SIGTERM and SIGINT: exit 0, api.json removed, no temp files, logs are JSON lines', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const dir = join(root, `life-${signal}`);
+      expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);
+      const n = await startNode({ dir, args: ['--bootstrap', a.listen], timeoutMs: 30_000 });
+      const put = await runCli(['put', input, '--key', `life-${signal}`, '--dir', dir]);
+      expect(put.code).toBe(0);
+      expect(await n.stop(signal)).toBe(0);
+      await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await walk(dir)).filter((f) => /\.tmp$|\.part$|tmp-/.test(f))).toEqual([]);
+      const lines = n.logs().trim().split('\n');
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+      const msgs = lines.map((l) => JSON.parse(l).msg);
+      expect(msgs).toContain('node started');
+      expect(msgs).toContain('stopped');
+      // Restarted, the node still has the file and the same id.
+      const again = await startNode({ dir, timeoutMs: 30_000 });
+      try {
+        const st = await again.client.status();
+        expect(st.nodeId).toBe(JSON.parse(await readFile(join(dir, 'node.json'), 'utf8')).nodeId);
+        expect(await again.client.has(`life-${signal}`)).toBe(true);
+      } finally {
+        expect(await again.stop()).toBe(0);
+      }
+    }
+  });
+});
