@@ -147,8 +147,8 @@ export class Link implements StreamLink {
     socket.on('error', (err) =>
       this.close(new ClosedError(`connection lost: ${err.message}`, { cause: err }), false),
     );
-    socket.on('end', () => this.close(new ClosedError('peer closed the connection'), false));
-    socket.on('close', () => this.close(new ClosedError('connection closed'), false));
+    socket.on('end', () => this.close(this.lostError('peer closed the connection'), false));
+    socket.on('close', () => this.close(this.lostError('connection closed'), false));
     const onAbort = () => {
       if (this.state === 'handshake') {
         const reason = opts.signal.reason;
@@ -183,6 +183,19 @@ export class Link implements StreamLink {
 
   get local(): Hello {
     return this.opts.local;
+  }
+
+  /**
+   * A peerstash node sends its HELLO as soon as its side is secured, so a plain socket closed
+   * before a single byte arrived was refused by a node that expects TLS.
+   */
+  private lostError(message: string): Error {
+    if (this.state === 'handshake' && !this.sawBytes && (this.socket as { encrypted?: boolean }).encrypted !== true) {
+      return new AuthError(
+        'peer closed the connection before its HELLO: it probably requires a cluster secret (TLS)',
+      );
+    }
+    return new ClosedError(message);
   }
 
   private get isLive(): boolean {

@@ -108,3 +108,58 @@ export function streamError(stream: Readable | NodeJS.WritableStream): Promise<E
     (stream as Readable).on('end', () => reject(new Error('stream ended cleanly')));
   });
 }
+
+/** A hand-driven peer on a plain socket, for feeding a transport frames it would never send itself. */
+export async function rawPeer(addr: string, hello: Record<string, unknown> | null = {}) {
+  const { connect } = await import('node:net');
+  const { encodeFrame, FrameType } = await import('../src/frame.js');
+  const { FrameDecoder } = await import('../src/frame-decoder.js');
+  const { encodeCbor, decodeCbor } = await import('../src/message-codec.js');
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const socket = connect({ host, port });
+  socket.on('error', () => {});
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const decoder = new FrameDecoder({ maxFrameSize: 16 * 1024 * 1024, maxMessageSize: 16 * 1024 * 1024 });
+  const frames: Array<{ type: number; streamId: number; payload: Buffer }> = [];
+  socket.on('data', (c: Buffer) => {
+    try {
+      frames.push(...decoder.push(c).map((f) => ({ ...f, payload: Buffer.from(f.payload) })));
+    } catch {
+      socket.destroy();
+    }
+  });
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  if (hello) {
+    socket.write(
+      encodeFrame(
+        FrameType.HELLO,
+        0,
+        encodeCbor({
+          magic: 'peerstash',
+          v: 1,
+          id: `raw-${Math.random().toString(16).slice(2)}`,
+          listen: null,
+          nonce: 'n0nce',
+          window: 256 * 1024,
+          maxFrame: 1024 * 1024,
+          maxStreams: 64,
+          ...hello,
+        }),
+      ),
+    );
+  }
+  return {
+    socket,
+    frames,
+    closed,
+    FrameType,
+    encodeFrame,
+    encodeCbor,
+    /** The GOAWAY the transport sent, decoded, once the socket closed. */
+    async goaway(): Promise<Record<string, unknown> | undefined> {
+      await closed;
+      const g = frames.find((f) => f.type === FrameType.GOAWAY);
+      return g && decodeCbor(g.payload);
+    },
+  };
+}
