@@ -1,0 +1,112 @@
+import { open, readFile } from 'node:fs/promises';
+import { deriveFileId } from '@peerstash/crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rankNodes } from '../src/index.js';
+import {
+  blobFiles,
+  type Cluster,
+  pattern,
+  patternSha,
+  sha256Of,
+  startCluster,
+  waitFor,
+  walk,
+} from './helpers.js';
+
+async function flipByte(path: string, at: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0x01;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function metric(node: Cluster['nodes'][number], line: RegExp): Promise<number> {
+  const text = await node.metrics.registry.metrics();
+  const m = line.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('integrity', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await startCluster(4);
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('a replica with one flipped byte is skipped and reported; the right bytes come from another', async () => {
+    const [a, , , d] = c.nodes as [
+      Cluster['nodes'][0],
+      Cluster['nodes'][0],
+      Cluster['nodes'][0],
+      Cluster['nodes'][0],
+    ];
+    const size = 700_000;
+    const key = 'rotten';
+    await a.store(key, pattern(key, size));
+    await d.delete(key);
+    // the peer d asks first holds the rotten copy
+    const id = deriveFileId(c.vaultKey, key);
+    const peersOfD = (await d.status()).peers.map((p) => p.id);
+    const first = rankNodes(id, peersOfD)[0]!;
+    const victim = c.nodes.findIndex((n) => n.nodeId === first);
+    const [blob] = await blobFiles(c.dirs[victim]!);
+    await flipByte(blob!, 1234);
+
+    expect(await sha256Of(await d.get(key))).toBe(await patternSha(key, size));
+    expect(await metric(d, /peerstash_integrity_failures_total\{source="peer"\} (\d+)/)).toBe(1);
+    // the holder re-checks its copy on the report and drops it
+    await waitFor('rotten replica dropped', async () => !(await c.nodes[victim]!.has(key)));
+    expect(
+      await metric(c.nodes[victim]!, /peerstash_integrity_failures_total\{source="local"\} (\d+)/),
+    ).toBe(1);
+  });
+
+  it('a rotten local copy is never served: the node fetches a good replica and heals', async () => {
+    const [a, b] = c.nodes as [Cluster['nodes'][0], Cluster['nodes'][0]];
+    const key = 'rotten-local';
+    const size = 300_000;
+    await a.store(key, pattern(key, size));
+    const id = deriveFileId(c.vaultKey, key);
+    // b's blob for this key: the one whose metadata names this file id
+    let target: string | undefined;
+    for (const p of await walk(c.dirs[1]!)) {
+      if (p.endsWith('.meta.json') && (await readFile(p, 'utf8')).includes(id)) {
+        const meta = JSON.parse(await readFile(p, 'utf8')) as { blob: string };
+        target = p.replace(/[^/]+$/, meta.blob);
+      }
+    }
+    expect(target).toBeDefined();
+    await flipByte(target!, 100_000);
+    const before = await metric(b, /peerstash_integrity_failures_total\{source="local"\} (\d+)/);
+    expect(await sha256Of(await b.get(key))).toBe(await patternSha(key, size));
+    expect(await metric(b, /peerstash_integrity_failures_total\{source="local"\} (\d+)/)).toBe(
+      before + 1,
+    );
+    // healed: the next read is local and clean
+    const again = await b.read(key);
+    expect(again.source).toBe('local');
+    expect(await sha256Of(again.stream)).toBe(await patternSha(key, size));
+  });
+
+  it('when every copy is rotten, get fails with ERR_INTEGRITY rather than wrong bytes', async () => {
+    const key = 'all-rotten';
+    await c.nodes[0]!.store(key, pattern(key, 200_000));
+    const id = deriveFileId(c.vaultKey, key);
+    for (const dir of c.dirs) {
+      for (const p of await walk(dir)) {
+        if (p.endsWith('.meta.json') && (await readFile(p, 'utf8')).includes(id)) {
+          const meta = JSON.parse(await readFile(p, 'utf8')) as { blob: string };
+          await flipByte(p.replace(/[^/]+$/, meta.blob), 150_000);
+        }
+      }
+    }
+    await expect(c.nodes[2]!.get(key)).rejects.toMatchObject({ code: 'ERR_INTEGRITY' });
+  });
+});

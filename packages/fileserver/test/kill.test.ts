@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { deriveFileId } from '@peerstash/crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type FileServer, rankNodes } from '../src/index.js';
+import { pattern, patternSha, sha256Of, startNode, tempDir, waitFor, walk } from './helpers.js';
+
+const FIXTURE = new URL('./fixtures/node.mjs', import.meta.url).pathname;
+
+async function spawnNode(
+  cfg: Record<string, unknown>,
+): Promise<{ child: ChildProcess; nodeId: string; address: string }> {
+  const child = spawn(process.execPath, [FIXTURE, JSON.stringify(cfg)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => {
+      throw new Error('child node exited at start');
+    }),
+  ])) as [string];
+  const info = JSON.parse(line) as { nodeId: string; address: string };
+  return { child, ...info };
+}
+
+describe('peer killed mid-transfer', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f().catch(() => {});
+  });
+
+  it('get completes from another replica when the serving peer dies', async () => {
+    const vaultKey = Buffer.alloc(32, 7);
+    const clusterSecret = Buffer.alloc(32, 9);
+    const dirs = await Promise.all(['k', 'a', 'g'].map((p) => tempDir(p)));
+    cleanup.push(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+    const b64 = (b: Buffer) => b.toString('base64');
+    // the victim: dies after sending 4 MiB of a blob to a peer
+    const k = await spawnNode({
+      dataDir: dirs[0],
+      vaultKey: b64(vaultKey),
+      clusterSecret: b64(clusterSecret),
+      killAfterBytes: 4 * 1024 * 1024,
+    });
+    cleanup.push(async () => {
+      if (k.child.exitCode === null && k.child.signalCode === null) {
+        k.child.kill('SIGKILL');
+        await once(k.child, 'exit');
+      }
+    });
+    const nodes: FileServer[] = [];
+    cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
+    for (const dir of dirs.slice(1)) {
+      nodes.push(
+        await startNode({ dataDir: dir, vaultKey, clusterSecret, bootstrap: [k.address] }),
+      );
+    }
+    const [a, g] = nodes as [FileServer, FileServer];
+    await waitFor('mesh', async () => {
+      for (const n of nodes) if ((await n.status()).peers.length < 2) return false;
+      return true;
+    });
+    // a key for which g asks the victim first
+    let key = '';
+    for (let i = 0; ; i++) {
+      key = `big-${i}`;
+      if (rankNodes(deriveFileId(vaultKey, key), [k.nodeId, a.nodeId])[0] === k.nodeId) break;
+    }
+    const size = 24 * 1024 * 1024;
+    const res = await a.store(key, pattern(key, size));
+    expect(res.replicas).toBe(2);
+    await g.delete(key);
+
+    const exited = once(k.child, 'exit');
+    const got = await sha256Of(await g.get(key));
+    expect(got).toBe(await patternSha(key, size));
+    const [, signal] = await exited;
+    expect(signal).toBe('SIGKILL');
+    // the broken transfer left no temp file behind
+    const leftovers = (await walk(dirs[2]!)).filter((p) => p.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+});
