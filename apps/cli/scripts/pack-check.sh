@@ -67,10 +67,13 @@ mkdir -p "$work/app"
   }
   if (!byName["@peerstash/cli"]) throw new Error("no CLI tarball");
   // Keep the root pins for third-party packages (for example cbor-extract).
-  const rootPnpm = JSON.parse(readFileSync(`${process.env.ROOT}/package.json`, "utf8")).pnpm ?? {};
+  const rootPkg = JSON.parse(readFileSync(`${process.env.ROOT}/package.json`, "utf8"));
+  const rootPnpm = rootPkg.pnpm ?? {};
   const pkg = {
     name: "peerstash-pack-check",
     private: true,
+    // The same pinned pnpm as the repo, so corepack never goes looking for another one.
+    packageManager: rootPkg.packageManager,
     dependencies: { "@peerstash/cli": byName["@peerstash/cli"] },
     pnpm: {
       overrides: { ...(rootPnpm.overrides ?? {}), ...byName },
