@@ -8,6 +8,9 @@ import { AbortError, InvalidArgumentError } from './errors.js';
 export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
 
 const STAGE = 1 << 20;
+// Start flushing to disk every this many bytes, in the background, so the final fsync has
+// little left to do: without it the kernel holds a large blob in page cache until that fsync.
+const EARLY_FLUSH = 64 << 20;
 
 async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promise<void> {
   let off = 0;
@@ -59,6 +62,18 @@ export async function pump(
   let used = 0;
   let size = 0;
   let pending: Promise<void> | undefined;
+  let flushing: Promise<void> | undefined;
+  let unflushed = 0;
+  const written = (n: number) => {
+    unflushed += n;
+    if (unflushed >= EARLY_FLUSH && !flushing) {
+      unflushed = 0;
+      flushing = fh.datasync().finally(() => {
+        flushing = undefined;
+      });
+      flushing.catch(() => {});
+    }
+  };
 
   const flushStage = async () => {
     if (pending) await pending;
@@ -66,6 +81,7 @@ export async function pump(
     const len = used;
     pending = writeAll(fh, full, len);
     pending.catch(() => {});
+    written(len);
     stage = spare;
     spare = full;
     used = 0;
@@ -82,15 +98,19 @@ export async function pump(
       }
       const chunk = toBytes(r.value);
       size += chunk.byteLength;
-      hash.update(chunk);
       if (used === 0 && chunk.byteLength >= STAGE / 4) {
-        // Large chunk: write it in place, but finish before pulling the next one,
-        // since a source may reuse its buffer once we ask for more.
+        // Large chunk: write it in place while hashing it (the write runs on the thread pool),
+        // but finish before pulling the next one, since a source may reuse its buffer.
         if (pending) await pending;
         pending = undefined;
-        await writeAll(fh, chunk, chunk.byteLength);
+        const writing = writeAll(fh, chunk, chunk.byteLength);
+        writing.catch(() => {});
+        hash.update(chunk);
+        await writing;
+        written(chunk.byteLength);
         continue;
       }
+      hash.update(chunk);
       let off = 0;
       while (off < chunk.byteLength) {
         const n = Math.min(STAGE - used, chunk.byteLength - off);
@@ -102,10 +122,12 @@ export async function pump(
     }
     if (used > 0) await flushStage();
     if (pending) await pending;
+    if (flushing) await flushing;
     return { size, digest: hash.digest('hex') };
   } finally {
     // Never hand the file back to the caller (who closes it) with a write still in flight.
     if (pending) await pending.catch(() => {});
+    if (flushing) await flushing.catch(() => {});
     if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (!done) {
       // Not awaited: a hung source must not hold the caller after abort.
