@@ -15,8 +15,7 @@ import {
 interface OpenState {
   tagger: ChunkTagger;
   decipher: Decipher;
-  recordSize: number;
-  record: Buffer;
+  chunkSize: number;
 }
 
 class OpenTransform extends Transform {
@@ -25,9 +24,13 @@ class OpenTransform extends Transform {
   private headerFill = 0;
   private state: OpenState | undefined;
   private index = 0;
-  // Bytes of a record (ciphertext + tag) that arrived split across input chunks. Copied
-  // because a producer may reuse its buffer once our write callback has run.
+  // The record being collected: views of the input chunks (no copy; Node streams already
+  // hand buffers on by reference, as PassThrough does) and, once the ciphertext part is
+  // complete, the tag. Nothing is decrypted until the whole record has verified.
+  private pieces: Buffer[] = [];
   private fill = 0;
+  private readonly tag = Buffer.alloc(TAG_SIZE);
+  private tagFill = 0;
 
   constructor(vaultKey: Uint8Array) {
     assertKey(vaultKey, 'vault key');
@@ -46,22 +49,27 @@ class OpenTransform extends Transform {
         }
       }
       const state = this.state as OpenState;
-      const { recordSize, record } = state;
+      const { chunkSize } = state;
       while (offset < chunk.length) {
         const left = chunk.length - offset;
-        if (this.fill === 0 && left >= recordSize) {
-          // Whole record inside this input chunk: verify and decrypt in place, no copy.
-          this.release(state, chunk.subarray(offset, offset + recordSize), false);
-          offset += recordSize;
-          continue;
-        }
-        const take = Math.min(recordSize - this.fill, left);
-        record.set(chunk.subarray(offset, offset + take), this.fill);
-        this.fill += take;
-        offset += take;
-        if (this.fill === recordSize) {
-          this.fill = 0;
-          this.release(state, record, false);
+        if (this.fill < chunkSize) {
+          const take = Math.min(chunkSize - this.fill, left);
+          this.pieces.push(chunk.subarray(offset, offset + take));
+          this.fill += take;
+          offset += take;
+        } else {
+          // A full chunk of ciphertext is never the final one, so its tag can be checked
+          // as soon as the tag has arrived, without waiting for more input.
+          const take = Math.min(TAG_SIZE - this.tagFill, left);
+          chunk.copy(this.tag, this.tagFill, offset, offset + take);
+          this.tagFill += take;
+          offset += take;
+          if (this.tagFill === TAG_SIZE) {
+            this.release(state, this.pieces, this.tag, false);
+            this.pieces = [];
+            this.fill = 0;
+            this.tagFill = 0;
+          }
         }
       }
       callback();
@@ -77,9 +85,14 @@ class OpenTransform extends Transform {
           this.headerFill === 0 ? 'empty input, no header' : 'input ends inside the header',
         );
       }
-      // Whatever is held at the end must be the short final chunk with its tag.
-      if (this.fill < TAG_SIZE) throw new IntegrityError('sealed data is truncated');
-      this.release(this.state, this.state.record.subarray(0, this.fill), true);
+      // Whatever is held at the end must be the short final chunk followed by its tag (it
+      // may have spilled into the tag buffer: held is at most chunk size + 31 bytes).
+      const held = this.fill + this.tagFill;
+      if (held < TAG_SIZE) throw new IntegrityError('sealed data is truncated');
+      const last = Buffer.concat([...this.pieces, this.tag.subarray(0, this.tagFill)], held);
+      const ctEnd = held - TAG_SIZE;
+      this.release(this.state, [last.subarray(0, ctEnd)], last.subarray(ctEnd), true);
+      this.pieces = [];
       this.state.decipher.final();
       callback();
     } catch (err) {
@@ -89,31 +102,29 @@ class OpenTransform extends Transform {
 
   private readHeader(chunk: Buffer): number {
     const take = Math.min(HEADER_SIZE - this.headerFill, chunk.length);
-    this.header.set(chunk.subarray(0, take), this.headerFill);
+    chunk.copy(this.header, this.headerFill, 0, take);
     this.headerFill += take;
     checkHeaderPrefix(this.header.subarray(0, this.headerFill));
     if (this.headerFill === HEADER_SIZE) {
       const keys = readFileKeys(this.vaultKey, this.header);
-      const recordSize = keys.chunkSize + TAG_SIZE;
       this.state = {
         tagger: new ChunkTagger(keys),
         decipher: createDecipheriv('aes-256-ctr', keys.encKey, keys.iv),
-        recordSize,
-        record: Buffer.allocUnsafe(recordSize),
+        chunkSize: keys.chunkSize,
       };
     }
     return take;
   }
 
-  private release(state: OpenState, record: Buffer, final: boolean): void {
-    const ctEnd = record.length - TAG_SIZE;
-    const ciphertext = record.subarray(0, ctEnd);
-    const expected = state.tagger.tag(this.index, final, [ciphertext]);
-    if (!timingSafeEqual(expected, record.subarray(ctEnd))) {
+  private release(state: OpenState, ciphertext: Buffer[], tag: Buffer, final: boolean): void {
+    const expected = state.tagger.tag(this.index, final, ciphertext);
+    if (!timingSafeEqual(expected, tag)) {
       throw new IntegrityError(`chunk ${this.index} failed verification`);
     }
     this.index++;
-    if (ciphertext.length > 0) this.push(state.decipher.update(ciphertext));
+    for (const piece of ciphertext) {
+      if (piece.length > 0) this.push(state.decipher.update(piece));
+    }
   }
 }
 

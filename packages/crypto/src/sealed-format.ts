@@ -100,7 +100,8 @@ export class ChunkTagger {
 
   /** Tag over header | u64be index | u8 final | the ciphertext pieces, in order. */
   tag(index: number, final: boolean, pieces: readonly Uint8Array[]): Buffer {
-    this.prefix.writeBigUInt64BE(BigInt(index), HEADER_SIZE);
+    this.prefix.writeUInt32BE(Math.floor(index / 2 ** 32), HEADER_SIZE);
+    this.prefix.writeUInt32BE(index >>> 0, HEADER_SIZE + 4);
     this.prefix[HEADER_SIZE + 8] = final ? 1 : 0;
     const hmac = createHmac('sha256', this.macKey).update(this.prefix);
     for (const piece of pieces) hmac.update(piece);
