@@ -62,12 +62,9 @@ async function tlsRaw() {
   const psk = derivePsk(randomBytes(32));
   const opts = { ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
   let received;
-  const server = tls.createServer(
-    { ...opts, dhparam: 'auto', pskCallback: () => psk },
-    (s) => {
-      received = consume(s);
-    },
-  );
+  const server = tls.createServer({ ...opts, dhparam: 'auto', pskCallback: () => psk }, (s) => {
+    received = consume(s);
+  });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const client = tls.connect({
     ...opts,
@@ -113,7 +110,12 @@ const which = process.argv[2];
 if (which) {
   const r = await CASES[which]();
   if (r.bytes !== TOTAL) throw new Error(`${which}: got ${r.bytes} of ${TOTAL} bytes`);
-  console.log(JSON.stringify({ mbps: r.bytes / 1e6 / r.secs, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(
+    JSON.stringify({
+      mbps: r.bytes / 1e6 / r.secs,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
 } else {
   const self = fileURLToPath(import.meta.url);
   const results = {};

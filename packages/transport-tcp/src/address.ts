@@ -4,7 +4,8 @@
 import { InvalidArgumentError } from './errors.js';
 
 export function parseAddress(addr: string): { host: string; port: number } {
-  if (typeof addr !== 'string') throw new InvalidArgumentError('address must be a "host:port" string');
+  if (typeof addr !== 'string')
+    throw new InvalidArgumentError('address must be a "host:port" string');
   const i = addr.lastIndexOf(':');
   if (i <= 0) throw new InvalidArgumentError(`address "${addr}" is not "host:port"`);
   let host = addr.slice(0, i);

@@ -42,7 +42,10 @@ const RANGES: Record<keyof TransportLimits, [number, number]> = {
 
 export function resolveLimits(given: Partial<TransportLimits> | undefined): TransportLimits {
   const limits = { ...DEFAULT_LIMITS, ...given };
-  for (const [name, [min, max]] of Object.entries(RANGES) as [keyof TransportLimits, [number, number]][]) {
+  for (const [name, [min, max]] of Object.entries(RANGES) as [
+    keyof TransportLimits,
+    [number, number],
+  ][]) {
     const v = limits[name];
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new InvalidArgumentError(`limits.${name} must be an integer in [${min}, ${max}]`);

@@ -63,7 +63,8 @@ const TLS_RECORD_TYPES = new Set([0x14, 0x15, 0x16, 0x17]);
 
 function parseHello(payload: Buffer): Hello {
   const h = decodeCbor(payload);
-  if (h.magic !== MAGIC) throw new ProtocolError('HELLO from something that is not a peerstash node');
+  if (h.magic !== MAGIC)
+    throw new ProtocolError('HELLO from something that is not a peerstash node');
   if (h.v !== PROTOCOL_VERSION) {
     throw new UnsupportedVersionError(
       `peer speaks protocol version ${String(h.v)}, this node speaks ${PROTOCOL_VERSION}`,
@@ -190,7 +191,11 @@ export class Link implements StreamLink {
    * before a single byte arrived was refused by a node that expects TLS.
    */
   private lostError(message: string): Error {
-    if (this.state === 'handshake' && !this.sawBytes && (this.socket as { encrypted?: boolean }).encrypted !== true) {
+    if (
+      this.state === 'handshake' &&
+      !this.sawBytes &&
+      (this.socket as { encrypted?: boolean }).encrypted !== true
+    ) {
       return new AuthError(
         'peer closed the connection before its HELLO: it probably requires a cluster secret (TLS)',
       );
@@ -240,7 +245,9 @@ export class Link implements StreamLink {
         else this.onFrame(frame);
       } catch (err) {
         this.close(
-          err instanceof TransportError ? err : new ProtocolError('frame handling failed', { cause: err }),
+          err instanceof TransportError
+            ? err
+            : new ProtocolError('frame handling failed', { cause: err }),
         );
         return;
       }
@@ -332,7 +339,9 @@ export class Link implements StreamLink {
       throw new ProtocolError(`OPEN with a bad stream id ${id}`);
     }
     if (this.inStreams.size >= this.opts.limits.maxStreamsPerPeer) {
-      throw new ProtocolError(`peer opened more than ${this.opts.limits.maxStreamsPerPeer} streams`);
+      throw new ProtocolError(
+        `peer opened more than ${this.opts.limits.maxStreamsPerPeer} streams`,
+      );
     }
     const header = decodeCbor(payload);
     this.lastRemoteId = id;
@@ -475,7 +484,11 @@ export class Link implements StreamLink {
     if (goaway && s.writable) {
       const code = err instanceof TransportError ? err.code : 'ERR_PROTOCOL';
       try {
-        this.writeControl(FrameType.GOAWAY, 0, encodeCbor({ code, reason: err.message.slice(0, 200) }));
+        this.writeControl(
+          FrameType.GOAWAY,
+          0,
+          encodeCbor({ code, reason: err.message.slice(0, 200) }),
+        );
       } catch {
         // Socket already failing; the close below still happens.
       }

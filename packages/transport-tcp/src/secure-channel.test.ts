@@ -15,7 +15,10 @@ describe('secure channel: TLS 1.2 PSK', () => {
     const msg = nextEvent<[string, Record<string, unknown>]>(b, 'message');
     await a.send(b.nodeId, { type: 'ping', n: 1 });
     expect((await msg)[1]).toEqual({ type: 'ping', n: 1 });
-    const arrived = nextEvent<[string, Record<string, unknown>, NodeJS.ReadableStream]>(b, 'stream');
+    const arrived = nextEvent<[string, Record<string, unknown>, NodeJS.ReadableStream]>(
+      b,
+      'stream',
+    );
     const w = await a.openStream(b.nodeId, { type: 'blob' });
     const payload = randomBytes(3 * 1024 * 1024);
     w.end(payload);
@@ -109,7 +112,10 @@ describe('secure channel: TLS 1.2 PSK', () => {
     await startTransport({ logger });
     expect(warnings.some((w) => /no cluster secret/.test(w))).toBe(true);
     const quiet: string[] = [];
-    await startTransport({ secret: randomBytes(32), logger: { ...logger, warn: (_o, m) => quiet.push(m ?? '') } });
+    await startTransport({
+      secret: randomBytes(32),
+      logger: { ...logger, warn: (_o, m) => quiet.push(m ?? '') },
+    });
     expect(quiet).toEqual([]);
   });
 });

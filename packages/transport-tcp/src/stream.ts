@@ -122,7 +122,9 @@ export class OutboundStream extends Writable {
     this.remoteReset = true;
     if (this.ended) return;
     const code = err instanceof TransportError ? err.code : 'ERR_CLOSED';
-    this.destroy(new StreamResetError(code, `stream lost with its link: ${err.message}`, { cause: err }));
+    this.destroy(
+      new StreamResetError(code, `stream lost with its link: ${err.message}`, { cause: err }),
+    );
   }
 }
 
@@ -193,7 +195,9 @@ export class InboundStream extends Readable {
     if (this.closedRemotely || this.destroyed) return;
     this.closedRemotely = true;
     const code = err instanceof TransportError ? err.code : 'ERR_CLOSED';
-    this.destroy(new StreamResetError(code, `stream lost with its link: ${err.message}`, { cause: err }));
+    this.destroy(
+      new StreamResetError(code, `stream lost with its link: ${err.message}`, { cause: err }),
+    );
   }
 
   override _read(): void {

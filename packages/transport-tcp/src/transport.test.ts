@@ -33,8 +33,14 @@ describe('TcpTransport: messages and peers', () => {
     await a.send(b.nodeId, { type: 'store-offer', size: 12, digest: Buffer.from('abc') });
     await b.send(a.nodeId, { type: 'get-request', key: 'k', nested: { list: [1, 'two', null] } });
     await waitFor(() => atA.length === 1 && atB.length === 1);
-    expect(atB[0]).toEqual([a.nodeId, { type: 'store-offer', size: 12, digest: Buffer.from('abc') }]);
-    expect(atA[0]).toEqual([b.nodeId, { type: 'get-request', key: 'k', nested: { list: [1, 'two', null] } }]);
+    expect(atB[0]).toEqual([
+      a.nodeId,
+      { type: 'store-offer', size: 12, digest: Buffer.from('abc') },
+    ]);
+    expect(atA[0]).toEqual([
+      b.nodeId,
+      { type: 'get-request', key: 'k', nested: { list: [1, 'two', null] } },
+    ]);
   });
 
   it('five transports in a full mesh: broadcast reaches every peer, streams run between all pairs', async () => {
@@ -45,7 +51,9 @@ describe('TcpTransport: messages and peers', () => {
     }
     await waitFor(() => nodes.every((n) => n.peers().length === 4), 20_000, 'full mesh');
 
-    const counts = await Promise.all(nodes.map((n) => n.broadcast({ type: 'hello', from: n.nodeId })));
+    const counts = await Promise.all(
+      nodes.map((n) => n.broadcast({ type: 'hello', from: n.nodeId })),
+    );
     expect(counts).toEqual([4, 4, 4, 4, 4]);
     await waitFor(() => inboxes.every((box) => box.length === 4), 20_000, 'broadcasts');
     for (const [i, box] of inboxes.entries()) {
@@ -53,7 +61,9 @@ describe('TcpTransport: messages and peers', () => {
         expect(msg.from).toBe(from);
         return from;
       });
-      expect(new Set(senders)).toEqual(new Set(nodes.filter((_, j) => j !== i).map((n) => n.nodeId)));
+      expect(new Set(senders)).toEqual(
+        new Set(nodes.filter((_, j) => j !== i).map((n) => n.nodeId)),
+      );
     }
 
     // Every node streams 256 KiB + its index to every other node, all at once.
@@ -108,11 +118,15 @@ describe('TcpTransport: messages and peers', () => {
     const a = await startTransport({ limits: { maxMessageSize: 4096 } });
     const b = await startTransport();
     await link(a, b);
-    await expect(a.send('nobody', { type: 'x' })).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
-    await expect(a.openStream('nobody', {})).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
-    await expect(a.send(b.nodeId, { type: 'big', blob: Buffer.alloc(8192) })).rejects.toMatchObject({
-      code: 'ERR_LIMIT',
+    await expect(a.send('nobody', { type: 'x' })).rejects.toMatchObject({
+      code: 'ERR_NOT_CONNECTED',
     });
+    await expect(a.openStream('nobody', {})).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+    await expect(a.send(b.nodeId, { type: 'big', blob: Buffer.alloc(8192) })).rejects.toMatchObject(
+      {
+        code: 'ERR_LIMIT',
+      },
+    );
     await expect(a.send(b.nodeId, { kind: 'no type' } as never)).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     });
@@ -305,7 +319,9 @@ describe('TcpTransport: streams', () => {
       r.once('data', () => r.destroy());
     });
     const w = await a.openStream(b.nodeId, { type: 'blob' });
-    await expect(pipeline(byteSource(50 * MiB), w)).rejects.toMatchObject({ code: 'ERR_STREAM_RESET' });
+    await expect(pipeline(byteSource(50 * MiB), w)).rejects.toMatchObject({
+      code: 'ERR_STREAM_RESET',
+    });
     expect(a.peers()).toHaveLength(1);
   });
 

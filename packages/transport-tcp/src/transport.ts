@@ -18,7 +18,7 @@ import {
   TimeoutError,
   TransportError,
 } from './errors.js';
-import { type TransportLimits, resolveLimits } from './limits.js';
+import { resolveLimits, type TransportLimits } from './limits.js';
 import { type Hello, Link, type LinkHandlers, PROTOCOL_VERSION } from './link.js';
 import { type Logger, silentLogger } from './logger.js';
 import { encodeMessage, type Message } from './message-codec.js';
@@ -98,7 +98,11 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
 
   constructor(options: TcpTransportOptions) {
     super();
-    if (typeof options?.nodeId !== 'string' || options.nodeId.length === 0 || options.nodeId.length > 128) {
+    if (
+      typeof options?.nodeId !== 'string' ||
+      options.nodeId.length === 0 ||
+      options.nodeId.length > 128
+    ) {
       throw new InvalidArgumentError('nodeId must be a non-empty string of at most 128 characters');
     }
     this.nodeId = options.nodeId;
@@ -159,7 +163,12 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => done(new TimeoutError(`no TCP connection to ${addr} in ${this.limits.handshakeTimeoutMs} ms`)),
+          () =>
+            done(
+              new TimeoutError(
+                `no TCP connection to ${addr} in ${this.limits.handshakeTimeoutMs} ms`,
+              ),
+            ),
           this.limits.handshakeTimeoutMs,
         );
         const onAbort = () => done(abortError(signal!));
@@ -345,7 +354,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     raw.on('error', () => {}); // reported through the handshake or the link, never as an uncaught error
     const ac = new AbortController();
     const timer = setTimeout(
-      () => ac.abort(new TimeoutError(`handshake not done in ${this.limits.handshakeTimeoutMs} ms`)),
+      () =>
+        ac.abort(new TimeoutError(`handshake not done in ${this.limits.handshakeTimeoutMs} ms`)),
       this.limits.handshakeTimeoutMs,
     );
     const onShutdown = () => ac.abort(new ClosedError('transport closed'));
@@ -377,7 +387,10 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       raw.destroy();
       const winner = link?.remote && this.links.get(link.remote.id);
       if ((error as TransportError).code === 'ERR_DUPLICATE_CONNECTION' && winner?.isOpen) {
-        this.logger.debug({ remoteAddr, peer: link!.remote!.id }, 'duplicate link closed; keeping the other');
+        this.logger.debug(
+          { remoteAddr, peer: link!.remote!.id },
+          'duplicate link closed; keeping the other',
+        );
         return winner;
       }
       const code = (error as TransportError).code ?? 'ERR_PROTOCOL';
@@ -411,7 +424,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
   private rank(link: Link, remote: Hello): Rank {
     const dialerId = link.outbound ? this.nodeId : remote.id;
     const dialerNonce = link.outbound ? link.local.nonce : remote.nonce;
-    const lower = this.nodeId < remote.id ? this.nodeId : remote.id;
+    const lower = [this.nodeId, remote.id].sort()[0];
     return [dialerId === lower ? 0 : 1, dialerNonce];
   }
 
@@ -430,10 +443,15 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
           `already linked to ${hello.id}; keeping the link dialed by the lower node id`,
         );
       }
-      this.logger.info({ peer: hello.id }, 'duplicate link: replacing the existing one (lower node id dialed the new one)');
+      this.logger.info(
+        { peer: hello.id },
+        'duplicate link: replacing the existing one (lower node id dialed the new one)',
+      );
       // Remove first so the old link's close is not reported as a disconnect.
       this.links.delete(hello.id);
-      existing.close(new DuplicateConnectionError('replaced by a link dialed by the lower node id'));
+      existing.close(
+        new DuplicateConnectionError('replaced by a link dialed by the lower node id'),
+      );
     }
     const info: PeerInfo = {
       id: hello.id,
@@ -446,7 +464,10 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     const id = hello.id;
     return {
       onOpen: () => {
-        this.logger.info({ peer: id, remoteAddr: info.remoteAddr, outbound: info.outbound }, 'peer connected');
+        this.logger.info(
+          { peer: id, remoteAddr: info.remoteAddr, outbound: info.outbound },
+          'peer connected',
+        );
         this.safeEmit('peer:connect', info);
       },
       onMessage: (msg) => this.safeEmit('message', id, msg),

@@ -24,7 +24,11 @@ export async function startTransport(
   return t;
 }
 
-export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -102,7 +106,9 @@ export async function digestOf(stream: Readable): Promise<{ digest: string; byte
 }
 
 /** Resolves with the error a stream fails with, or rejects if it ends cleanly. */
-export function streamError(stream: Readable | NodeJS.WritableStream): Promise<Error & { code?: string }> {
+export function streamError(
+  stream: Readable | NodeJS.WritableStream,
+): Promise<Error & { code?: string }> {
   return new Promise((resolve, reject) => {
     (stream as Readable).on('error', resolve);
     (stream as Readable).on('end', () => reject(new Error('stream ended cleanly')));
@@ -115,11 +121,17 @@ export async function rawPeer(addr: string, hello: Record<string, unknown> | nul
   const { encodeFrame, FrameType } = await import('../src/frame.js');
   const { FrameDecoder } = await import('../src/frame-decoder.js');
   const { encodeCbor, decodeCbor } = await import('../src/message-codec.js');
-  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    addr.slice(0, addr.lastIndexOf(':')),
+    Number(addr.slice(addr.lastIndexOf(':') + 1)),
+  ];
   const socket = connect({ host, port });
   socket.on('error', () => {});
   await new Promise<void>((r) => socket.once('connect', () => r()));
-  const decoder = new FrameDecoder({ maxFrameSize: 16 * 1024 * 1024, maxMessageSize: 16 * 1024 * 1024 });
+  const decoder = new FrameDecoder({
+    maxFrameSize: 16 * 1024 * 1024,
+    maxMessageSize: 16 * 1024 * 1024,
+  });
   const frames: Array<{ type: number; streamId: number; payload: Buffer }> = [];
   socket.on('data', (c: Buffer) => {
     try {
