@@ -251,7 +251,11 @@ export class CasStore {
       // `end` spares small blobs a big buffer and the extra read that finds EOF.
       const stream =
         record.size === 0
-          ? Readable.from([])
+          ? new Readable({
+              read() {
+                this.push(null);
+              },
+            })
           : fh.createReadStream({
               highWaterMark: Math.min(READ_CHUNK, record.size),
               start: 0,
@@ -321,7 +325,11 @@ export class CasStore {
       for (const e of entries) {
         if (!e.isFile() || !e.name.endsWith(META_SUFFIX)) continue;
         const filename = e.name.slice(0, -META_SUFFIX.length);
-        window.push(this.#readRecordAt(dir, filename).then((r) => (r ? publicMeta(r) : undefined)));
+        const pending = this.#readRecordAt(dir, filename).then((r) =>
+          r ? publicMeta(r) : undefined,
+        );
+        pending.catch(() => {}); // still rejects when awaited; quiet if the caller stops early
+        window.push(pending);
         if (window.length >= LIST_WINDOW) {
           const meta = await window.shift();
           if (meta) yield meta;
