@@ -1,7 +1,7 @@
 // Small stream helpers shared by the copy functions: accept Node streams or async iterables
 // as byte sources, and write to a Writable honouring backpressure and cancellation.
 import type { Writable } from 'node:stream';
-import { AbortedError, InvalidArgumentError } from './errors.js';
+import { AbortedError, ClosedError, InvalidArgumentError } from './errors.js';
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -22,7 +22,7 @@ export async function writeChunk(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (dst.destroyed || dst.writableEnded) {
-    throw dst.errored ?? new InvalidArgumentError('destination is closed');
+    throw new ClosedError('destination is closed', { cause: dst.errored ?? undefined });
   }
   if (dst.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
@@ -42,7 +42,9 @@ export async function writeChunk(
     };
     const onClose = () => {
       cleanup();
-      reject(dst.errored ?? new InvalidArgumentError('destination closed before drain'));
+      reject(
+        new ClosedError('destination closed before drain', { cause: dst.errored ?? undefined }),
+      );
     };
     const onAbort = () => {
       cleanup();

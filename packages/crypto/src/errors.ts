@@ -55,3 +55,10 @@ export class AbortedError extends CryptoError {
     super('ERR_ABORTED', message, options);
   }
 }
+
+/** The destination stream was closed or destroyed before the copy finished. */
+export class ClosedError extends CryptoError {
+  constructor(message = 'destination closed', options?: { cause?: unknown }) {
+    super('ERR_CLOSED', message, options);
+  }
+}

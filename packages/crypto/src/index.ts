@@ -4,6 +4,7 @@ export type { ByteSource } from './byte-io.js';
 export {
   AbortedError,
   BadHeaderError,
+  ClosedError,
   CryptoError,
   IntegrityError,
   InvalidArgumentError,

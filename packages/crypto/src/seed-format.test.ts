@@ -164,6 +164,14 @@ describe('seed format (IV ‖ AES-256-CTR)', () => {
     ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });
 
+  it('fails with ERR_CLOSED when the destination is already closed', async () => {
+    const closed = new PassThrough();
+    closed.destroy();
+    await expect(copyEncrypt(randomBytes(32), [Buffer.alloc(10)], closed)).rejects.toMatchObject({
+      code: 'ERR_CLOSED',
+    });
+  });
+
   it('passes on the error of a failing destination', async () => {
     const broken = new Writable({
       write(_chunk, _enc, cb) {
