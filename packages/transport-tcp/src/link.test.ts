@@ -126,3 +126,22 @@ describe('limits and protocol violations close only the offending peer', () => {
     await stillServes(node, good);
   });
 });
+
+describe('a peer that sends but never reads', () => {
+  it('a ping flood from a peer that never reads does not grow the node’s memory', async () => {
+    const { node, good, raw } = await setup();
+    raw.socket.pause();
+    const ping = raw.encodeFrame(raw.FrameType.PING, 0, Buffer.alloc(8));
+    const batch = Buffer.concat(Array.from({ length: 4096 }, () => ping)); // 4096 pings, 68 KiB
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 300; i++) {
+      // ~20 MiB of pings, 1.2 M of them: unanswered PONGs kept in memory would be hundreds of MiB.
+      if (!raw.socket.write(batch)) await new Promise((r) => raw.socket.once('drain', r));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(process.memoryUsage().rss - before).toBeLessThan(150 * 1024 * 1024);
+    raw.socket.destroy();
+    await waitFor(() => node.peers().length === 1);
+    await stillServes(node, good);
+  });
+});

@@ -59,6 +59,8 @@ export interface LinkOptions {
 }
 
 const resolved = Promise.resolve();
+const PONG_BACKLOG_LIMIT = 1024 * 1024;
+const WRITE_BACKLOG_LIMIT = 128 * 1024 * 1024;
 const TLS_RECORD_TYPES = new Set([0x14, 0x15, 0x16, 0x17]);
 
 function parseHello(payload: Buffer): Hello {
@@ -314,7 +316,11 @@ export class Link implements StreamLink {
         return;
       }
       case FrameType.PING:
-        this.writeControl(FrameType.PONG, 0, payload);
+        // While our side is backlogged the peer is receiving our bytes anyway, which keeps it
+        // from timing us out; skipping the PONG keeps a ping flood from growing our buffer.
+        if (this.socket.writableLength < PONG_BACKLOG_LIMIT) {
+          this.writeControl(FrameType.PONG, 0, payload);
+        }
         return;
       case FrameType.PONG:
         return;
@@ -359,6 +365,12 @@ export class Link implements StreamLink {
   }
 
   private writeControl(type: FrameTypeValue, id: number, payload?: Uint8Array): void {
+    // Control frames answer the peer's frames; a peer that sends but never reads would otherwise
+    // grow this buffer without end.
+    if (this.socket.writableLength > WRITE_BACKLOG_LIMIT && this.state !== 'closed') {
+      this.close(new ProtocolError('peer does not read what it is sent'), false);
+      return;
+    }
     this.socket.write(encodeFrame(type, id, payload));
   }
 

@@ -93,6 +93,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
   private readonly allLinks = new Set<Link>();
   private readonly pending = new Set<net.Socket>();
   private readonly connecting = new Map<string, AbortController>();
+  /** connect() loops waiting for a peer to drop (kept off the public emitter). */
+  private readonly disconnectWaiters = new Map<string, Set<() => void>>();
   private readonly shutdown = new AbortController();
   private closing: Promise<void> | undefined;
 
@@ -244,15 +246,17 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
   private untilDisconnected(peerId: string, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (!this.links.has(peerId)) return resolve();
-      const onDisconnect = (peer: PeerInfo) => {
-        if (peer.id === peerId && !this.links.has(peerId)) done();
-      };
+      const waiters = this.disconnectWaiters.get(peerId) ?? new Set();
+      this.disconnectWaiters.set(peerId, waiters);
       const done = () => {
-        this.off('peer:disconnect', onDisconnect);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.disconnectWaiters.get(peerId) === waiters) {
+          this.disconnectWaiters.delete(peerId);
+        }
         signal.removeEventListener('abort', done);
         resolve();
       };
-      this.on('peer:disconnect', onDisconnect);
+      waiters.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
   }
@@ -384,7 +388,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       return link;
     } catch (err) {
       const error = err instanceof Error ? err : new TransportError('ERR_PROTOCOL', String(err));
-      raw.destroy();
+      // A link ends its own socket after its GOAWAY (destroying now could drop that frame).
+      if (!link) raw.destroy();
       const winner = link?.remote && this.links.get(link.remote.id);
       if ((error as TransportError).code === 'ERR_DUPLICATE_CONNECTION' && winner?.isOpen) {
         this.logger.debug(
@@ -434,6 +439,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       throw new SelfConnectionError('this link connects the node to itself');
     }
     const existing = this.links.get(hello.id);
+    const replacing = existing !== undefined;
     if (existing) {
       const a = this.rank(link, hello);
       const b = this.rank(existing, existing.remote!);
@@ -464,6 +470,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     const id = hello.id;
     return {
       onOpen: () => {
+        // A swap of duplicate links is invisible: the peer stayed connected throughout.
+        if (replacing) return;
         this.logger.info(
           { peer: id, remoteAddr: info.remoteAddr, outbound: info.outbound },
           'peer connected',
@@ -483,6 +491,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
         const log = code === 'ERR_CLOSED' ? 'info' : 'warn';
         this.logger[log]({ peer: id, code, reason: err.message }, 'peer disconnected');
         this.safeEmit('peer:disconnect', info, err);
+        for (const wake of [...(this.disconnectWaiters.get(id) ?? [])]) wake();
       },
     };
   }
