@@ -2,7 +2,31 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 
+/** What the decoder makes of `__proto__` keys: renamed, so decoded input never sets a prototype. */
+function safeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(safeKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    Object.defineProperty(out, k === '__proto__' ? '__proto_' : k, {
+      value: safeKeys(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 describe('message codec (CBOR)', () => {
+  it('never lets a decoded __proto__ key set a prototype', () => {
+    const hostile = JSON.parse('{"type":"x","__proto__":{"polluted":true}}');
+    const decoded = decodeMessage(encodeMessage(hostile));
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect((decoded as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('round-trips typical messages', () => {
     const messages = [
       {
@@ -28,9 +52,11 @@ describe('message codec (CBOR)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), (fields, type) => {
         const msg = { ...fields, type };
-        expect(decodeMessage(encodeMessage(msg))).toEqual(JSON.parse(JSON.stringify(msg)));
+        expect(decodeMessage(encodeMessage(msg))).toEqual(
+          safeKeys(JSON.parse(JSON.stringify(msg))),
+        );
       }),
-      { numRuns: 300 },
+      { numRuns: 2000 },
     );
   });
 
