@@ -54,7 +54,10 @@ function httpOnce(client, method, key, body) {
       port: client.port,
       method,
       path: `/v1/files/${encodeURIComponent(key)}`,
-      headers: { authorization: `Bearer ${client.token}`, ...(body ? { 'content-length': SIZE } : {}) },
+      headers: {
+        authorization: `Bearer ${client.token}`,
+        ...(body ? { 'content-length': SIZE } : {}),
+      },
     });
     req.on('response', resolve);
     req.on('error', reject);
@@ -150,9 +153,15 @@ try {
     await cli(['demo', '--json']);
     demo.push(performance.now() - t);
   }
-  rows.push({ what: 'demo wall time (3 runs)', 'median s': (median(demo) / 1000).toFixed(1), 'max s': (Math.max(...demo) / 1000).toFixed(1) });
+  rows.push({
+    what: 'demo wall time (3 runs)',
+    'median s': (median(demo) / 1000).toFixed(1),
+    'max s': (Math.max(...demo) / 1000).toFixed(1),
+  });
 
-  console.log(`peerstash CLI bench: ${mib(SIZE)} MiB file, ${ROUNDS} rounds (median), node ${process.version}`);
+  console.log(
+    `peerstash CLI bench: ${mib(SIZE)} MiB file, ${ROUNDS} rounds (median), node ${process.version}`,
+  );
   for (const r of rows) console.log(JSON.stringify(r));
   console.log(`bench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
 } finally {

@@ -254,4 +254,35 @@ describe('serve lifecycle', () => {
       }
     }
   });
+
+  it('a signal during start still ends in a clean stop (exit 0, no api.json)', async () => {
+    const dir = join(root, 'early');
+    expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);
+    const child = spawn(
+      process.execPath,
+      [BIN_PATH, 'serve', '--dir', dir, '--listen', '127.0.0.1:0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c;
+    });
+    // Wait for the first log line: the node is inside start() by then, or just past it.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'close');
+    expect(code, out).toBe(0);
+    await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('--exit-with-parent: the end of stdin stops the node cleanly', async () => {
+    const dir = join(root, 'orphan');
+    expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);
+    const n = await startNode({ dir, timeoutMs: 30_000 });
+    const exited = once(n.child, 'exit');
+    n.child.stdin?.end();
+    const [code] = await exited;
+    expect(code).toBe(0);
+    await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

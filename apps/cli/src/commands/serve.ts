@@ -169,25 +169,21 @@ async function runNode(o: {
     logger,
   });
 
-  let stopping: Promise<void> | undefined;
+  let started = false;
+  let stopReason: string | undefined;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
   });
-  const stop = (reason: string) => {
-    if (stopping) {
-      logger.warn({ reason }, 'second stop request: exiting now');
-      logger.flush?.();
-      process.exit(EXIT.INTERRUPTED);
-    }
-    logger.info({ reason }, 'stopping');
+  const beginStop = () => {
+    logger.info({ reason: stopReason }, 'stopping');
     const force = setTimeout(() => {
       logger.error({ timeoutMs: o.argv.stopTimeout }, 'clean stop timed out: exiting anyway');
       logger.flush?.();
       process.exit(EXIT.GENERIC);
     }, o.argv.stopTimeout);
     force.unref();
-    stopping = server.stop().then(
+    server.stop().then(
       () => {
         clearTimeout(force);
         logger.info({}, 'stopped');
@@ -200,11 +196,23 @@ async function runNode(o: {
       },
     );
   };
-  const onSigint = () => stop('SIGINT');
-  const onSigterm = () => stop('SIGTERM');
+  const requestStop = (reason: string, isSignal: boolean) => {
+    if (stopReason !== undefined) {
+      // A second Ctrl-C means "now"; a late end-of-stdin changes nothing.
+      if (!isSignal) return;
+      logger.warn({ reason }, 'second stop request: exiting now');
+      logger.flush?.();
+      process.exit(EXIT.INTERRUPTED);
+    }
+    stopReason = reason;
+    // A stop during start waits for start to finish, so nothing is torn down half-built.
+    if (started) beginStop();
+  };
+  const onSigint = () => requestStop('SIGINT', true);
+  const onSigterm = () => requestStop('SIGTERM', true);
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  const onStdinEnd = () => stop('parent gone');
+  const onStdinEnd = () => requestStop('parent gone', false);
   if (o.argv.exitWithParent) {
     process.stdin.on('end', onStdinEnd);
     process.stdin.on('close', onStdinEnd);
@@ -216,9 +224,13 @@ async function runNode(o: {
   } catch (err) {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.stdin.off('end', onStdinEnd);
+    process.stdin.off('close', onStdinEnd);
     await server.stop().catch(() => {});
     throw toCliError(err, { dir: o.dir });
   }
+  started = true;
+  if (stopReason !== undefined) beginStop();
   const st = (await server.status().catch(() => ({}))) as Record<string, unknown>;
   logger.info(
     {
