@@ -17,7 +17,7 @@ import {
   sealBytes,
   sealedSize,
 } from '@peerstash/crypto';
-import { type PeerInfo, TcpTransport } from '@peerstash/transport-tcp';
+import { type PeerInfo, TcpTransport, type TransportLimits } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
 import {
   BLOBS_DIR,
@@ -98,6 +98,8 @@ export interface FileServerOptions {
   ackTimeoutMs?: number;
   /** Sealed-blob chunk size (default 64 KiB). */
   chunkSize?: number;
+  /** Transport limits; the default raises the per-stream window to 1 MiB (see README). */
+  transportLimits?: Partial<TransportLimits>;
 }
 
 export interface StoreResult {
@@ -183,6 +185,12 @@ type FetchOutcome = 'ok' | 'missing' | 'corrupt' | 'failed';
 const MAX_KEY_BYTES = 4096;
 const PEER_DIAL_GRACE_MS = 1500;
 const MAX_SAVED_PEERS = 64;
+/**
+ * A 256 KiB window caps one stream at window / round-trip; on a loaded host the round trip is
+ * the receiver's event-loop delay (milliseconds), so replicas crawled. 1 MiB per stream keeps a
+ * peer's worst case (64 streams) at 64 MiB while letting a transfer run at disk speed.
+ */
+const STREAM_WINDOW = 1024 * 1024;
 
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
@@ -349,6 +357,7 @@ export class FileServer {
         listen,
         nodeId: node.nodeId,
         ...(this.#clusterSecret ? { secret: this.#clusterSecret } : {}),
+        limits: { streamWindow: STREAM_WINDOW, ...this.#opts.transportLimits },
         logger: this.#log,
       });
       try {
@@ -457,8 +466,10 @@ export class FileServer {
     const sealer = seal(vaultKey, { chunkSize: this.#chunkSize });
     let written: { size: number; digest: string };
     try {
+      // the signal goes to the pipeline only: aborting it destroys the sealer, which fails the
+      // write; cas-store's own signal handling retains every chunk while the write runs
       const piping = pipeline(input, meter, sealer, signal ? { signal } : {});
-      const writing = cas.write(ns, id, sealer, signal ? { extra, signal } : { extra });
+      const writing = cas.write(ns, id, sealer, { extra });
       [written] = await Promise.all([writing, piping]);
     } catch (err) {
       input.destroy();
@@ -723,12 +734,8 @@ export class FileServer {
         idleMs: this.#idleTimeoutMs,
         what: 'replica fetch',
       });
-      const piping = pipeline(stream, meter);
-      const writing = cas.write(ns, id, meter, {
-        extra,
-        expectedDigest: header.digest!,
-        ...(signal ? { signal } : {}),
-      });
+      const piping = pipeline(stream, meter, signal ? { signal } : {});
+      const writing = cas.write(ns, id, meter, { extra, expectedDigest: header.digest! });
       await Promise.all([writing, piping]);
       this.metrics.transferDuration.observe({ op: 'fetch' }, (performance.now() - started) / 1000);
       this.#log.debug({ id, peer: peerId, size: meter.bytes }, 'fetched replica from peer');
