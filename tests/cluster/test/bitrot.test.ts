@@ -1,16 +1,15 @@
 // Scenario 4: bytes flipped in stored replicas on disk. Every get returns the right bytes or
 // a clear ERR_INTEGRITY, never wrong bytes.
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  blobFiles,
   fileSize,
   type NodeProc,
   patternSha256,
   patternStream,
   startCluster,
   stopCluster,
-  walk,
 } from './harness.js';
 import { record } from './report.js';
 
@@ -22,11 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopCluster(nodes);
 });
-
-/** Blob files (not their metadata) under a node's data dir. */
-async function blobFiles(node: NodeProc): Promise<string[]> {
-  return (await walk(join(node.dir, 'blobs'))).filter((p) => !/\.json$|\.meta|tmp/i.test(p));
-}
 
 async function flip(path: string, at: number): Promise<void> {
   const fh = await open(path, 'r+');
@@ -53,7 +47,7 @@ it('never returns wrong bytes from rotten replicas', async () => {
   // Rot: on node 0 flip a byte in every blob; on node 1 in half of them; node 2 stays healthy.
   let faults = 0;
   for (const [ni, node] of nodes.slice(0, 2).entries()) {
-    const files = await blobFiles(node);
+    const files = await blobFiles(node.dir);
     expect(files.length).toBe(FILES);
     for (const [fi, f] of files.entries()) {
       if (ni === 1 && fi % 2 === 1) continue;

@@ -2,6 +2,7 @@
 // the key is absent or complete on every node, never partial, and no temp files are left.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  leftoverTempFiles,
   type NodeProc,
   patternSha256,
   patternStream,
@@ -9,7 +10,6 @@ import {
   startCluster,
   stopCluster,
   waitFor,
-  walk,
 } from './harness.js';
 import { record } from './report.js';
 
@@ -58,7 +58,7 @@ it('a put cut by SIGKILL leaves the key absent or complete everywhere, and no te
     }
   }
   for (const node of nodes) {
-    const leftovers = (await walk(node.dir)).filter((p) => /\.tmp|tmp-|\.partial/i.test(p));
+    const leftovers = await leftoverTempFiles(node.dir);
     expect(leftovers).toEqual([]);
   }
   await record({

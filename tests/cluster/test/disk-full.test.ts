@@ -42,10 +42,11 @@ it('fails a put that does not fit with ERR_NO_SPACE and keeps serving', async (c
   expect(small.status).toBeLessThan(300);
 
   const big = await n.put('too-big', patternStream('too-big', 96 * 1024 * 1024));
+  expect(big.json).toMatchObject({ code: 'ERR_NO_SPACE' });
   expect(big.status).toBe(507);
   expect(big.json.code).toBe('ERR_NO_SPACE');
   expect((await n.get('too-big')).status).toBe(404);
-  const leftovers = (await walk(n.dir)).filter((p) => /\.tmp|tmp-|\.partial/i.test(p));
+  const leftovers = await leftoverTempFiles(n.dir);
   expect(leftovers).toEqual([]);
 
   // Still serving: the old file reads back, and a new small file can be stored.

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -370,6 +370,16 @@ export async function walk(dir: string): Promise<string[]> {
     else out.push(p);
   }
   return out;
+}
+
+/** Files a crash or a failed write left behind: any temp file in the data dir. */
+export async function leftoverTempFiles(dir: string): Promise<string[]> {
+  return (await walk(dir)).filter((p) => /\.tmp$|\.partial$/.test(basename(p)));
+}
+
+/** Stored blob files (not their metadata) under a node's data dir. */
+export async function blobFiles(dir: string): Promise<string[]> {
+  return (await walk(join(dir, 'blobs'))).filter((p) => basename(p).endsWith('.blob'));
 }
 
 export async function fileSize(p: string): Promise<number> {
