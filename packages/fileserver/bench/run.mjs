@@ -19,7 +19,7 @@ const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? 10_000);
 const SMALL_SIZE = 4096;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BASELINE = Number(process.env.BENCH_BASELINE_MIB ?? 512) * MIB;
-const SECURE = process.env.BENCH_PLAIN_TCP ? false : true;
+const SECURE = !process.env.BENCH_PLAIN_TCP;
 // The original Go design, 3 nodes, 1 GiB, same kind of machine (issue 5): MiB/s and peak RSS.
 const GO = { put: 100, get: 90, rssMiB: 2.1 * 1024 };
 
@@ -197,6 +197,27 @@ async function main() {
       const out = await json(await call(a, 'PUT', 'big', data(BIG, 42)));
       if (out.replicas !== 2) throw new Error(`expected 2 replicas, got ${out.replicas}`);
     });
+    if (process.env.BENCH_DEBUG) {
+      for (const n of nodes) {
+        const res = await new Promise((resolve, reject) =>
+          request(
+            `${n.api}/metrics`,
+            { agent, headers: { authorization: `Bearer ${n.token}` } },
+            resolve,
+          )
+            .on('error', reject)
+            .end(),
+        );
+        let text = '';
+        for await (const ch of res) text += ch;
+        console.log(
+          text
+            .split('\n')
+            .filter((l) => /duration_seconds_(sum|count)/.test(l))
+            .join('\n'),
+        );
+      }
+    }
     await phase('get 1 GiB (B, local replica)', BIG, 1, async () => {
       const res = await call(b, 'GET', 'big');
       if ((await sha(res)) !== bigSha) throw new Error('get returned wrong bytes');

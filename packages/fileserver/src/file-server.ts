@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type BlobMeta, CasStore } from '@peerstash/cas-store';
 import {
@@ -181,6 +181,13 @@ interface Waiter {
 }
 
 type FetchOutcome = 'ok' | 'missing' | 'corrupt' | 'failed';
+
+/** A local blob being opened: its plaintext stream, an iterator on it and the first chunk. */
+interface Opened {
+  opener: Readable;
+  it: AsyncIterator<Buffer>;
+  chunk: Buffer | null;
+}
 
 const MAX_KEY_BYTES = 4096;
 const PEER_DIAL_GRACE_MS = 1500;
@@ -503,7 +510,14 @@ export class FileServer {
     return (await this.read(key, options)).stream;
   }
 
-  /** Like get, with the plaintext size, the sealed digest and where the blob came from. */
+  /**
+   * Like get, with the plaintext size, the sealed digest and where the blob came from.
+   *
+   * A local copy is opened straight away (every chunk HMAC-verified before release) instead of
+   * being re-hashed first. If a chunk turns out rotten mid-stream, the node fetches a replica
+   * with the same digest from a peer (overwriting the bad copy) and resumes at the same byte, so
+   * the caller still gets the right bytes, once, and the disk heals.
+   */
   async read(key: string, options: SignalOption = {}): Promise<ReadResult> {
     const { cas } = this.#running();
     checkKey(key);
@@ -511,27 +525,120 @@ export class FileServer {
     const { signal } = options;
     const started = performance.now();
     const id = deriveFileId(vaultKey, key);
-    const source = await this.#ensureLocal(key, ns, id, signal);
-    const { stream, meta } = await cas.read(ns, id, signal ? { signal } : {});
-    const opener = openSealed(vaultKey);
-    pipeline(stream, opener).then(
-      () => {
-        this.metrics.transferDuration.observe({ op: 'get' }, (performance.now() - started) / 1000);
-      },
-      (err) => {
-        if (errorCode(err) === 'ERR_INTEGRITY') {
-          this.metrics.integrityFailures.inc({ source: 'local' });
-          this.#log.warn({ id, err }, 'blob failed HMAC verification while opening');
+    let source: 'local' | 'peer' = 'local';
+    let meta = await this.#localMeta(cas, ns, id);
+    if (!meta) {
+      await this.#fetchAny(key, ns, id, undefined, signal);
+      source = 'peer';
+      meta = await cas.stat(ns, id);
+    }
+    // Open and verify the first chunk before answering, so a rotten header or first chunk is
+    // repaired (or reported) before any status line goes out.
+    let first: Opened;
+    try {
+      first = await this.#openFirst(cas, vaultKey, ns, id);
+    } catch (err) {
+      if (errorCode(err) !== 'ERR_INTEGRITY') throw err;
+      this.#noteLocalRot(id, err);
+      await this.#fetchAny(key, ns, id, undefined, signal);
+      source = 'peer';
+      meta = await cas.stat(ns, id);
+      first = await this.#openFirst(cas, vaultKey, ns, id);
+    }
+    const digest = meta.digest;
+    const self = this;
+    async function* plaintext(): AsyncGenerator<Buffer> {
+      let delivered = 0;
+      let { opener, it, chunk } = first;
+      let resumed = false;
+      try {
+        for (;;) {
+          let skip = delivered;
+          try {
+            if (chunk) {
+              const c = skip >= chunk.length ? undefined : chunk.subarray(skip);
+              skip = Math.max(0, skip - chunk.length);
+              chunk = null;
+              if (c) {
+                delivered += c.length;
+                yield c;
+              }
+            }
+            for (;;) {
+              const r = await it.next();
+              if (r.done) break;
+              let c = r.value;
+              if (skip > 0) {
+                if (c.length <= skip) {
+                  skip -= c.length;
+                  continue;
+                }
+                c = c.subarray(skip);
+                skip = 0;
+              }
+              delivered += c.length;
+              yield c;
+            }
+            self.metrics.transferDuration.observe(
+              { op: 'get' },
+              (performance.now() - started) / 1000,
+            );
+            return;
+          } catch (err) {
+            opener.destroy();
+            if (errorCode(err) !== 'ERR_INTEGRITY' || resumed || self.#state !== 'running') {
+              throw err;
+            }
+            resumed = true;
+            self.#noteLocalRot(id, err);
+            // bytes already went out: only the very same blob may continue them
+            await self.#fetchAny(key, ns, id, digest, signal);
+            ({ opener, it, chunk } = await self.#openFirst(cas, vaultKey, ns, id));
+          }
         }
-      },
-    );
+      } finally {
+        opener.destroy();
+      }
+    }
     this.metrics.gets.inc({ source });
     return {
-      stream: opener,
+      stream: Readable.from(plaintext(), { objectMode: false, highWaterMark: 256 * 1024 }),
       size: this.#plainSize(meta),
-      digest: meta.digest,
+      digest,
       source,
     };
+  }
+
+  async #localMeta(cas: CasStore, ns: string, id: string): Promise<BlobMeta | undefined> {
+    return cas.stat(ns, id).catch((err) => {
+      if (errorCode(err) === 'ERR_NOT_FOUND') return undefined;
+      throw err;
+    });
+  }
+
+  /** Opens the local blob and reads its first verified chunk (null for an empty file). */
+  async #openFirst(cas: CasStore, vaultKey: Buffer, ns: string, id: string): Promise<Opened> {
+    const { stream } = await cas.read(ns, id);
+    const opener = openSealed(vaultKey);
+    pipeline(stream, opener).catch(() => {
+      // the error reaches the reader of `opener`
+    });
+    const it = opener[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      const r = await it.next();
+      return { opener, it, chunk: r.done ? null : r.value };
+    } catch (err) {
+      opener.destroy();
+      throw err;
+    }
+  }
+
+  #noteLocalRot(id: string, err: unknown): void {
+    this.metrics.integrityFailures.inc({ source: 'local' });
+    this.#log.warn(
+      { id, code: errorCode(err) },
+      'local blob failed verification; fetching a replica',
+    );
   }
 
   /** Whether this node holds a copy of `key`. */
@@ -652,30 +759,33 @@ export class FileServer {
     }
   }
 
-  /** Makes sure a verified copy of (ns, id) is on local disk, fetching it from peers if needed. */
-  async #ensureLocal(
+  /**
+   * Fetches (ns, id) from peers into the local store, verified against the digest each peer
+   * offers (and, when given, only a blob with `wantDigest`). Placement peers rank first, then
+   * everyone else; a peer without it answers at once, so a miss costs one round trip per peer.
+   */
+  async #fetchAny(
     key: string,
     ns: string,
     id: string,
+    wantDigest: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<'local' | 'peer'> {
+  ): Promise<void> {
     const { cas, transport } = this.#running();
-    let corrupt = false;
-    const local = await cas.stat(ns, id).catch((err) => {
-      if (errorCode(err) === 'ERR_NOT_FOUND') return undefined;
-      throw err;
-    });
-    if (local) {
-      if (await this.#verifyLocal(cas, ns, id, local.digest, signal)) return 'local';
-      corrupt = true;
-      this.metrics.integrityFailures.inc({ source: 'local' });
-      this.#log.warn({ id }, 'local blob does not match its digest; fetching a replica');
-    }
-    // placement peers rank first, then everyone else
+    let corrupt = wantDigest !== undefined;
     for (const peerId of rankNodes(id, this.#peerIds())) {
       if (signal?.aborted) throw abortError(signal);
-      const outcome = await this.#fetchFromPeer(transport, cas, peerId, key, ns, id, signal);
-      if (outcome === 'ok') return 'peer';
+      const outcome = await this.#fetchFromPeer(
+        transport,
+        cas,
+        peerId,
+        key,
+        ns,
+        id,
+        wantDigest,
+        signal,
+      );
+      if (outcome === 'ok') return;
       if (outcome === 'corrupt') corrupt = true;
     }
     if (corrupt) throw new IntegrityError(`every copy of ${key} failed verification`);
@@ -710,6 +820,7 @@ export class FileServer {
     key: string,
     ns: string,
     id: string,
+    wantDigest: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<FetchOutcome> {
     const reqId = randomBytes(9).toString('base64url');
@@ -723,6 +834,11 @@ export class FileServer {
       if (reply.kind === 'message') return 'missing';
       stream = reply.stream;
       const { header } = reply;
+      if (wantDigest !== undefined && header.digest !== wantDigest) {
+        // another version of the file: it cannot continue bytes already sent
+        stream.destroy();
+        return 'missing';
+      }
       const extra = header.extra ?? {};
       if (!this.#nameMatches(extra, key)) {
         stream.destroy();

@@ -68,10 +68,10 @@ describe('integrity', () => {
     ).toBe(1);
   });
 
-  it('a rotten local copy is never served: the node fetches a good replica and heals', async () => {
+  it('a rotten chunk mid-stream: the node switches to a good replica at the same byte and heals', async () => {
     const [a, b] = c.nodes as [Cluster['nodes'][0], Cluster['nodes'][0]];
     const key = 'rotten-local';
-    const size = 300_000;
+    const size = 3_000_000;
     await a.store(key, pattern(key, size));
     const id = deriveFileId(c.vaultKey, key);
     // b's blob for this key: the one whose metadata names this file id
@@ -83,9 +83,11 @@ describe('integrity', () => {
       }
     }
     expect(target).toBeDefined();
-    await flipByte(target!, 100_000);
+    await flipByte(target!, 2_000_000);
     const before = await metric(b, /peerstash_integrity_failures_total\{source="local"\} (\d+)/);
-    expect(await sha256Of(await b.get(key))).toBe(await patternSha(key, size));
+    const first = await b.read(key);
+    expect(first.source).toBe('local');
+    expect(await sha256Of(first.stream)).toBe(await patternSha(key, size));
     expect(await metric(b, /peerstash_integrity_failures_total\{source="local"\} (\d+)/)).toBe(
       before + 1,
     );
@@ -95,18 +97,40 @@ describe('integrity', () => {
     expect(await sha256Of(again.stream)).toBe(await patternSha(key, size));
   });
 
+  it('a rotten header is repaired before the first byte goes out', async () => {
+    const b = c.nodes[1]!;
+    const key = 'rotten-header';
+    await c.nodes[0]!.store(key, pattern(key, 90_000));
+    const id = deriveFileId(c.vaultKey, key);
+    for (const p of await walk(c.dirs[1]!)) {
+      if (p.endsWith('.meta.json') && (await readFile(p, 'utf8')).includes(id)) {
+        const meta = JSON.parse(await readFile(p, 'utf8')) as { blob: string };
+        await flipByte(p.replace(/[^/]+$/, meta.blob), 10);
+      }
+    }
+    const got = await b.read(key);
+    expect(got.source).toBe('peer');
+    expect(await sha256Of(got.stream)).toBe(await patternSha(key, 90_000));
+  });
+
   it('when every copy is rotten, get fails with ERR_INTEGRITY rather than wrong bytes', async () => {
     const key = 'all-rotten';
-    await c.nodes[0]!.store(key, pattern(key, 200_000));
+    await c.nodes[0]!.store(key, pattern(key, 2_000_000));
     const id = deriveFileId(c.vaultKey, key);
     for (const dir of c.dirs) {
       for (const p of await walk(dir)) {
         if (p.endsWith('.meta.json') && (await readFile(p, 'utf8')).includes(id)) {
           const meta = JSON.parse(await readFile(p, 'utf8')) as { blob: string };
-          await flipByte(p.replace(/[^/]+$/, meta.blob), 150_000);
+          await flipByte(p.replace(/[^/]+$/, meta.blob), 1_500_000);
         }
       }
     }
-    await expect(c.nodes[2]!.get(key)).rejects.toMatchObject({ code: 'ERR_INTEGRITY' });
+    // the first chunk is sound, so the stream starts; the rotten one ends it with ERR_INTEGRITY
+    await expect(sha256Of(await c.nodes[2]!.get(key))).rejects.toMatchObject({
+      code: 'ERR_INTEGRITY',
+    });
+    // a node that must fetch it finds no sound copy and says so up front
+    await c.nodes[3]!.delete(key);
+    await expect(c.nodes[3]!.get(key)).rejects.toMatchObject({ code: 'ERR_INTEGRITY' });
   });
 });
