@@ -34,6 +34,8 @@ export interface ApiClientOptions {
   token: string;
   /** Named in error hints. */
   dir?: string;
+  /** Inactivity limit of one request, in ms (default 120 s). */
+  idleTimeoutMs?: number;
 }
 
 const MAX_JSON = 16 * 1024 * 1024;
@@ -43,8 +45,10 @@ export class ApiClient {
   readonly port: number;
   readonly #token: string;
   readonly #dir: string | undefined;
+  readonly #idleMs: number;
 
   constructor(opts: ApiClientOptions) {
+    this.#idleMs = opts.idleTimeoutMs ?? 120_000;
     this.host = opts.host;
     this.port = opts.port;
     this.#token = opts.token;
@@ -52,7 +56,7 @@ export class ApiClient {
   }
 
   /** Finds the node running on `dir`, or says why it cannot. */
-  static async fromDataDir(dir: string): Promise<ApiClient> {
+  static async fromDataDir(dir: string, opts: { idleTimeoutMs?: number } = {}): Promise<ApiClient> {
     await assertInitialised(dir);
     const ep = await readApiEndpoint(dir);
     if (!ep) {
@@ -69,7 +73,7 @@ export class ApiClient {
     } catch (err) {
       throw toCliError(err, { dir });
     }
-    return new ApiClient({ ...ep, token, dir });
+    return new ApiClient({ ...ep, token, dir, ...opts });
   }
 
   get address(): string {
@@ -102,6 +106,17 @@ export class ApiClient {
         resolvePromise(res);
       });
       req.once('error', fail);
+      // No byte either way for this long (a hung node, a dead link) ends the request.
+      req.setTimeout(this.#idleMs, () => {
+        req.destroy(
+          new CliError(
+            'ERR_TIMEOUT',
+            EXIT.TIMEOUT,
+            `the node at ${this.address} sent nothing for ${Math.round(this.#idleMs / 1000)} s`,
+            'check its log; it may be overloaded or waiting on unreachable peers',
+          ),
+        );
+      });
       if (opts.body) {
         // The node may answer (401, 507, ...) before the body is through; that answer wins
         // over the broken pipe it leaves behind.

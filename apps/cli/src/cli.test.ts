@@ -79,6 +79,8 @@ describe('help and parsing', () => {
     [['get', 'k', '--json']],
     [['demo', '--size', 'huge']],
     [['init', '--listen', 'x']],
+    [['ls', '--timeout', '0']],
+    [['status', '--timeout', 'soon']],
   ])('%j is a usage error: one line, exit 2', async (args) => {
     expect(await main([...args, '--dir', dir])).toBe(EXIT.USAGE);
     expect(err.trim().split('\n')).toHaveLength(1);

@@ -38,12 +38,25 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
       describe: 'Machine-readable output',
       global: true,
     })
+    .option('timeout', {
+      type: 'number',
+      default: 120,
+      describe: 'Seconds a request to the node may go without progress before giving up',
+      global: true,
+      requiresArg: true,
+    })
     .option('verbose', {
       type: 'boolean',
       default: false,
       describe: 'Show stack traces on errors',
       global: true,
     })
+    .check((a) => {
+      if (!(Number.isFinite(a.timeout) && a.timeout > 0)) {
+        throw new UsageError(`bad --timeout ${String(a.timeout)}`, 'give a number of seconds > 0');
+      }
+      return true;
+    }, true)
     .command(initCommand(ctx))
     .command(serveCommand(ctx))
     .command(putCommand(ctx))

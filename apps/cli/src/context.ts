@@ -12,6 +12,8 @@ export interface GlobalArgs {
   dir?: string;
   json: boolean;
   verbose: boolean;
+  /** Seconds a request to the node may go without progress. */
+  timeout: number;
 }
 
 export function writeJson(value: unknown): void {

@@ -177,6 +177,27 @@ describe('errors a person will hit', () => {
     expect(expectOneLine(r.stderr)).toContain('peerstash serve');
   });
 
+  it('a node that accepts but never answers: exit 11 after --timeout', async () => {
+    const dir = join(root, 'hung');
+    expect((await runCli(['init', '--dir', dir])).code).toBe(0);
+    const sockets = new Set<import('node:net').Socket>();
+    const srv: Server = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      await writeFile(
+        join(dir, 'api.json'),
+        JSON.stringify({ url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port }),
+      );
+      const r = await runCli(['ls', '--dir', dir, '--timeout', '1']);
+      expect(r.code).toBe(EXIT.TIMEOUT);
+      expect(expectOneLine(r.stderr)).toContain('sent nothing');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
   it('port in use: exit 8 for the peer port and for the API port', async () => {
     const dir = join(root, 'busy');
     expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);

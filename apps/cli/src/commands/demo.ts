@@ -19,7 +19,7 @@ import { initDataDir } from './init.js';
 
 interface DemoArgs extends GlobalArgs {
   size: string;
-  timeout: number;
+  startTimeout: number;
 }
 
 const KEY = 'demo/hello.bin';
@@ -203,10 +203,10 @@ export function demoCommand(_ctx: CliContext): CommandModule<GlobalArgs, DemoArg
           describe: 'Size of the demo file (for example 64k, 8MiB, 1G)',
           requiresArg: true,
         })
-        .option('timeout', {
+        .option('start-timeout', {
           type: 'number',
-          default: 20_000,
-          describe: 'Milliseconds to wait for a node to start or the cluster to connect',
+          default: 20,
+          describe: 'Seconds to wait for a node to start or the cluster to connect',
           requiresArg: true,
         }) as unknown as Argv<DemoArgs>,
     handler: async (argv) => {
@@ -220,7 +220,12 @@ export function demoCommand(_ctx: CliContext): CommandModule<GlobalArgs, DemoArg
       const print = argv.json ? () => {} : writeLine;
       try {
         print(`peerstash demo: 3 nodes on 127.0.0.1, replication factor 3`);
-        const res = await runDemo({ size, timeoutMs: argv.timeout, signal: ac.signal, print });
+        const res = await runDemo({
+          size,
+          timeoutMs: argv.startTimeout * 1000,
+          signal: ac.signal,
+          print,
+        });
         if (argv.json) return writeJson(res);
         print(
           `demo OK: wall time ${formatDuration(res.wallMs)} (target under 30 s); everything cleaned up`,

@@ -55,7 +55,7 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
         throw new UsageError(`${target} is a directory`, 'give a file path to -o');
       }
 
-      const client = await ApiClient.fromDataDir(dir);
+      const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const { stream, size } = await client.get(argv.key);
       const progress = createProgress(`get ${argv.key}`, size, !toStdout && isInteractive());
       let received = 0;

@@ -21,7 +21,9 @@ import {
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 
-export const DEFAULT_LISTEN = '0.0.0.0:7400';
+// Loopback by default: a node is reachable from other machines only when asked to be, and then on
+// an address its peers can dial (they learn it from this node, so 0.0.0.0 would not do).
+export const DEFAULT_LISTEN = '127.0.0.1:7400';
 
 interface InitArgs extends GlobalArgs {
   join?: string;
@@ -118,10 +120,10 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
         .option('listen', {
           type: 'string',
           default: DEFAULT_LISTEN,
-          describe: 'Peer address to record for "serve" (host:port)',
+          describe: 'Peer address "serve" will listen on: this machine\'s address as peers dial it',
           requiresArg: true,
         })
-        .example('$0 init --dir ~/.peerstash', 'a new cluster')
+        .example('$0 init --listen 10.0.0.1:7400', 'a new cluster, reachable on 10.0.0.1')
         .example(
           '$0 init --join keys.json',
           'join the cluster keys.json belongs to',

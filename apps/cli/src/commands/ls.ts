@@ -15,7 +15,7 @@ export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      const client = await ApiClient.fromDataDir(dir);
+      const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const files = await client.list();
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (argv.json) return writeJson(files);

@@ -64,7 +64,7 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
         source = fh.createReadStream({ autoClose: false });
       }
       try {
-        const client = await ApiClient.fromDataDir(dir);
+        const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
         const progress = createProgress(`put ${key}`, size, !argv.json && isInteractive());
         source.on('error', (err) => progress.counter.destroy(err));
         try {

@@ -29,7 +29,7 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      const client = await ApiClient.fromDataDir(dir);
+      const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const res = await client.delete(argv.key, { everywhere: argv.everywhere });
       if (!res.deleted && res.peers === 0) {
         throw new CliError(

@@ -117,7 +117,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           }
           return true;
         })
-        .example('$0 serve --listen 0.0.0.0:7400 --bootstrap 10.0.0.1:7400', 'join a cluster')
+        .example('$0 serve --listen 10.0.0.2:7400 --bootstrap 10.0.0.1:7400', 'join a cluster')
         .example(
           '$0 serve --listen 127.0.0.1:0 --api-port 0',
           'any free ports',
@@ -231,6 +231,13 @@ async function runNode(o: {
   }
   started = true;
   if (stopReason !== undefined) beginStop();
+  const host = parseHostPort(o.listen, 'listen address', '0.0.0.0').host;
+  if (host === '0.0.0.0' || host === '::') {
+    logger.warn(
+      { listen: o.listen },
+      'listening on every interface: peers learn this node by its listen address, so give --listen the address they can dial (for example 10.0.0.2:7400)',
+    );
+  }
   const st = (await server.status().catch(() => ({}))) as Record<string, unknown>;
   logger.info(
     {

@@ -55,7 +55,7 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Global
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
-      const client = await ApiClient.fromDataDir(dir);
+      const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const st = await client.status();
       if (argv.json) return writeJson(st);
       writeLine(formatStatus(st, dir, client.address));
