@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import os from 'node:os';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { derivePsk, PSK_CIPHERS, TcpTransport } from '../dist/index.js';
@@ -118,30 +119,40 @@ if (which) {
   );
 } else {
   const self = fileURLToPath(import.meta.url);
-  const results = {};
-  // Interleave rounds so a burst of load on the shared machine hits every case, not just one.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const runs = Object.fromEntries(Object.keys(CASES).map((name) => [name, []]));
+  // Each round measures the baseline and every case back to back, and each case is compared with
+  // its own round's baseline: on a shared machine the load changes between rounds, not within one.
   for (let round = 0; round < rounds; round++) {
     for (const name of Object.keys(CASES)) {
       const out = spawnSync(process.execPath, [self, name], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`${name} failed: ${out.stderr}`);
-      const r = JSON.parse(out.stdout.trim().split('\n').pop());
-      const prev = results[name];
-      results[name] = {
-        mbps: Math.max(prev?.mbps ?? 0, r.mbps),
-        maxRssMiB: Math.max(prev?.maxRssMiB ?? 0, r.maxRssMiB),
-      };
+      runs[name].push(JSON.parse(out.stdout.trim().split('\n').pop()));
     }
   }
-  const base = results.raw.mbps;
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
   const targets = { plain: 0.7, tls: 0.4 };
-  console.log(`1 GiB stream over loopback, best of ${rounds}, Node ${process.version}`);
-  console.log('case      MB/s    of raw  target  peak RSS');
-  for (const [name, r] of Object.entries(results)) {
-    const ratio = r.mbps / base;
-    const target = targets[name] ? `≥${Math.round(targets[name] * 100)}%` : '';
+  console.log(
+    `${TOTAL / 1024 ** 2} MiB stream over loopback, ${rounds} rounds, medians; Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  console.log('case       MB/s   of raw  target  per-round ratios     peak RSS');
+  for (const [name, rs] of Object.entries(runs)) {
+    const ratios = rs.map((r, i) => r.mbps / runs.raw[i].mbps);
+    const target = targets[name] ? `>=${Math.round(targets[name] * 100)}%` : '';
     console.log(
-      `${name.padEnd(8)} ${r.mbps.toFixed(0).padStart(6)}  ${(ratio * 100).toFixed(0).padStart(5)}%  ${target.padStart(6)}  ${r.maxRssMiB.toFixed(0).padStart(5)} MiB`,
+      `${name.padEnd(8)} ${median(rs.map((r) => r.mbps))
+        .toFixed(0)
+        .padStart(
+          6,
+        )}  ${(median(ratios) * 100).toFixed(0).padStart(5)}%  ${target.padStart(6)}  ${ratios
+        .map((x) => `${(x * 100).toFixed(0)}%`)
+        .join(' ')
+        .padEnd(19)}  ${Math.max(...rs.map((r) => r.maxRssMiB))
+        .toFixed(0)
+        .padStart(5)} MiB`,
     );
   }
 }

@@ -229,7 +229,7 @@ export class InboundStream extends Readable {
     // allowance + queued + ungranted == window always, so a sender stuck at zero credit means
     // queued + ungranted == window: draining the queue always crosses this threshold. Batching
     // keeps WINDOW frames (each its own TLS record) rare.
-    if (this.ungranted >= this.window / 4) {
+    if (this.ungranted >= this.window / 2) {
       const credit = this.ungranted;
       this.ungranted = 0;
       this.allowance += credit;
