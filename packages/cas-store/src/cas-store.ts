@@ -76,6 +76,8 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const READ_CHUNK = 1024 * 1024;
 const LIST_WINDOW = 32;
 const DIGEST = /^[0-9a-f]{64}$/;
+// `.<16 hex writeId>.blob` after the hash in a blob file name.
+const BLOB_ID_AND_SUFFIX = 1 + 16 + BLOB_SUFFIX.length;
 
 interface Location {
   nsDir: string;
@@ -465,13 +467,27 @@ export class CasStore {
       names.delete(name);
       removed++;
     };
+    const blobsOf = new Map<string, string[]>();
     for (const name of [...names]) {
       if (name.endsWith(TMP_SUFFIX)) await drop(name);
-      else if (name.endsWith(META_SUFFIX)) {
-        const record = await this.#readRecordAt(dir, name.slice(0, -META_SUFFIX.length));
-        if (record && names.has(record.blob)) live.add(record.blob);
-        else await drop(name);
+      else if (name.endsWith(BLOB_SUFFIX)) {
+        const stem = name.slice(0, -BLOB_ID_AND_SUFFIX);
+        blobsOf.set(stem, [...(blobsOf.get(stem) ?? []), name]);
       }
+    }
+    for (const name of [...names]) {
+      if (!name.endsWith(META_SUFFIX)) continue;
+      const stem = name.slice(0, -META_SUFFIX.length);
+      const candidates = blobsOf.get(stem) ?? [];
+      if (candidates.length === 1) {
+        // The usual case: commit order guarantees a lone blob beside a meta is the one it names,
+        // so open() need not read every meta file of a large store.
+        live.add(candidates[0]!);
+        continue;
+      }
+      const record = candidates.length > 0 ? await this.#readRecordAt(dir, stem) : undefined;
+      if (record && names.has(record.blob)) live.add(record.blob);
+      else await drop(name);
     }
     for (const name of [...names]) {
       if (name.endsWith(BLOB_SUFFIX) && !live.has(name)) await drop(name);

@@ -329,9 +329,12 @@ export function storeTests({ name, setup, teardown }: StoreTestOptions): void {
       await writeFile(join(dir, 'x.0123456789abcdef.meta.tmp'), '{');
       await writeFile(join(dir, 'y.meta.json'), 'not json');
       await writeFile(join(f.root, 'README.txt'), 'not ours');
+      // A crash between renaming a new blob into place and committing its meta.
+      const stem = good.blob.slice(0, -'.0123456789abcdef.blob'.length);
+      await writeFile(join(f.root, `${stem}.fedcba9876543210.blob`), 'uncommitted');
 
       const report = await store.open();
-      expect(report.removed).toBe(5);
+      expect(report.removed).toBe(6);
       expect(await store.has(NS, 'good')).toBe(true);
       expect(await store.has(NS, 'broken')).toBe(false);
       expect(await store.has(NS, 'orphaned')).toBe(false);
