@@ -109,11 +109,15 @@ const CASES = {
 
 const which = process.argv[2];
 if (which) {
+  const cpu0 = process.cpuUsage();
   const r = await CASES[which]();
+  const cpu = process.cpuUsage(cpu0);
   if (r.bytes !== TOTAL) throw new Error(`${which}: got ${r.bytes} of ${TOTAL} bytes`);
   console.log(
     JSON.stringify({
       mbps: r.bytes / 1e6 / r.secs,
+      // CPU time per GiB moved (both ends run in this process): steadier than MB/s on a busy machine.
+      cpuSecPerGiB: (cpu.user + cpu.system) / 1e6 / (r.bytes / 1024 ** 3),
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
     }),
   );
@@ -138,7 +142,7 @@ if (which) {
   console.log(
     `${TOTAL / 1024 ** 2} MiB stream over loopback, ${rounds} rounds, medians; Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
   );
-  console.log('case       MB/s   of raw  target  per-round ratios     peak RSS');
+  console.log('case       MB/s   of raw  target  CPU s/GiB  per-round ratios          peak RSS');
   for (const [name, rs] of Object.entries(runs)) {
     const ratios = rs.map((r, i) => r.mbps / runs.raw[i].mbps);
     const target = targets[name] ? `>=${Math.round(targets[name] * 100)}%` : '';
@@ -147,7 +151,11 @@ if (which) {
         .toFixed(0)
         .padStart(
           6,
-        )}  ${(median(ratios) * 100).toFixed(0).padStart(5)}%  ${target.padStart(6)}  ${ratios
+        )}  ${(median(ratios) * 100).toFixed(0).padStart(5)}%  ${target.padStart(6)}  ${median(
+        rs.map((r) => r.cpuSecPerGiB),
+      )
+        .toFixed(2)
+        .padStart(9)}  ${ratios
         .map((x) => `${(x * 100).toFixed(0)}%`)
         .join(' ')
         .padEnd(19)}  ${Math.max(...rs.map((r) => r.maxRssMiB))
