@@ -76,7 +76,8 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         })
         .option('replicas', {
           type: 'number',
-          describe: 'Replication factor R (default 3, or every peer when fewer)',
+          describe:
+            'Peers that get a replica of each file (default 3, or every peer when fewer; 0: none)',
           requiresArg: true,
         })
         .option('api-port', {
@@ -108,8 +109,8 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         })
         .check((a) => {
           const r = a.replicas as number | undefined;
-          if (r !== undefined && (!Number.isInteger(r) || r < 1)) {
-            throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 1');
+          if (r !== undefined && (!Number.isInteger(r) || r < 0)) {
+            throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 0');
           }
           const p = a['api-port'] as number | undefined;
           if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
