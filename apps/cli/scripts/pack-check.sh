@@ -117,4 +117,7 @@ node_pid=""
 [ "$rc" -eq 0 ] || fail "serve exited $rc on SIGTERM"
 [ ! -e "$work/node/api.json" ] || fail "api.json left behind after stop"
 
+step "peerstash demo from the installed package"
+"$bin" demo --size 1MiB | tail -n 1
+
 step "OK"
