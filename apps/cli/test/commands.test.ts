@@ -222,6 +222,33 @@ describe('errors a person will hit', () => {
     expectOneLine(r.stderr);
   });
 
+  it('a stale api.json naming another live node does not block serve', async () => {
+    const clone = join(root, 'clone');
+    await cp(dirA, clone, { recursive: true });
+    await rm(join(clone, 'blobs'), { recursive: true, force: true });
+    // Same token and api.json as A (a copied dir after a crash), but its own node id.
+    await writeFile(
+      join(clone, 'node.json'),
+      JSON.stringify({ nodeId: 'ab'.repeat(32), listen: '127.0.0.1:0' }),
+    );
+    const child = spawn(process.execPath, [BIN_PATH, 'serve', '--dir', clone], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const started = new Promise<void>((resolve) => {
+      child.stdout.on('data', (c: Buffer) => {
+        out += c;
+        if (out.includes('"msg":"node started"')) resolve();
+      });
+    });
+    const exited = once(child, 'close');
+    await Promise.race([started, exited]);
+    expect(child.exitCode, out).toBeNull();
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+
   it('serve on a dir that was never initialised: exit 9', async () => {
     const r = await runCli(['serve', '--dir', join(root, 'never')]);
     expect(r.code).toBe(EXIT.NOT_INITIALISED);

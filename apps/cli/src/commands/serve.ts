@@ -24,15 +24,20 @@ interface ServeArgs extends GlobalArgs {
   exitWithParent: boolean;
 }
 
-async function recordedListen(dir: string): Promise<string | undefined> {
+async function readNodeFile(dir: string): Promise<{ listen?: unknown; nodeId?: unknown }> {
   try {
-    const json = JSON.parse(await readFile(join(dir, LAYOUT.node), 'utf8')) as {
+    return JSON.parse(await readFile(join(dir, LAYOUT.node), 'utf8')) as {
       listen?: unknown;
+      nodeId?: unknown;
     };
-    return typeof json.listen === 'string' ? json.listen : undefined;
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+async function recordedListen(dir: string): Promise<string | undefined> {
+  const { listen } = await readNodeFile(dir);
+  return typeof listen === 'string' ? listen : undefined;
 }
 
 /** Refuses to start a second node on the same data dir while the first still answers. */
@@ -43,9 +48,11 @@ async function assertNotRunning(dir: string): Promise<void> {
   } catch {
     return;
   }
+  const { nodeId } = await readNodeFile(dir);
+  // api.json left by a crash may name a port another node has since taken: only this node counts.
   const alive = await client
     .status({ signal: AbortSignal.timeout(2000) })
-    .then(() => true)
+    .then((st) => typeof nodeId !== 'string' || st.nodeId === nodeId)
     .catch(() => false);
   if (alive) {
     throw new CliError(
