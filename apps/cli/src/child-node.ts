@@ -13,6 +13,11 @@ export const BIN_PATH = fileURLToPath(new URL('../dist/bin.js', import.meta.url)
 
 const LOG_TAIL = 64 * 1024;
 
+interface Logs {
+  text: string;
+  stdout: string;
+}
+
 export interface StartNodeOptions {
   dir: string;
   /** Extra `serve` arguments (for example `--bootstrap`). */
@@ -31,15 +36,9 @@ export class NodeProcess {
   readonly client: ApiClient;
   /** The peer address the node actually listens on. */
   readonly listen: string;
-  readonly #logs: { text: string };
+  readonly #logs: Logs;
 
-  constructor(
-    dir: string,
-    child: ChildProcess,
-    client: ApiClient,
-    listen: string,
-    logs: { text: string },
-  ) {
+  constructor(dir: string, child: ChildProcess, client: ApiClient, listen: string, logs: Logs) {
     this.dir = dir;
     this.child = child;
     this.client = client;
@@ -51,9 +50,14 @@ export class NodeProcess {
     return this.child.pid;
   }
 
-  /** The last log lines the node wrote (stdout and stderr). */
+  /** The last lines the node wrote (stdout and stderr, interleaved). */
   logs(): string {
     return this.#logs.text;
+  }
+
+  /** The last lines the node wrote on stdout: its JSON log lines. */
+  stdout(): string {
+    return this.#logs.stdout;
   }
 
   get running(): boolean {
@@ -113,11 +117,14 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
   });
-  const logs = { text: '' };
+  const logs: Logs = { text: '', stdout: '' };
   const keep = (chunk: Buffer) => {
     logs.text = (logs.text + chunk.toString('utf8')).slice(-LOG_TAIL);
   };
-  child.stdout?.on('data', keep);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    logs.stdout = (logs.stdout + chunk.toString('utf8')).slice(-LOG_TAIL);
+  });
   child.stderr?.on('data', keep);
   // Nothing is written to stdin: it stays open while this process lives, and its end stops the child.
   child.stdin?.on('error', () => {});

@@ -286,7 +286,7 @@ describe('serve lifecycle', () => {
       expect(await n.stop(signal)).toBe(0);
       await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
       expect((await walk(dir)).filter((f) => /\.tmp$|\.part$|tmp-/.test(f))).toEqual([]);
-      const lines = n.logs().trim().split('\n');
+      const lines = n.stdout().trim().split('\n');
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
       const msgs = lines.map((l) => JSON.parse(l).msg);
       expect(msgs).toContain('node started');
