@@ -85,6 +85,11 @@ async function peakRssMiB(pid) {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
+async function cpuSeconds(pid) {
+  // utime + stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second)
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 async function resetPeak(pid) {
   // "5" resets the peak RSS (VmHWM) to the current RSS, so each phase reports its own peak
   await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {});
@@ -171,9 +176,16 @@ async function main() {
     const phase = async (name, bytes, count, fn) => {
       await Promise.all(nodes.map((n) => resetPeak(n.pid)));
       const selfBase = process.memoryUsage.rss();
+      const cpu0 = await Promise.all(nodes.map((n) => cpuSeconds(n.pid)));
+      const self0 = process.cpuUsage();
       const t = performance.now();
       await fn();
       const ms = performance.now() - t;
+      const cpu = (await Promise.all(nodes.map((n) => cpuSeconds(n.pid)))).map(
+        (c, i) => c - cpu0[i],
+      );
+      const selfCpu = process.cpuUsage(self0);
+      cpu.push((selfCpu.user + selfCpu.system) / 1e6);
       const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
       rows.push({
         name,
@@ -188,7 +200,8 @@ async function main() {
         ? `${mibs(bytes, ms).toFixed(0)} MiB/s`
         : `${(count / (ms / 1000)).toFixed(0)} files/s`;
       console.log(
-        `${name.padEnd(34)} ${rate.padStart(12)}   peak RSS A/B/C ${rss.map((r) => r.toFixed(0)).join('/')} MiB`,
+        `${name.padEnd(34)} ${rate.padStart(12)}   peak RSS A/B/C ${rss.map((r) => r.toFixed(0)).join('/')} MiB` +
+          `   CPU s A/B/C/client ${cpu.map((c) => c.toFixed(1)).join('/')} in ${(ms / 1000).toFixed(1)} s`,
       );
     };
 

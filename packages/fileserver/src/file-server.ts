@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type BlobMeta, CasStore } from '@peerstash/cas-store';
 import {
@@ -55,11 +55,12 @@ import {
   type PeersMessage,
   parseMessage,
   parseStreamHeader,
+  type StoreCommit,
   type StoreOffer,
 } from './messages.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
-import { type ByteSource, Meter, toReadable } from './streams.js';
+import { type ByteSource, DigestCheck, Fanout, Meter, toReadable } from './streams.js';
 
 /** pino's shape; any logger with these four methods works. */
 export interface Logger {
@@ -181,6 +182,19 @@ interface Waiter {
 }
 
 type FetchOutcome = 'ok' | 'missing' | 'corrupt' | 'failed';
+
+/** A replica being streamed to one peer while the file is stored locally. */
+interface Push {
+  peerId: string;
+  reqId: string;
+  waiter: Waiter;
+  /** What the fan-out writes into (counts bytes, fails when the peer stalls). */
+  input: Meter;
+  /** Settles when the stream's end went out, or it broke. */
+  sent: Promise<void>;
+  started: number;
+  error?: Error;
+}
 
 /** A local blob being opened: its plaintext stream, an iterator on it and the first chunk. */
 interface Opened {
@@ -471,28 +485,49 @@ export class FileServer {
       what: 'upload',
     });
     const sealer = seal(vaultKey, { chunkSize: this.#chunkSize });
+    // Replicas stream while the file is sealed and written here; each replica commits only once
+    // the digest that follows (store-commit) matches, so put costs max(local, replicas), not the sum.
+    const targets = rankNodes(id, this.#peerIds()).slice(0, this.#replication);
+    const pushes = await Promise.all(
+      targets.map((peerId) => this.#openPush(transport, peerId, ns, id, extra)),
+    );
+    const live = pushes.filter((p): p is Push => p !== undefined);
+    const local = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const fanout = new Fanout(
+      local,
+      live.map((p) => p.input),
+      (w, err) => {
+        const push = live.find((p) => p.input === w);
+        if (push && !push.error) push.error = err;
+      },
+    );
     let written: { size: number; digest: string };
     try {
-      // the signal goes to the pipeline only: aborting it destroys the sealer, which fails the
-      // write; cas-store's own signal handling retains every chunk while the write runs
-      const piping = pipeline(input, meter, sealer, signal ? { signal } : {});
-      const writing = cas.write(ns, id, sealer, { extra });
+      const piping = pipeline(input, meter, sealer, fanout, signal ? { signal } : {});
+      const writing = cas.write(ns, id, local, { extra });
       [written] = await Promise.all([writing, piping]);
     } catch (err) {
       input.destroy();
       sealer.destroy();
+      fanout.destroy();
+      for (const p of live) {
+        p.input.destroy(new AbortedError('the local write failed'));
+        p.waiter.cancel();
+      }
       this.metrics.puts.inc({ result: 'error' });
       throw this.#mapAbort(err, signal);
     }
 
-    const targets = rankNodes(id, this.#peerIds()).slice(0, this.#replication);
     const acks = await Promise.all(
-      targets.map((peerId) =>
-        this.#pushReplica(transport, cas, peerId, ns, id, { ...written, extra }).then(
+      live.map((push) =>
+        this.#commitPush(transport, push, written).then(
           () => true,
           (err) => {
             this.metrics.replicaFailures.inc();
-            this.#log.warn({ peer: peerId, code: errorCode(err), err }, 'replica write failed');
+            this.#log.warn(
+              { peer: push.peerId, code: errorCode(err), err },
+              'replica write failed',
+            );
             return false;
           },
         ),
@@ -503,6 +538,75 @@ export class FileServer {
     this.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
     this.#log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
     return { key, size: meter.bytes, digest: written.digest, replicas };
+  }
+
+  /** Opens a replica stream to one peer; undefined (and counted) when that fails. */
+  async #openPush(
+    transport: TcpTransport,
+    peerId: string,
+    ns: string,
+    id: string,
+    extra: Extra,
+  ): Promise<Push | undefined> {
+    const reqId = randomBytes(9).toString('base64url');
+    const waiter = this.#waitReply(peerId, reqId);
+    try {
+      const offer: StoreOffer = { type: 'store-offer', reqId, ns, id, extra };
+      const out = await transport.openStream(peerId, offer);
+      const input = new Meter({
+        onBytes: (n) => this.metrics.bytesOut.inc({ via: 'peer' }, n),
+        idleMs: this.#idleTimeoutMs,
+        what: 'replica push',
+        // slack so one replica's momentary stall does not stop the others and the local write
+        highWaterMark: 1024 * 1024,
+      });
+      const push: Push = {
+        peerId,
+        reqId,
+        waiter,
+        input,
+        started: performance.now(),
+        sent: pipeline(input, out),
+      };
+      push.sent.catch((err) => {
+        if (!push.error) push.error = err;
+      });
+      return push;
+    } catch (err) {
+      waiter.cancel();
+      this.metrics.replicaFailures.inc();
+      this.#log.warn({ peer: peerId, code: errorCode(err) }, 'cannot open a replica stream');
+      return undefined;
+    }
+  }
+
+  /** After the local write: tell the replica the digest and wait for its acknowledgement. */
+  async #commitPush(
+    transport: TcpTransport,
+    push: Push,
+    written: { size: number; digest: string },
+  ): Promise<void> {
+    try {
+      await push.sent.catch(() => {});
+      if (push.error) throw push.error;
+      const commit: StoreCommit = { type: 'store-commit', reqId: push.reqId, ...written };
+      await transport.send(push.peerId, commit);
+      push.waiter.arm(this.#ackTimeoutMs);
+      const reply = await push.waiter.promise;
+      if (reply.kind !== 'message' || reply.msg.type !== 'store-ack') {
+        throw new ProtocolError('expected a store-ack');
+      }
+      if (!reply.msg.ok) {
+        throw new FileServerError(reply.msg.code ?? 'ERR_PROTOCOL', 'peer refused the replica');
+      }
+      this.metrics.replicasAcked.inc();
+      this.metrics.transferDuration.observe(
+        { op: 'push' },
+        (performance.now() - push.started) / 1000,
+      );
+    } finally {
+      push.waiter.cancel();
+    }
   }
 
   /** Plaintext of `key`, from this node or fetched (and verified) from a peer. */
@@ -897,82 +1001,53 @@ export class FileServer {
 
   // ---------------------------------------------------------------- store path
 
-  async #pushReplica(
-    transport: TcpTransport,
-    cas: CasStore,
-    peerId: string,
-    ns: string,
-    id: string,
-    blob: { size: number; digest: string; extra: Extra },
-  ): Promise<void> {
-    const reqId = randomBytes(9).toString('base64url');
-    const waiter = this.#waitReply(peerId, reqId);
-    const started = performance.now();
-    try {
-      const { stream } = await cas.read(ns, id);
-      const offer: StoreOffer = { type: 'store-offer', reqId, ns, id, ...blob };
-      let out: Awaited<ReturnType<TcpTransport['openStream']>>;
-      try {
-        out = await transport.openStream(peerId, offer);
-      } catch (err) {
-        stream.destroy();
-        throw err;
-      }
-      const meter = new Meter({
-        onBytes: (n) => this.metrics.bytesOut.inc({ via: 'peer' }, n),
-        idleMs: this.#idleTimeoutMs,
-        what: 'replica push',
-      });
-      try {
-        await pipeline(stream, meter, out);
-      } catch (err) {
-        // A reset can mean "I already hold these bytes"; the ack decides. Anything else is final.
-        if (errorCode(err) !== 'ERR_STREAM_RESET') throw err;
-      }
-      waiter.arm(this.#ackTimeoutMs);
-      const reply = await waiter.promise;
-      if (reply.kind !== 'message' || reply.msg.type !== 'store-ack') {
-        throw new ProtocolError('expected a store-ack');
-      }
-      if (!reply.msg.ok) {
-        throw new FileServerError(reply.msg.code ?? 'ERR_PROTOCOL', 'peer refused the replica');
-      }
-      this.metrics.replicasAcked.inc();
-      this.metrics.transferDuration.observe({ op: 'push' }, (performance.now() - started) / 1000);
-    } finally {
-      waiter.cancel();
-    }
-  }
-
-  /** A peer streams us a replica: keep it only if it matches the offered digest. */
+  /**
+   * A peer streams us a replica: keep it only if it matches the digest, offered up front (checked
+   * by cas-store as it writes) or sent after the stream in a store-commit (checked by DigestCheck
+   * before the write may commit).
+   */
   async #receiveReplica(peerId: string, offer: StoreOffer, stream: Readable): Promise<void> {
     const { cas, transport } = this.#running();
     const ack = (ok: boolean, code?: string) =>
       transport
         .send(peerId, { type: 'store-ack', reqId: offer.reqId, ok, ...(code ? { code } : {}) })
         .catch((err) => this.#log.debug({ peer: peerId, err }, 'could not ack replica'));
+    const commit = offer.digest === undefined ? this.#waitReply(peerId, offer.reqId) : undefined;
     try {
-      const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
-      if (existing && existing.digest === offer.digest) {
-        stream.destroy();
-        await ack(true);
-        return;
+      if (offer.digest !== undefined) {
+        const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
+        if (existing && existing.digest === offer.digest) {
+          stream.destroy();
+          await ack(true);
+          return;
+        }
       }
       const meter = new Meter({
         onBytes: (n) => this.metrics.bytesIn.inc({ via: 'peer' }, n),
         idleMs: this.#idleTimeoutMs,
         what: 'replica receive',
       });
-      const piping = pipeline(stream, meter);
-      const writing = cas.write(offer.ns, offer.id, meter, {
-        extra: offer.extra,
-        expectedDigest: offer.digest,
-      });
-      const [written] = await Promise.all([writing, piping]);
-      if (written.size !== offer.size) {
-        // the digest matched, so only the offer's size field was wrong; keep the bytes
-        this.#log.warn({ peer: peerId, id: offer.id }, 'replica size differs from the offer');
+      let tail: Readable = meter;
+      let piping: Promise<void>;
+      if (commit) {
+        const check = new DigestCheck(async () => {
+          commit.arm(this.#ackTimeoutMs);
+          const reply = await commit.promise;
+          if (reply.kind !== 'message' || reply.msg.type !== 'store-commit') {
+            throw new ProtocolError('expected a store-commit');
+          }
+          return reply.msg.digest;
+        });
+        piping = pipeline(stream, meter, check);
+        tail = check;
+      } else {
+        piping = pipeline(stream, meter);
       }
+      const writing = cas.write(offer.ns, offer.id, tail, {
+        extra: offer.extra,
+        ...(offer.digest !== undefined ? { expectedDigest: offer.digest } : {}),
+      });
+      await Promise.all([writing, piping]);
       await ack(true);
     } catch (err) {
       stream.destroy();
@@ -980,6 +1055,8 @@ export class FileServer {
       if (code === 'ERR_INTEGRITY') this.metrics.integrityFailures.inc({ source: 'peer' });
       this.#log.warn({ peer: peerId, id: offer.id, code }, 'replica not kept');
       await ack(false, code);
+    } finally {
+      commit?.cancel();
     }
   }
 
@@ -1081,13 +1158,15 @@ export class FileServer {
   // ---------------------------------------------------------------- replies and dispatch
 
   #waitReply(peerId: string, reqId: string, signal?: AbortSignal): Waiter {
+    // keyed by peer too: request ids chosen by a peer must never displace this node's own
+    const slot = `${peerId}/${reqId}`;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
     let onAbort: (() => void) | undefined;
     const cleanup = () => {
       settled = true;
       if (timer) clearTimeout(timer);
-      this.#pending.delete(reqId);
+      this.#pending.delete(slot);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     };
     let rejectFn: (err: Error) => void = () => {};
@@ -1097,7 +1176,7 @@ export class FileServer {
         cleanup();
         reject(err);
       };
-      this.#pending.set(reqId, {
+      this.#pending.set(slot, {
         peerId,
         resolve: (r) => {
           if (settled) return;
@@ -1127,8 +1206,8 @@ export class FileServer {
   }
 
   #settle(peerId: string, reqId: string, reply: Reply): boolean {
-    const p = this.#pending.get(reqId);
-    if (!p || p.peerId !== peerId) return false;
+    const p = this.#pending.get(`${peerId}/${reqId}`);
+    if (!p) return false;
     p.resolve(reply);
     return true;
   }
@@ -1146,6 +1225,7 @@ export class FileServer {
     const run = (p: Promise<void>) =>
       p.catch((err) => this.#log.warn({ peer: peerId, type: msg.type, err }, 'handler failed'));
     switch (msg.type) {
+      case 'store-commit':
       case 'store-ack':
       case 'get-response':
       case 'delete-ack':

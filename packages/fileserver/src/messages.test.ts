@@ -19,6 +19,12 @@ describe('peer messages', () => {
       parseMessage({ type: 'store-ack', reqId: 'r', ok: false, code: 'ERR_INTEGRITY' }),
     ).toEqual({ type: 'store-ack', reqId: 'r', ok: false, code: 'ERR_INTEGRITY' });
     expect(parseMessage({ type: 'delete', reqId: 'r', ns: h, id: h }).type).toBe('delete');
+    expect(parseMessage({ type: 'store-commit', reqId: 'r', digest: h, size: 5 })).toEqual({
+      type: 'store-commit',
+      reqId: 'r',
+      digest: h,
+      size: 5,
+    });
     expect(parseMessage({ type: 'delete-ack', reqId: 'r', deleted: true })).toMatchObject({
       deleted: true,
     });
@@ -74,6 +80,9 @@ describe('peer messages', () => {
       extra: { name: 'x', plainSize: 3 },
     };
     expect(parseStreamHeader(offer)).toEqual(offer);
+    // a streamed offer names its digest later, in a store-commit
+    const { digest: _d, size: _s, ...streamed } = offer;
+    expect(parseStreamHeader(streamed)).toEqual(streamed);
     expect(
       parseStreamHeader({ type: 'get-response', reqId: 'r', found: true, size: 0, digest: h }),
     ).toMatchObject({ extra: {} });

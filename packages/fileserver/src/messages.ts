@@ -13,15 +13,28 @@ const MAX_EXTRA_STRING = 8192;
 /** Blob metadata that travels with a replica: the sealed file name and the plaintext size. */
 export type Extra = Record<string, string | number | boolean>;
 
-/** Stream header: "here is a sealed replica of (ns, id); ack when it is safely on your disk". */
+/**
+ * Stream header: "here is a sealed replica of (ns, id); ack when it is safely on your disk".
+ * With `digest` (and `size`) the receiver checks the bytes against it as it writes them. Without,
+ * the replica streams while the sender is still sealing, and a `store-commit` carrying the digest
+ * follows the stream's end: the receiver only commits bytes whose SHA-256 matches it.
+ */
 export type StoreOffer = {
   type: 'store-offer';
   reqId: string;
   ns: string;
   id: string;
-  size: number;
-  digest: string;
+  size?: number;
+  digest?: string;
   extra: Extra;
+};
+
+/** The digest and size of a replica streamed without them, sent once the sender knows them. */
+export type StoreCommit = {
+  type: 'store-commit';
+  reqId: string;
+  digest: string;
+  size: number;
 };
 
 /** Reply to a store-offer once the replica is written (ok) or refused (code). */
@@ -85,6 +98,7 @@ export type IntegrityReport = {
 };
 
 export type PeerMessage =
+  | StoreCommit
   | StoreAck
   | GetRequest
   | GetResponse
@@ -149,6 +163,13 @@ function describeType(t: unknown): string {
 export function parseMessage(raw: unknown): PeerMessage {
   const m = obj(raw);
   switch (m.type) {
+    case 'store-commit':
+      return {
+        type: 'store-commit',
+        reqId: reqId(m.reqId),
+        digest: hex64(m.digest, 'digest'),
+        size: size(m.size),
+      };
     case 'store-ack': {
       const out: StoreAck = { type: 'store-ack', reqId: reqId(m.reqId), ok: bool(m.ok, 'ok') };
       if (typeof m.code === 'string') out.code = m.code.slice(0, 64);
@@ -201,16 +222,18 @@ export function parseMessage(raw: unknown): PeerMessage {
 export function parseStreamHeader(raw: unknown): StreamHeader {
   const m = obj(raw);
   switch (m.type) {
-    case 'store-offer':
-      return {
+    case 'store-offer': {
+      const offer: StoreOffer = {
         type: 'store-offer',
         reqId: reqId(m.reqId),
         ns: hex64(m.ns, 'ns'),
         id: hex64(m.id, 'id'),
-        size: size(m.size),
-        digest: hex64(m.digest, 'digest'),
         extra: m.extra === undefined ? {} : extra(m.extra),
       };
+      if (m.digest !== undefined) offer.digest = hex64(m.digest, 'digest');
+      if (m.size !== undefined) offer.size = size(m.size);
+      return offer;
+    }
     case 'get-response':
       if (m.found !== true) fail('a get-response stream must be found');
       return {

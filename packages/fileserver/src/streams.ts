@@ -1,8 +1,9 @@
 // Small stream helpers: accept any byte source as a Readable, and a pass-through meter that
 // counts bytes and fails a transfer that stays silent for too long (a stuck peer or client).
 
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { InvalidArgumentError, TimeoutError } from './errors.js';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { IntegrityError, InvalidArgumentError, TimeoutError } from './errors.js';
 
 export type ByteSource = Readable | AsyncIterable<Uint8Array>;
 
@@ -19,6 +20,8 @@ export interface MeterOptions {
   /** Fail with ERR_TIMEOUT when no chunk passes for this long (0 = never). */
   idleMs?: number;
   what?: string;
+  /** Bytes buffered before write() asks the writer to wait (default 64 KiB). */
+  highWaterMark?: number;
 }
 
 /** A Transform that passes bytes through unchanged while counting them and watching for silence. */
@@ -30,7 +33,7 @@ export class Meter extends Transform {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: MeterOptions = {}) {
-    super({ highWaterMark: 64 * 1024 });
+    super({ highWaterMark: options.highWaterMark ?? 64 * 1024 });
     this.#onBytes = options.onBytes;
     this.#idleMs = options.idleMs ?? 0;
     this.#what = options.what ?? 'transfer';
@@ -68,6 +71,115 @@ export class Meter extends Transform {
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.#disarm();
+    cb(err);
+  }
+}
+
+/**
+ * Passes bytes through while hashing them; at the end it asks `expected()` for the SHA-256 the
+ * bytes must have and fails the stream on a mismatch, so a consumer that commits only on a clean
+ * end (cas-store's atomic write) never keeps them.
+ */
+export class DigestCheck extends Transform {
+  readonly #hash: Hash = createHash('sha256');
+  readonly #expected: () => Promise<string>;
+
+  constructor(expected: () => Promise<string>) {
+    super({ highWaterMark: 64 * 1024 });
+    this.#expected = expected;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#hash.update(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const actual = this.#hash.digest('hex');
+    this.#expected().then(
+      (want) =>
+        cb(want === actual ? null : new IntegrityError(`replica digest ${actual} ≠ ${want}`)),
+      (err: Error) => cb(err),
+    );
+  }
+}
+
+/**
+ * Writes every chunk to a primary destination and to any number of secondary ones, moving on
+ * when all that asked for it have drained. A secondary that fails is dropped (and reported) and
+ * the rest carry on; the primary failing fails the whole stream.
+ */
+export class Fanout extends Writable {
+  readonly #primary: Writable;
+  readonly #secondaries = new Set<Writable>();
+  readonly #onDrop: (w: Writable, err: Error) => void;
+
+  constructor(
+    primary: Writable,
+    secondaries: Writable[],
+    onDrop: (w: Writable, err: Error) => void,
+  ) {
+    super({ highWaterMark: 64 * 1024 });
+    this.#primary = primary;
+    this.#onDrop = onDrop;
+    primary.on('error', (err) => this.destroy(err));
+    for (const w of secondaries) {
+      this.#secondaries.add(w);
+      w.on('error', (err) => this.#drop(w, err));
+      w.on('close', () => {
+        if (!w.writableFinished) this.#drop(w, new Error('replica stream closed early'));
+      });
+    }
+  }
+
+  #drop(w: Writable, err: Error): void {
+    if (!this.#secondaries.delete(w)) return;
+    w.emit('fanout:dropped');
+    this.#onDrop(w, err);
+  }
+
+  #drained(w: Writable): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        w.off('drain', done);
+        w.off('close', done);
+        w.off('fanout:dropped', done);
+        resolve();
+      };
+      w.on('drain', done);
+      w.on('close', done);
+      w.on('fanout:dropped', done);
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const waits: Promise<void>[] = [];
+    if (!this.#primary.write(chunk)) waits.push(this.#drained(this.#primary));
+    for (const w of this.#secondaries) {
+      if (!w.write(chunk)) waits.push(this.#drained(w));
+    }
+    if (waits.length === 0) {
+      cb();
+      return;
+    }
+    Promise.all(waits).then(() => {
+      if (this.#primary.destroyed)
+        cb(this.#primary.errored ?? new Error('local write ended early'));
+      else cb();
+    });
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#primary.end();
+    for (const w of this.#secondaries) w.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (err) {
+      this.#primary.destroy(err);
+      for (const w of this.#secondaries) w.destroy(err);
+    }
     cb(err);
   }
 }

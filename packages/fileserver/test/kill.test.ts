@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deriveFileId } from '@peerstash/crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,52 @@ describe('peer killed mid-transfer', () => {
     // the broken transfer left no temp file behind
     const leftovers = (await walk(dirs[2]!)).filter((p) => p.endsWith('.tmp'));
     expect(leftovers).toEqual([]);
+  });
+
+  it('a replica that dies mid-put: the store completes with the others, nothing half-kept', async () => {
+    const vaultKey = Buffer.alloc(32, 3);
+    const clusterSecret = Buffer.alloc(32, 4);
+    const dirs = await Promise.all(['v', 'w', 'x'].map((p) => tempDir(p)));
+    cleanup.push(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+    const b64 = (b: Buffer) => b.toString('base64');
+    const victim = await spawnNode({
+      dataDir: dirs[0],
+      vaultKey: b64(vaultKey),
+      clusterSecret: b64(clusterSecret),
+      killAfterBytes: 2 * 1024 * 1024,
+      killOn: 'in',
+    });
+    cleanup.push(async () => {
+      if (victim.child.exitCode === null && victim.child.signalCode === null) {
+        victim.child.kill('SIGKILL');
+        await once(victim.child, 'exit');
+      }
+    });
+    const nodes: FileServer[] = [];
+    cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
+    for (const dir of dirs.slice(1)) {
+      nodes.push(
+        await startNode({ dataDir: dir, vaultKey, clusterSecret, bootstrap: [victim.address] }),
+      );
+    }
+    const [w, x] = nodes as [FileServer, FileServer];
+    await waitFor('mesh', async () => {
+      for (const n of nodes) if ((await n.status()).peers.length < 2) return false;
+      return true;
+    });
+    const exited = once(victim.child, 'exit');
+    const size = 16 * 1024 * 1024;
+    const res = await w.store('survives', pattern('survives', size));
+    await exited;
+    expect(res.replicas).toBe(1);
+    expect(await x.has('survives')).toBe(true);
+    expect(await sha256Of(await x.get('survives'))).toBe(await patternSha('survives', size));
+    // the victim committed nothing; its leftover temp file goes when it restarts
+    const blobs = await walk(join(dirs[0]!, 'blobs'));
+    expect(blobs.filter((p) => p.endsWith('.blob') || p.endsWith('.meta.json'))).toEqual([]);
+    const again = await startNode({ dataDir: dirs[0]!, vaultKey, clusterSecret });
+    nodes.push(again);
+    expect(await again.has('survives')).toBe(false);
+    expect(await walk(join(dirs[0]!, 'blobs'))).toEqual([]);
   });
 });

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { DigestCheck, Fanout, Meter } from './streams.js';
+
+const bytes = (n: number, seed = 1) => Buffer.alloc(n, seed);
+const collect = () => {
+  const parts: Buffer[] = [];
+  const w = new Writable({
+    write(c, _e, cb) {
+      parts.push(c);
+      cb();
+    },
+  });
+  return { w, all: () => Buffer.concat(parts) };
+};
+
+describe('Meter', () => {
+  it('counts bytes and passes them through', async () => {
+    let seen = 0;
+    const m = new Meter({ onBytes: (n) => (seen += n) });
+    const out = collect();
+    await pipeline(Readable.from([bytes(10), bytes(20)]), m, out.w);
+    expect(m.bytes).toBe(30);
+    expect(seen).toBe(30);
+    expect(out.all().length).toBe(30);
+  });
+
+  it('fails a silent transfer with ERR_TIMEOUT', async () => {
+    const m = new Meter({ idleMs: 50 });
+    const src = new PassThrough();
+    src.write(bytes(5));
+    await expect(pipeline(src, m, collect().w)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+  });
+});
+
+describe('DigestCheck', () => {
+  const data = bytes(100_000, 7);
+  const digest = createHash('sha256').update(data).digest('hex');
+
+  it('ends cleanly when the digest matches', async () => {
+    const out = collect();
+    await pipeline(Readable.from([data]), new DigestCheck(async () => digest), out.w);
+    expect(out.all().equals(data)).toBe(true);
+  });
+
+  it('fails with ERR_INTEGRITY on a mismatch, before the stream ends', async () => {
+    const check = new DigestCheck(async () => 'f'.repeat(64));
+    let ended = false;
+    check.on('end', () => (ended = true));
+    await expect(pipeline(Readable.from([data]), check, collect().w)).rejects.toMatchObject({
+      code: 'ERR_INTEGRITY',
+    });
+    expect(ended).toBe(false);
+  });
+});
+
+describe('Fanout', () => {
+  it('writes every chunk to the primary and all secondaries', async () => {
+    const [p, a, b] = [collect(), collect(), collect()];
+    const chunks = Array.from({ length: 50 }, (_, i) => bytes(10_000, i));
+    await pipeline(Readable.from(chunks), new Fanout(p.w, [a.w, b.w], () => {}));
+    for (const x of [p, a, b]) expect(x.all().equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('drops a failing secondary and carries on', async () => {
+    const [p, good] = [collect(), collect()];
+    let n = 0;
+    const bad = new Writable({
+      write(_c, _e, cb) {
+        cb(++n === 3 ? new Error('peer gone') : null);
+      },
+    });
+    const dropped: Error[] = [];
+    const chunks = Array.from({ length: 20 }, (_, i) => bytes(1000, i));
+    await pipeline(
+      Readable.from(chunks),
+      new Fanout(p.w, [bad, good.w], (_w, e) => dropped.push(e)),
+    );
+    expect(dropped).toHaveLength(1);
+    expect(p.all().length).toBe(20_000);
+    expect(good.all().length).toBe(20_000);
+  });
+
+  it('fails when the primary fails', async () => {
+    const primary = new Writable({
+      write(_c, _e, cb) {
+        cb(new Error('disk full'));
+      },
+    });
+    const f = new Fanout(primary, [collect().w], () => {});
+    await expect(pipeline(Readable.from([bytes(10), bytes(10)]), f)).rejects.toThrow('disk full');
+  });
+});
