@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { initNode, NodeProc, patternSha256, patternStream, tempDir, walk } from './harness.js';
+import { initNode, NodeProc, patternSha256, patternStream, tempDir } from './harness.js';
 import { record } from './report.js';
 
 let mountPoint = '';
