@@ -75,6 +75,8 @@ export interface FileServerOptions {
   dataDir: string;
   /** Peer listen address, `host:port`; default the one kept in node.json, else `127.0.0.1:0`. */
   listen?: string;
+  /** Listen address announced to peers when it differs from the bound one (0.0.0.0, NAT). */
+  advertise?: string;
   /** Addresses of nodes to join; peer exchange finds the rest. */
   bootstrap?: string[];
   /** Peers that receive a replica of each stored file (default 3, or every peer when fewer). */
@@ -265,6 +267,11 @@ export class FileServer {
   #address: string | undefined;
   #knownPeers = new Map<string, string>();
   #savePeersTimer: NodeJS.Timeout | undefined;
+  #generation = 0;
+  #counted: { gen: number; blobs: number; bytes: number } | undefined;
+  #counting:
+    | { gen: number; scan: Promise<{ gen: number; blobs: number; bytes: number }> }
+    | undefined;
 
   constructor(options: FileServerOptions) {
     if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') {
@@ -379,6 +386,7 @@ export class FileServer {
         nodeId: node.nodeId,
         ...(this.#clusterSecret ? { secret: this.#clusterSecret } : {}),
         limits: { streamWindow: STREAM_WINDOW, ...this.#opts.transportLimits },
+        ...(this.#opts.advertise ? { advertise: this.#opts.advertise } : {}),
         logger: this.#log,
       });
       try {
@@ -504,7 +512,7 @@ export class FileServer {
     let written: { size: number; digest: string };
     try {
       const piping = pipeline(input, meter, sealer, fanout, signal ? { signal } : {});
-      const writing = cas.write(ns, id, local, { extra });
+      const writing = cas.write(ns, id, local, { extra }).finally(() => this.#changed());
       [written] = await Promise.all([writing, piping]);
     } catch (err) {
       input.destroy();
@@ -777,7 +785,7 @@ export class FileServer {
     checkKey(key);
     const { vaultKey, ns } = this.#vault();
     const id = deriveFileId(vaultKey, key);
-    const deleted = await cas.delete(ns, id);
+    const deleted = await cas.delete(ns, id).finally(() => this.#changed());
     this.metrics.deletes.inc({ scope: 'local' });
     let peers = 0;
     if (options.everywhere) {
@@ -816,15 +824,8 @@ export class FileServer {
   }
 
   async status(): Promise<NodeStatus> {
-    const { node, cas, transport } = this.#running();
-    let blobs = 0;
-    let bytes = 0;
-    for (const ns of await cas.namespaces()) {
-      for await (const meta of cas.list(ns)) {
-        blobs++;
-        bytes += meta.size;
-      }
-    }
+    const { node, transport } = this.#running();
+    const { blobs, bytes } = await this.#inventory();
     const mem = process.memoryUsage();
     return {
       nodeId: node.nodeId,
@@ -849,6 +850,43 @@ export class FileServer {
         uptime: process.uptime(),
       },
     };
+  }
+
+  /** A blob was written or deleted here: the cached inventory is stale. */
+  #changed(): void {
+    this.#generation++;
+  }
+
+  /**
+   * Blob count and bytes across namespaces. Scanning reads every metadata file, so the result is
+   * kept until the next local write or delete, and concurrent callers share one scan.
+   */
+  async #inventory(): Promise<{ blobs: number; bytes: number }> {
+    const { cas } = this.#running();
+    const gen = this.#generation;
+    if (this.#counted && this.#counted.gen === gen) return this.#counted;
+    if (!this.#counting || this.#counting.gen !== gen) {
+      const scan = (async () => {
+        let blobs = 0;
+        let bytes = 0;
+        for (const ns of await cas.namespaces()) {
+          for await (const meta of cas.list(ns)) {
+            blobs++;
+            bytes += meta.size;
+          }
+        }
+        const result = { gen, blobs, bytes };
+        if (this.#generation === gen) this.#counted = result;
+        return result;
+      })();
+      this.#counting = { gen, scan };
+      scan
+        .finally(() => {
+          if (this.#counting?.scan === scan) this.#counting = undefined;
+        })
+        .catch(() => {});
+    }
+    return this.#counting.scan;
   }
 
   // ---------------------------------------------------------------- get path
@@ -955,7 +993,9 @@ export class FileServer {
         what: 'replica fetch',
       });
       const piping = pipeline(stream, meter, signal ? { signal } : {});
-      const writing = cas.write(ns, id, meter, { extra, expectedDigest: header.digest! });
+      const writing = cas
+        .write(ns, id, meter, { extra, expectedDigest: header.digest! })
+        .finally(() => this.#changed());
       await Promise.all([writing, piping]);
       this.metrics.transferDuration.observe({ op: 'fetch' }, (performance.now() - started) / 1000);
       this.#log.debug({ id, peer: peerId, size: meter.bytes }, 'fetched replica from peer');
@@ -1043,10 +1083,12 @@ export class FileServer {
       } else {
         piping = pipeline(stream, meter);
       }
-      const writing = cas.write(offer.ns, offer.id, tail, {
-        extra: offer.extra,
-        ...(offer.digest !== undefined ? { expectedDigest: offer.digest } : {}),
-      });
+      const writing = cas
+        .write(offer.ns, offer.id, tail, {
+          extra: offer.extra,
+          ...(offer.digest !== undefined ? { expectedDigest: offer.digest } : {}),
+        })
+        .finally(() => this.#changed());
       await Promise.all([writing, piping]);
       await ack(true);
     } catch (err) {
@@ -1110,7 +1152,7 @@ export class FileServer {
     const { cas, transport } = this.#running();
     let deleted = false;
     try {
-      deleted = await cas.delete(req.ns, req.id);
+      deleted = await cas.delete(req.ns, req.id).finally(() => this.#changed());
       this.metrics.deletes.inc({ scope: 'peer' });
     } catch (err) {
       this.#log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed locally');
@@ -1149,7 +1191,7 @@ export class FileServer {
       if (await this.#verifyLocal(cas, report.ns, report.id, meta.digest)) return;
       this.metrics.integrityFailures.inc({ source: 'local' });
       this.#log.warn({ peer: peerId, id: report.id }, 'dropping a rotten replica a peer reported');
-      await cas.delete(report.ns, report.id);
+      await cas.delete(report.ns, report.id).finally(() => this.#changed());
     } finally {
       this.#checking.delete(k);
     }
@@ -1284,7 +1326,8 @@ export class FileServer {
       this.#schedulePeerSave();
     }
     const everyone: PeerAddr[] = [];
-    if (this.#address && this.#node) everyone.push({ id: this.#node.nodeId, addr: this.#address });
+    const announced = this.#opts.advertise ?? this.#address;
+    if (announced && this.#node) everyone.push({ id: this.#node.nodeId, addr: announced });
     for (const p of transport.peers())
       if (p.listenAddr) everyone.push({ id: p.id, addr: p.listenAddr });
     transport
@@ -1338,7 +1381,12 @@ export class FileServer {
     if (!this.#transport || addr === this.#address || this.#dialing.has(addr)) return;
     if (this.#transport.peers().some((p) => p.listenAddr === addr)) return;
     this.#dialing.add(addr);
-    this.#transport.connect(addr);
+    try {
+      this.#transport.connect(addr);
+    } catch (err) {
+      this.#dialing.delete(addr);
+      this.#log.warn({ addr, code: errorCode(err) }, 'cannot dial peer');
+    }
   }
 
   #schedulePeerSave(): void {

@@ -65,7 +65,12 @@ describe('HTTP control API', () => {
 
   it('answers 401 without the token, with a wrong one, on every route', async () => {
     for (const path of ['/v1/status', '/v1/files', '/v1/files/x', '/metrics', '/nope']) {
-      for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: token }]) {
+      const variants: Record<string, string>[] = [
+        {},
+        { authorization: 'Bearer nope' },
+        { authorization: token },
+      ];
+      for (const headers of variants) {
         const res = await fetch(`${base}${path}`, { headers });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
