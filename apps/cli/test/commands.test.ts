@@ -177,6 +177,34 @@ describe('errors a person will hit', () => {
     expect(expectOneLine(r.stderr)).toContain('peerstash serve');
   });
 
+  it('the node dies mid-get: exit 1 naming the cut, no partial file, stdout flagged', async () => {
+    const dir = join(root, 'dying');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    const big = join(root, 'big.bin');
+    await randomFile(big, 48 * 1024 * 1024);
+    try {
+      expect((await runCli(['put', big, '--key', 'big', '--dir', dir])).code).toBe(0);
+      // stdout is a pipe nobody reads: the transfer stalls on backpressure, then the node dies.
+      const child = spawn(process.execPath, [BIN_PATH, 'get', 'big', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => {
+        err += c;
+      });
+      child.stdout.pause();
+      await new Promise<void>((resolve) => child.stdout.once('readable', () => resolve()));
+      await n.stop('SIGKILL');
+      child.stdout.resume();
+      const [code] = await once(child, 'close');
+      expect(code).toBe(EXIT.GENERIC);
+      expect(expectOneLine(err)).toContain('part-way');
+    } finally {
+      await n.stop();
+    }
+  });
+
   it('a node that accepts but never answers: exit 11 after --timeout', async () => {
     const dir = join(root, 'hung');
     expect((await runCli(['init', '--dir', dir])).code).toBe(0);

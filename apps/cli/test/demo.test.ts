@@ -37,7 +37,7 @@ describe('peerstash demo', () => {
 
   it('--json reports the steps and the digest', async () => {
     const r = await runCli(['demo', '--json', '--size', '256k']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res).toMatchObject({ ok: true, size: 256 * 1024 });
     expect(res.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -53,14 +53,17 @@ describe('peerstash demo', () => {
     child.stderr.on('data', (c: Buffer) => {
       err += c;
     });
-    await new Promise<void>((resolve) => {
+    const closed = once(child, 'close');
+    const midway = new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => {
         out += c;
         if (out.includes('[2/7]')) resolve();
       });
     });
+    await Promise.race([midway, closed]);
+    expect(child.exitCode, `the demo ended before step 2: ${out}${err}`).toBeNull();
     child.kill('SIGINT');
-    const [code] = await once(child, 'close');
+    const [code] = await closed;
     expect(code).toBe(EXIT.INTERRUPTED);
     expect(err).toMatch(/^peerstash: interrupted/);
     const root = /under (\S+peerstash-demo-\S+?):/.exec(out)?.[1];
