@@ -392,9 +392,13 @@ export class Link implements StreamLink {
     s.uncork();
   }
 
-  sendData(streamId: number, payload: Uint8Array): void {
+  sendData(streamId: number, parts: Uint8Array[], length: number): void {
     this.assertOpen();
-    this.writeFrame(FrameType.DATA, streamId, payload);
+    const s = this.socket;
+    s.cork();
+    s.write(encodeHeader(FrameType.DATA, streamId, length));
+    for (const part of parts) s.write(part);
+    s.uncork();
   }
 
   sendEnd(streamId: number): void {

@@ -6,8 +6,8 @@ import { ProtocolError, StreamResetError, TransportError } from './errors.js';
 
 /** What a stream needs from its link; kept narrow so streams never touch the socket. */
 export interface StreamLink {
-  /** Writes one DATA frame; the header and the payload go out without copying the payload. */
-  sendData(streamId: number, payload: Uint8Array): void;
+  /** Writes one DATA frame of `length` bytes made of `parts`; the payload is never copied. */
+  sendData(streamId: number, parts: Uint8Array[], length: number): void;
   sendEnd(streamId: number): void;
   sendReset(streamId: number, code: string): void;
   sendWindow(streamId: number, credit: number): void;
@@ -51,21 +51,45 @@ export class OutboundStream extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.writeChunk(chunk).then(() => cb(), cb);
+    this.writeChunks([chunk]).then(() => cb(), cb);
   }
 
-  private async writeChunk(chunk: Buffer): Promise<void> {
+  // Chunks queued while a frame was going out leave together as one frame (one header, one writev).
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.writeChunks(chunks.map((c) => c.chunk)).then(() => cb(), cb);
+  }
+
+  private async writeChunks(chunks: Buffer[]): Promise<void> {
+    let i = 0;
     let offset = 0;
-    while (offset < chunk.byteLength) {
+    while (i < chunks.length) {
       while (this.credit === 0) {
         await new Promise<void>((resolve, reject) => {
           this.creditWaiter = { resolve, reject };
         });
       }
-      const n = Math.min(chunk.byteLength - offset, this.credit, this.maxFrame);
-      this.link.sendData(this.streamId, chunk.subarray(offset, offset + n));
+      const budget = Math.min(this.credit, this.maxFrame);
+      const parts: Buffer[] = [];
+      let n = 0;
+      while (i < chunks.length && n < budget) {
+        const chunk = chunks[i]!;
+        const take = Math.min(chunk.byteLength - offset, budget - n);
+        parts.push(
+          offset === 0 && take === chunk.byteLength ? chunk : chunk.subarray(offset, offset + take),
+        );
+        n += take;
+        offset += take;
+        if (offset === chunk.byteLength) {
+          i++;
+          offset = 0;
+        }
+      }
+      if (n === 0) continue; // only empty chunks were left
+      this.link.sendData(this.streamId, parts, n);
       this.credit -= n;
-      offset += n;
       await this.link.writable();
     }
   }

@@ -371,6 +371,22 @@ describe('TcpTransport: streams', () => {
     w3.end(Buffer.from('ok'));
   });
 
+  it('many tiny writes (coalesced into frames) arrive complete and in order', async () => {
+    const a = await startTransport();
+    const b = await startTransport();
+    await link(a, b);
+    const arrived = nextEvent<[string, Record<string, unknown>, Readable]>(b, 'stream');
+    const w = await a.openStream(b.nodeId, { type: 'tiny' });
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) parts.push(Buffer.from(`${i},`));
+    const sending = pipeline(parts, w);
+    const [, , r] = await arrived;
+    const chunks: Buffer[] = [];
+    for await (const c of r) chunks.push(c as Buffer);
+    await sending;
+    expect(Buffer.concat(chunks).equals(Buffer.concat(parts))).toBe(true);
+  });
+
   it('a stream ended with no bytes arrives as an empty, complete stream', async () => {
     const a = await startTransport();
     const b = await startTransport();
