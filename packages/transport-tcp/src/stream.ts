@@ -192,6 +192,12 @@ export class InboundStream extends Readable {
     }
     this.allowance -= piece.byteLength;
     if (this.destroyed) return;
+    if (this.wantsData && this.queue.length === 0) {
+      // Fast path: the consumer is waiting, so the piece skips the queue.
+      if (!this.push(piece)) this.wantsData = false;
+      this.grant(piece.byteLength);
+      return;
+    }
     this.queue.push(piece);
     this.queued += piece.byteLength;
     if (this.wantsData) this.drainQueue();
