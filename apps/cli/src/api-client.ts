@@ -141,6 +141,15 @@ export class ApiClient {
         { cause: err },
       );
     }
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      return new CliError(
+        'ERR_CONNECTION_LOST',
+        EXIT.NODE_NOT_RUNNING,
+        `the node at ${this.address} closed the connection mid-request`,
+        'it may have stopped or crashed; check "peerstash status", then retry',
+        { cause: err },
+      );
+    }
     return err;
   }
 

@@ -77,7 +77,6 @@ describe('help and parsing', () => {
     [['serve', '--api-port', '70000']],
     [['serve', '--listen', 'nowhere']],
     [['serve', '--log-level', 'loud']],
-    [['get', 'k', '--json']],
     [['demo', '--size', 'huge']],
     [['init', '--listen', 'x']],
     [['ls', '--timeout', '0']],
@@ -87,6 +86,14 @@ describe('help and parsing', () => {
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).toMatch(/^peerstash: /);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('--json makes the error line JSON as well', async () => {
+    expect(await main(['get', 'k', '--json', '--dir', dir])).toBe(EXIT.USAGE);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(err)).toEqual({
+      error: expect.objectContaining({ code: 'ERR_USAGE', exitCode: EXIT.USAGE }),
+    });
   });
 
   it('--verbose adds a stack trace', async () => {

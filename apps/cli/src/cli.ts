@@ -12,7 +12,7 @@ import { rmCommand } from './commands/rm.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import type { CliContext, GlobalArgs } from './context.js';
-import { formatError, toCliError, UsageError } from './errors.js';
+import { formatError, formatErrorJson, toCliError, UsageError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 
 export const VERSION: string = (
@@ -83,7 +83,9 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
 
 /** Runs the CLI with `args` (without node and script) and resolves the exit code. */
 export async function main(args: string[]): Promise<number> {
+  // Read from the raw args: a parse error must honour them too.
   const ctx: CliContext = { verbose: args.includes('--verbose') };
+  const json = args.includes('--json');
   try {
     // Help and version text come back here instead of going to console.log, so the output goes
     // to stdout in one write (and can be captured in-process).
@@ -95,7 +97,7 @@ export async function main(args: string[]): Promise<number> {
     return ctx.exitCode ?? EXIT.OK;
   } catch (err) {
     const cliErr = toCliError(err, ctx.dir ? { dir: ctx.dir } : {});
-    process.stderr.write(`${formatError(cliErr, ctx.verbose)}\n`);
+    process.stderr.write(`${json ? formatErrorJson(cliErr) : formatError(cliErr, ctx.verbose)}\n`);
     return cliErr.exitCode;
   }
 }

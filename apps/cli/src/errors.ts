@@ -225,3 +225,15 @@ export function formatError(err: CliError, verbose: boolean): string {
   }
   return parts.join('\n');
 }
+
+/** With --json, the error line is JSON too, for scripts: `{ "error": { code, exitCode, message, hint? } }`. */
+export function formatErrorJson(err: CliError): string {
+  return JSON.stringify({
+    error: {
+      code: err.code,
+      exitCode: err.exitCode,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+    },
+  });
+}

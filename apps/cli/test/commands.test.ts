@@ -84,7 +84,12 @@ describe('put / get / ls / status / rm against two nodes', () => {
     expect(JSON.parse(get.stdout)).toEqual({ key: 'input.bin', file: out, size: SIZE });
     const bad = await runCli(['get', 'input.bin', '--json', '--dir', dirA]);
     expect(bad.code).toBe(EXIT.USAGE);
-    expectOneLine(bad.stderr);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(bad.stderr).error).toMatchObject({ code: 'ERR_USAGE', exitCode: EXIT.USAGE });
+    // With --json, every error is one JSON line: here an unknown key.
+    const missing = await runCli(['get', 'nope', '-o', join(root, 'x'), '--json', '--dir', dirA]);
+    expect(missing.code).toBe(EXIT.NOT_FOUND);
+    expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'ERR_NOT_FOUND', exitCode: 4 });
   });
 
   it('ls lists keys and sizes, as a table and as JSON', async () => {
@@ -329,6 +334,34 @@ describe('serve lifecycle', () => {
         expect(await again.stop()).toBe(0);
       }
     }
+  });
+
+  it('SIGTERM mid-put: the node exits 0 leaving no temp file, the put fails with one line', async () => {
+    const dir = join(root, 'midput');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    const put = spawn(process.execPath, [BIN_PATH, 'put', '-', '--key', 'slow', '--dir', dir], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let err = '';
+    put.stderr.on('data', (c: Buffer) => {
+      err += c;
+    });
+    put.stdin.on('error', () => {});
+    const putClosed = once(put, 'close');
+    // A stream that never ends: a few MiB go in, then the node is told to stop.
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 4; i++) {
+      if (!put.stdin.write(chunk)) await once(put.stdin, 'drain');
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await n.stop('SIGTERM')).toBe(0);
+    put.stdin.destroy();
+    const [code] = await putClosed;
+    expect(code, err).toBe(EXIT.NODE_NOT_RUNNING);
+    expect(expectOneLine(err)).toContain('closed the connection');
+    expect((await walk(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('a signal during start still ends in a clean stop (exit 0, no api.json)', async () => {
