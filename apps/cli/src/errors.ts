@@ -122,7 +122,7 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
       return new CliError(
         'ERR_NO_VAULT_KEY',
         EXIT.PERMISSION,
-        'this node is storage-only: it holds no vault key and cannot read or write files',
+        'this node is storage-only: without the vault key it cannot read, write or list files',
         'use a node initialised with the vault key (--dir / PEERSTASH_DIR)',
         opts,
       );
