@@ -27,14 +27,18 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A bootstrap address must name a reachable peer: a concrete host and a non-zero port. */
-export function parseBootstrap(value: string): string {
-  const hp = parseHostPort(value, 'bootstrap address');
+/** An address a peer will dial (bootstrap, advertise) names a concrete host and a non-zero port. */
+export function parsePeerAddress(value: string, what: string): string {
+  const hp = parseHostPort(value, what);
   if (hp.port === 0 || hp.host === '0.0.0.0' || hp.host === '::') {
     throw new UsageError(
-      `bad bootstrap address "${value}"`,
-      'give the host and port another node listens on, for example 192.168.1.10:7400',
+      `bad ${what} "${value}"`,
+      'give a host and port other nodes can dial, for example 192.168.1.10:7400',
     );
   }
   return formatHostPort(hp);
+}
+
+export function parseBootstrap(value: string): string {
+  return parsePeerAddress(value, 'bootstrap address');
 }

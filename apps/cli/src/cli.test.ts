@@ -76,6 +76,7 @@ describe('help and parsing', () => {
     [['serve', '--replicas', '1.5']],
     [['serve', '--api-port', '70000']],
     [['serve', '--listen', 'nowhere']],
+    [['serve', '--advertise', '0.0.0.0:7400']],
     [['serve', '--log-level', 'loud']],
     [['demo', '--size', 'huge']],
     [['init', '--listen', 'x']],

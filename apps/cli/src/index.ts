@@ -1,7 +1,7 @@
 // Public surface of @peerstash/cli: the program (main, buildParser) and the pieces tests and
 // tools reuse: the control-API client, the child-node runner, the exit codes and error mapping.
 
-export { parseBootstrap, parseHostPort } from './addr.js';
+export { parseBootstrap, parseHostPort, parsePeerAddress } from './addr.js';
 export type { DeleteResult, FileEntry, NodeStatus, PutResult } from './api-client.js';
 export { ApiClient } from './api-client.js';
 export type { StartNodeOptions } from './child-node.js';

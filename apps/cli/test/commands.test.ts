@@ -308,6 +308,48 @@ describe('errors a person will hit', () => {
   });
 });
 
+describe('serve on every interface', () => {
+  it('--advertise is what peers learn; without it serve warns', async () => {
+    const srv: Server = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    const dir = join(root, 'wide');
+    expect((await runCli(['init', '--dir', dir, '--join', dirA])).code).toBe(0);
+    const wide = await startNode({
+      dir,
+      listen: `0.0.0.0:${port}`,
+      args: ['--advertise', `127.0.0.1:${port}`, '--bootstrap', a.listen],
+      timeoutMs: 30_000,
+    });
+    try {
+      await waitForPeers([wide], 1, 30_000);
+      // A learnt the wide node by its advertised address, not 0.0.0.0.
+      let seen: unknown[] = [];
+      for (let i = 0; i < 100; i++) {
+        const st = await a.client.status();
+        seen = (st.peers as Array<{ listenAddr?: string }>).map((p) => p.listenAddr);
+        if (seen.includes(`127.0.0.1:${port}`)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).toContain(`127.0.0.1:${port}`);
+      expect(wide.stdout()).not.toContain('nothing to advertise');
+    } finally {
+      expect(await wide.stop()).toBe(0);
+    }
+    const bare = await startNode({ dir, listen: '0.0.0.0:0', timeoutMs: 30_000 });
+    try {
+      // The warning follows start(), which may finish just after the API first answers.
+      for (let i = 0; i < 100 && !bare.stdout().includes('"node started"'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(bare.stdout()).toContain('nothing to advertise');
+    } finally {
+      await bare.stop();
+    }
+  });
+});
+
 describe('serve lifecycle', () => {
   it('SIGTERM and SIGINT: exit 0, api.json removed, no temp files, logs are JSON lines', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { parseBootstrap, parseHostPort } from '../addr.js';
+import { parseBootstrap, parseHostPort, parsePeerAddress } from '../addr.js';
 import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { assertInitialised, LAYOUT, readKeyFile, resolveDataDir } from '../data-dir.js';
@@ -15,6 +15,7 @@ import { DEFAULT_LISTEN } from './init.js';
 
 interface ServeArgs extends GlobalArgs {
   listen?: string;
+  advertise?: string;
   bootstrap: string[];
   replicas?: number;
   apiPort?: number;
@@ -73,6 +74,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         .option('listen', {
           type: 'string',
           describe: `Peer address, host:port (default: the one init recorded, else ${DEFAULT_LISTEN})`,
+          requiresArg: true,
+        })
+        .option('advertise', {
+          type: 'string',
+          describe: 'Address peers should dial, when it differs from --listen (0.0.0.0, NAT)',
           requiresArg: true,
         })
         .option('bootstrap', {
@@ -139,6 +145,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         .filter(Boolean)
         .map(parseBootstrap);
       if (argv.listen !== undefined) parseHostPort(argv.listen, 'listen address', '0.0.0.0');
+      // Peers dial what is advertised, so it obeys the same rules as a bootstrap address.
+      const advertise =
+        argv.advertise === undefined
+          ? undefined
+          : parsePeerAddress(argv.advertise, 'advertise address');
       await assertInitialised(dir);
       const listenText = argv.listen ?? (await recordedListen(dir)) ?? DEFAULT_LISTEN;
       const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
@@ -147,6 +158,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
       await runNode({
         dir,
         listen: `${listen.host}:${listen.port}`,
+        advertise,
         bootstrap,
         keys,
         argv,
@@ -158,6 +170,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
 async function runNode(o: {
   dir: string;
   listen: string;
+  advertise: string | undefined;
   bootstrap: string[];
   keys: { vaultKey?: Buffer; clusterSecret?: Buffer };
   argv: ServeArgs;
@@ -168,6 +181,7 @@ async function runNode(o: {
   const server = new FileServer({
     dataDir: o.dir,
     listen: o.listen,
+    ...(o.advertise ? { advertise: o.advertise } : {}),
     bootstrap: o.bootstrap,
     ...(o.argv.replicas !== undefined ? { replicationFactor: o.argv.replicas } : {}),
     ...(o.keys.vaultKey ? { vaultKey: o.keys.vaultKey } : {}),
@@ -240,10 +254,10 @@ async function runNode(o: {
   started = true;
   if (stopReason !== undefined) beginStop();
   const host = parseHostPort(o.listen, 'listen address', '0.0.0.0').host;
-  if (host === '0.0.0.0' || host === '::') {
+  if ((host === '0.0.0.0' || host === '::') && !o.advertise) {
     logger.warn(
       { listen: o.listen },
-      'listening on every interface: peers learn this node by its listen address, so give --listen the address they can dial (for example 10.0.0.2:7400)',
+      'listening on every interface with nothing to advertise: peers learn this node by the address it announces, so add --advertise <address they can dial>:<port>',
     );
   }
   const st = (await server.status().catch(() => ({}))) as Record<string, unknown>;
@@ -253,6 +267,7 @@ async function runNode(o: {
       nodeId: st.nodeId ?? st.id,
       listen: st.listen ?? st.listenAddr ?? st.address ?? o.listen,
       api: st.api ?? st.apiAddress,
+      advertise: o.advertise,
       bootstrap: o.bootstrap,
       storageOnly: !o.keys.vaultKey,
     },
