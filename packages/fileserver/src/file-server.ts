@@ -239,6 +239,19 @@ export function plainSizeOf(sealed: number, chunkSize: number): number | undefin
   return plain >= 0 && sealedSize(plain, chunkSize) === sealed ? plain : undefined;
 }
 
+/**
+ * Waits for a store write and the pipeline feeding it. When either fails both do, and the
+ * error worth reporting is the one with a code (the disk's ERR_NO_SPACE rather than the
+ * feeding side's "ended early"), the write's first.
+ */
+async function bothDone<T>(writing: Promise<T>, piping: Promise<unknown>): Promise<T> {
+  const [w, p] = await Promise.allSettled([writing, piping]);
+  if (w.status === 'fulfilled' && p.status === 'fulfilled') return w.value;
+  const failures = [w, p].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const coded = failures.find((r) => errorCode(r.reason) !== undefined);
+  throw (coded ?? failures[0]!).reason;
+}
+
 function abortError(signal: AbortSignal): Error {
   return new AbortedError(undefined, { cause: signal.reason });
 }
@@ -513,7 +526,7 @@ export class FileServer {
     try {
       const piping = pipeline(input, meter, sealer, fanout, signal ? { signal } : {});
       const writing = cas.write(ns, id, local, { extra }).finally(() => this.#changed());
-      [written] = await Promise.all([writing, piping]);
+      written = await bothDone(writing, piping);
     } catch (err) {
       input.destroy();
       sealer.destroy();
@@ -996,7 +1009,7 @@ export class FileServer {
       const writing = cas
         .write(ns, id, meter, { extra, expectedDigest: header.digest! })
         .finally(() => this.#changed());
-      await Promise.all([writing, piping]);
+      await bothDone(writing, piping);
       this.metrics.transferDuration.observe({ op: 'fetch' }, (performance.now() - started) / 1000);
       this.#log.debug({ id, peer: peerId, size: meter.bytes }, 'fetched replica from peer');
       return 'ok';
@@ -1089,7 +1102,7 @@ export class FileServer {
           ...(offer.digest !== undefined ? { expectedDigest: offer.digest } : {}),
         })
         .finally(() => this.#changed());
-      await Promise.all([writing, piping]);
+      await bothDone(writing, piping);
       await ack(true);
     } catch (err) {
       stream.destroy();
