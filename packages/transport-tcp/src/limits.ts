@@ -18,6 +18,8 @@ export interface TransportLimits {
   pingIntervalMs: number;
   /** Quiet time after which the peer is dropped (no frame, not even a PONG). */
   idleTimeoutMs: number;
+  /** Inbound sockets allowed in their handshake at once; more are closed on arrival. */
+  maxPendingHandshakes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: Readonly<TransportLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   pingIntervalMs: 10_000,
   idleTimeoutMs: 30_000,
+  maxPendingHandshakes: 128,
 });
 
 const RANGES: Record<keyof TransportLimits, [number, number]> = {
@@ -38,6 +41,7 @@ const RANGES: Record<keyof TransportLimits, [number, number]> = {
   handshakeTimeoutMs: [1, 600_000],
   pingIntervalMs: [1, 3_600_000],
   idleTimeoutMs: [1, 3_600_000],
+  maxPendingHandshakes: [1, 65_536],
 };
 
 export function resolveLimits(given: Partial<TransportLimits> | undefined): TransportLimits {

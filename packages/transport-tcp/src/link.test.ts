@@ -145,3 +145,19 @@ describe('a peer that sends but never reads', () => {
     await stillServes(node, good);
   });
 });
+
+describe('handshake flood', () => {
+  it('sockets past maxPendingHandshakes are dropped on arrival; finished handshakes free their slots', async () => {
+    const node = await startTransport({
+      limits: { maxPendingHandshakes: 3, handshakeTimeoutMs: 20_000 },
+    });
+    const silent = await Promise.all([1, 2, 3].map(() => rawPeer(node.address!, null)));
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = await rawPeer(node.address!, null);
+    await extra.closed; // dropped at once, long before the handshake timeout
+    for (const s of silent) s.socket.destroy();
+    await Promise.all(silent.map((s) => s.closed));
+    const good = await startTransport();
+    await link(good, node);
+  });
+});

@@ -92,6 +92,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
   private readonly infos = new WeakMap<Link, PeerInfo>();
   private readonly allLinks = new Set<Link>();
   private readonly pending = new Set<net.Socket>();
+  private pendingInbound = 0;
   private readonly connecting = new Map<string, AbortController>();
   /** connect() loops waiting for a peer to drop (kept off the public emitter). */
   private readonly disconnectWaiters = new Map<string, Set<() => void>>();
@@ -342,11 +343,21 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       raw.destroy();
       return;
     }
-    this.pending.add(raw);
     const remoteAddr = formatAddress(raw.remoteAddress ?? 'unknown', raw.remotePort ?? 0);
-    this.runHandshake(raw, false, remoteAddr).catch(() => {
-      // Logged and reported as 'peer:rejected' inside runHandshake.
-    });
+    if (this.pendingInbound >= this.limits.maxPendingHandshakes) {
+      // A flood of sockets that never finish their handshake must not pin memory until they time out.
+      this.logger.warn({ remoteAddr }, 'too many handshakes in progress; connection dropped');
+      raw.on('error', () => {});
+      raw.destroy();
+      return;
+    }
+    this.pending.add(raw);
+    this.pendingInbound++;
+    this.runHandshake(raw, false, remoteAddr)
+      .catch(() => {
+        // Logged and reported as 'peer:rejected' inside runHandshake.
+      })
+      .finally(() => this.pendingInbound--);
   }
 
   private async runHandshake(
