@@ -188,6 +188,15 @@ describe('client commands without a node', () => {
     expect(err).toContain('nope.bin');
   });
 
+  it('get -o into a missing folder: exit 4 naming the folder, before contacting any node', async () => {
+    const target = join(dir, 'no', 'such', 'out.bin');
+    expect(await main(['get', 'k', '-o', target, '--dir', join(dir, 'missing')])).toBe(
+      EXIT.NOT_FOUND,
+    );
+    expect(err).toContain(join(dir, 'no', 'such'));
+    expect(err).not.toContain('peerstash-part');
+  });
+
   it('put of a directory or of stdin without --key: exit 2', async () => {
     expect(await main(['put', dir, '--dir', dir])).toBe(EXIT.USAGE);
     expect(await main(['put', '-', '--dir', dir])).toBe(EXIT.USAGE);

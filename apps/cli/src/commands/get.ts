@@ -54,6 +54,18 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
       if (existing?.isDirectory()) {
         throw new UsageError(`${target} is a directory`, 'give a file path to -o');
       }
+      if (target && !existing) {
+        // Checked before any byte moves, so the error names the folder, not a temp file in it.
+        const parent = await stat(dirname(target)).catch(() => undefined);
+        if (!parent?.isDirectory()) {
+          throw new CliError(
+            'ENOENT',
+            EXIT.NOT_FOUND,
+            `no such folder: ${dirname(target)}`,
+            'create it first, or write somewhere else',
+          );
+        }
+      }
 
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const { stream, size } = await client.get(argv.key);
