@@ -66,6 +66,10 @@ export class OutboundStream extends Writable {
     let i = 0;
     let offset = 0;
     while (i < chunks.length) {
+      if (offset === 0 && chunks[i]!.byteLength === 0) {
+        i++; // an empty write needs no credit
+        continue;
+      }
       while (this.credit === 0) {
         await new Promise<void>((resolve, reject) => {
           this.creditWaiter = { resolve, reject };
@@ -87,7 +91,6 @@ export class OutboundStream extends Writable {
           offset = 0;
         }
       }
-      if (n === 0) continue; // only empty chunks were left
       this.link.sendData(this.streamId, parts, n);
       this.credit -= n;
       await this.link.writable();
