@@ -308,6 +308,73 @@ describe('errors a person will hit', () => {
   });
 });
 
+describe('Ctrl-C during a transfer', () => {
+  let n: NodeProcess;
+  let dir = '';
+  beforeAll(async () => {
+    dir = join(root, 'ctrl-c');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+  });
+  afterAll(async () => {
+    await n?.stop();
+  });
+
+  it('put: exit 130, one line, the node keeps nothing', async () => {
+    const put = spawn(process.execPath, [BIN_PATH, 'put', '-', '--key', 'intr', '--dir', dir], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let err = '';
+    put.stderr.on('data', (c: Buffer) => {
+      err += c;
+    });
+    put.stdin.on('error', () => {});
+    const closed = once(put, 'close');
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    for (let i = 0; i < 3; i++) if (!put.stdin.write(chunk)) await once(put.stdin, 'drain');
+    put.kill('SIGINT');
+    const [code] = await closed;
+    expect(code, err).toBe(EXIT.INTERRUPTED);
+    expect(expectOneLine(err)).toContain('interrupted');
+    // The node notices the client is gone and drops the half-received file.
+    for (let i = 0; i < 50 && (await walk(dir)).some((f) => f.endsWith('.tmp')); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await walk(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(await n.client.has('intr')).toBe(false);
+  });
+
+  it('get -o: exit 130, one line, no partial file', async () => {
+    const big = join(root, 'zeros.bin');
+    const fh = await import('node:fs/promises').then((m) => m.open(big, 'w'));
+    const mib = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 256; i++) await fh.write(mib);
+    await fh.close();
+    expect((await runCli(['put', big, '--key', 'zeros', '--dir', dir])).code).toBe(0);
+    const outDir = join(root, 'ctrl-c-out');
+    await import('node:fs/promises').then((m) => m.mkdir(outDir));
+    const target = join(outDir, 'zeros.bin');
+    const get = spawn(process.execPath, [BIN_PATH, 'get', 'zeros', '-o', target, '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    get.stderr.on('data', (c: Buffer) => {
+      err += c;
+    });
+    const closed = once(get, 'close');
+    // Interrupt as soon as the temp file beside the target appears.
+    for (let i = 0; i < 2000 && get.exitCode === null; i++) {
+      if ((await walk(outDir)).some((f) => f.endsWith('.peerstash-part'))) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    get.kill('SIGINT');
+    const [code] = await closed;
+    expect(code, err).toBe(EXIT.INTERRUPTED);
+    expect(expectOneLine(err)).toContain('interrupted');
+    expect(await walk(outDir)).toEqual([]);
+  });
+});
+
 describe('serve on every interface', () => {
   it('--advertise is what peers learn; without it serve warns', async () => {
     const srv: Server = createServer();

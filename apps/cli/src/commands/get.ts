@@ -2,6 +2,7 @@
 // A file target is written to a temp name beside it and renamed only when every byte arrived.
 
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ import { resolveDataDir } from '../data-dir.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
 import { createProgress, isInteractive } from '../progress.js';
 
 interface GetArgs extends GlobalArgs {
@@ -68,56 +70,75 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
       }
 
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
-      const { stream, size } = await client.get(argv.key);
-      const progress = createProgress(`get ${argv.key}`, size, !toStdout && isInteractive());
-      let received = 0;
-      stream.on('data', (c: Buffer) => {
-        received += c.length;
-      });
-      const truncated = () =>
-        new CliError(
-          'ERR_TRANSFER',
-          EXIT.GENERIC,
-          `the node stopped sending "${argv.key}" part-way (${formatBytes(received)} of ${
-            size === undefined ? '?' : formatBytes(size)
-          })`,
-          "nothing partial was kept; see the node's log, then retry",
-        );
-      /** Copies the body to `dest`; a body cut short is an error, never a short success. */
-      const copyTo = async (dest: Writable, end = true) => {
-        await pipeline(stream, progress.counter, dest, { end }).catch((err: unknown) => {
-          // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
-          if (!stream.complete && !(err as { syscall?: string }).syscall) throw truncated();
-          throw err;
-        });
-        if (!stream.complete || (size !== undefined && received !== size)) throw truncated();
-      };
-
+      const interrupt = onInterrupt();
       try {
-        if (!target) return await copyTo(process.stdout, false);
-        if (existing && !existing.isFile()) {
-          // A device or pipe (/dev/null, a fifo) is written in place: there is nothing to rename.
-          await copyTo(createWriteStream(target));
-        } else {
-          const tmp = join(
-            dirname(target),
-            `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
-          );
-          try {
-            await copyTo(createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-            await rename(tmp, target);
-          } catch (err) {
-            stream.destroy();
-            await unlink(tmp).catch(() => {});
-            throw err;
-          }
-        }
-        progress.stop();
-        if (argv.json) return writeJson({ key: argv.key, file: target, size: received });
-        writeLine(`wrote ${target} (${formatBytes(received)})`);
+        await fetchTo(client, argv, target, existing, interrupt.signal);
+      } catch (err) {
+        throw interrupt.signal.aborted ? interrupt.signal.reason : err;
       } finally {
-        progress.stop();
+        interrupt.dispose();
       }
     },
   };
+}
+
+async function fetchTo(
+  client: ApiClient,
+  argv: GetArgs,
+  target: string | undefined,
+  existing: Stats | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const toStdout = target === undefined;
+  const { stream, size } = await client.get(argv.key, { signal });
+  const progress = createProgress(`get ${argv.key}`, size, !toStdout && isInteractive());
+  let received = 0;
+  stream.on('data', (c: Buffer) => {
+    received += c.length;
+  });
+  const truncated = () =>
+    new CliError(
+      'ERR_TRANSFER',
+      EXIT.GENERIC,
+      `the node stopped sending "${argv.key}" part-way (${formatBytes(received)} of ${
+        size === undefined ? '?' : formatBytes(size)
+      })`,
+      "nothing partial was kept; see the node's log, then retry",
+    );
+  /** Copies the body to `dest`; a body cut short is an error, never a short success. */
+  const copyTo = async (dest: Writable, end = true) => {
+    await pipeline(stream, progress.counter, dest, { end }).catch((err: unknown) => {
+      if (signal.aborted) throw signal.reason;
+      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
+      if (!stream.complete && !(err as { syscall?: string }).syscall) throw truncated();
+      throw err;
+    });
+    if (!stream.complete || (size !== undefined && received !== size)) throw truncated();
+  };
+
+  try {
+    if (!target) return await copyTo(process.stdout, false);
+    if (existing && !existing.isFile()) {
+      // A device or pipe (/dev/null, a fifo) is written in place: there is nothing to rename.
+      await copyTo(createWriteStream(target));
+    } else {
+      const tmp = join(
+        dirname(target),
+        `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
+      );
+      try {
+        await copyTo(createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+        await rename(tmp, target);
+      } catch (err) {
+        stream.destroy();
+        await unlink(tmp).catch(() => {});
+        throw err;
+      }
+    }
+    progress.stop();
+    if (argv.json) return writeJson({ key: argv.key, file: target, size: received });
+    writeLine(`wrote ${target} (${formatBytes(received)})`);
+  } finally {
+    progress.stop();
+  }
 }

@@ -11,6 +11,7 @@ import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
 import { createProgress, isInteractive } from '../progress.js';
 
 interface PutArgs extends GlobalArgs {
@@ -67,10 +68,17 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
         const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
         const progress = createProgress(`put ${key}`, size, !argv.json && isInteractive());
         source.on('error', (err) => progress.counter.destroy(err));
+        // Ctrl-C aborts the request: the node then keeps nothing of this put.
+        const interrupt = onInterrupt();
         try {
-          const res = await client.put(key, source.pipe(progress.counter), {
-            ...(size !== undefined ? { size } : {}),
-          });
+          const res = await client
+            .put(key, source.pipe(progress.counter), {
+              ...(size !== undefined ? { size } : {}),
+              signal: interrupt.signal,
+            })
+            .catch((err: unknown) => {
+              throw interrupt.signal.aborted ? interrupt.signal.reason : err;
+            });
           progress.stop();
           if (argv.json) return writeJson(res);
           writeLine(
@@ -79,6 +87,7 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
             })`,
           );
         } finally {
+          interrupt.dispose();
           progress.stop();
         }
       } finally {
