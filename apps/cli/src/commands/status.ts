@@ -5,7 +5,7 @@ import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatDuration } from '../format.js';
 
 function peerLine(p: unknown): string {
   if (typeof p !== 'object' || p === null) return String(p);
@@ -37,6 +37,12 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   const blobs = st.blobs ?? st.blobCount;
   add('blobs', blobs);
   if (typeof st.bytes === 'number') add('bytes', formatBytes(st.bytes));
+  const proc = st.process as { pid?: number; rss?: number; uptime?: number } | undefined;
+  if (proc && typeof proc.pid === 'number') {
+    const up = typeof proc.uptime === 'number' ? `, up ${formatDuration(proc.uptime * 1000)}` : '';
+    const rss = typeof proc.rss === 'number' ? `, RSS ${formatBytes(proc.rss)}` : '';
+    add('process', `pid ${proc.pid}${up}${rss}`);
+  }
   const peers = st.peers;
   if (Array.isArray(peers)) {
     add('peers', peers.length);
