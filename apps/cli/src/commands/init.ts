@@ -3,7 +3,6 @@
 
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateId, newEncryptionKey } from '@peerstash/crypto';
 import type { Argv, CommandModule } from 'yargs';
 import { parseHostPort } from '../addr.js';
 import type { CliContext, GlobalArgs } from '../context.js';
@@ -57,6 +56,8 @@ export async function initDataDir(opts: {
       'keep it, or choose another --dir: overwriting would lose its vault key',
     );
   }
+  // Loaded on use: only init needs the crypto package, and every other command starts faster.
+  const { generateId, newEncryptionKey } = await import('@peerstash/crypto');
   let keys: KeyFile;
   if (opts.join) {
     const theirs = await readKeyFile(opts.join);
