@@ -70,7 +70,14 @@ async function baseline() {
 async function startNode(cfg) {
   const child = spawn(
     process.execPath,
-    [new URL('./node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
+    [
+      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each node there
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+        : []),
+      new URL('./node.mjs', import.meta.url).pathname,
+      JSON.stringify(cfg),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

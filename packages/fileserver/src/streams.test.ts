@@ -93,3 +93,22 @@ describe('Fanout', () => {
     await expect(pipeline(Readable.from([bytes(10), bytes(10)]), f)).rejects.toThrow('disk full');
   });
 });
+
+describe('toReadable', () => {
+  it('takes streams, iterables and buffers, and refuses anything else', async () => {
+    const { toReadable } = await import('./streams.js');
+    const read = async (r: Readable) => Buffer.concat(await r.toArray()).toString();
+    expect(await read(toReadable(Buffer.from('ab')))).toBe('ab');
+    expect(await read(toReadable([Buffer.from('a'), Buffer.from('b')]))).toBe('ab');
+    expect(await read(toReadable(Readable.from([Buffer.from('x')])))).toBe('x');
+    async function* gen() {
+      yield Buffer.from('g');
+    }
+    expect(await read(toReadable(gen()))).toBe('g');
+    for (const bad of [null, 42, {}, 'text']) {
+      expect(() => toReadable(bad as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
+  });
+});

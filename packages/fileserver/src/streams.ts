@@ -5,14 +5,22 @@ import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { IntegrityError, InvalidArgumentError, TimeoutError } from './errors.js';
 
-export type ByteSource = Readable | AsyncIterable<Uint8Array>;
+/** Bytes for `store`: a stream, an (async) iterable of chunks, or one buffer. */
+export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
 
 export function toReadable(source: ByteSource): Readable {
   if (source instanceof Readable) return source;
-  if (source && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
-    return Readable.from(source, { objectMode: false });
+  // a buffer is itself iterable (of numbers): it is one chunk
+  if (source instanceof Uint8Array) return Readable.from([source], { objectMode: false });
+  const s = source as Partial<AsyncIterable<Uint8Array> & Iterable<Uint8Array>>;
+  if (
+    source !== null &&
+    typeof source === 'object' &&
+    (typeof s[Symbol.asyncIterator] === 'function' || typeof s[Symbol.iterator] === 'function')
+  ) {
+    return Readable.from(source as AsyncIterable<Uint8Array>, { objectMode: false });
   }
-  throw new InvalidArgumentError('source must be a Readable or an async iterable of bytes');
+  throw new InvalidArgumentError('source must be bytes, a Readable or an iterable of bytes');
 }
 
 export interface MeterOptions {
