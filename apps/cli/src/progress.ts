@@ -45,6 +45,8 @@ export function createProgress(
   let done = 0;
   const t0 = Date.now();
   const counter = new Transform({
+    // Larger than the 16 KiB default: fewer pauses between disk and socket at full speed.
+    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
       if (bar) {

@@ -127,7 +127,9 @@ async function fetchTo(
         `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
       );
       try {
-        await copyTo(createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+        await copyTo(
+          createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }),
+        );
         await rename(tmp, target);
       } catch (err) {
         stream.destroy();

@@ -62,7 +62,7 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
           );
         }
         size = st.isFile() ? st.size : undefined;
-        source = fh.createReadStream({ autoClose: false });
+        source = fh.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 });
       }
       try {
         const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
