@@ -198,11 +198,18 @@ interface Push {
   error?: Error;
 }
 
-/** A local blob being opened: its plaintext stream, an iterator on it and the first chunk. */
-interface Opened {
-  opener: Readable;
+/** Plaintext being read from one copy of a blob: this node's disk or a peer's stream. */
+interface PlainSource {
   it: AsyncIterator<Buffer>;
-  chunk: Buffer | null;
+  /** The first verified chunk, read before answering (null: empty file). */
+  first: Buffer | null;
+  size: number;
+  digest: string;
+  origin: 'local' | 'peer';
+  peerId?: string;
+  /** After the last chunk: waits for the side work (committing the local copy of a fetch). */
+  finish(): Promise<void>;
+  close(): void;
 }
 
 const MAX_KEY_BYTES = 4096;
@@ -638,61 +645,56 @@ export class FileServer {
   /**
    * Like get, with the plaintext size, the sealed digest and where the blob came from.
    *
-   * A local copy is opened straight away (every chunk HMAC-verified before release) instead of
-   * being re-hashed first. If a chunk turns out rotten mid-stream, the node fetches a replica
-   * with the same digest from a peer (overwriting the bad copy) and resumes at the same byte, so
-   * the caller still gets the right bytes, once, and the disk heals.
+   * A local copy is opened straight away (every chunk HMAC-verified before release) rather than
+   * re-hashed first. Without one, the first peer that has the blob streams it; its bytes are
+   * opened for the caller and written to the local store at the same time (committed only if
+   * they match the peer's digest). If the copy being read goes bad mid-way (a rotten chunk, a peer
+   * that dies or stalls), the next copy with the same digest takes over at the same plaintext
+   * byte, so the caller gets the right bytes, each once, and a rotten local copy is replaced.
    */
   async read(key: string, options: SignalOption = {}): Promise<ReadResult> {
     const { cas } = this.#running();
     checkKey(key);
     const { vaultKey, ns } = this.#vault();
     const { signal } = options;
+    if (signal?.aborted) throw abortError(signal);
     const started = performance.now();
     const id = deriveFileId(vaultKey, key);
-    let source: 'local' | 'peer' = 'local';
-    let meta = await this.#localMeta(cas, ns, id);
-    if (!meta) {
-      await this.#fetchAny(key, ns, id, undefined, signal);
-      source = 'peer';
-      meta = await cas.stat(ns, id);
+    const tried = new Set<string>();
+    let src: PlainSource | undefined;
+    let rotten = false;
+    const meta = await this.#localMeta(cas, ns, id);
+    if (meta) {
+      try {
+        src = await this.#openLocal(cas, vaultKey, ns, id);
+      } catch (err) {
+        if (errorCode(err) !== 'ERR_INTEGRITY') throw err;
+        this.#noteLocalRot(id, err);
+        rotten = true;
+      }
     }
-    // Open and verify the first chunk before answering, so a rotten header or first chunk is
-    // repaired (or reported) before any status line goes out.
-    let first: Opened;
-    try {
-      first = await this.#openFirst(cas, vaultKey, ns, id);
-    } catch (err) {
-      if (errorCode(err) !== 'ERR_INTEGRITY') throw err;
-      this.#noteLocalRot(id, err);
-      await this.#fetchAny(key, ns, id, undefined, signal);
-      source = 'peer';
-      meta = await cas.stat(ns, id);
-      first = await this.#openFirst(cas, vaultKey, ns, id);
-    }
-    const digest = meta.digest;
+    src ??= await this.#openFromPeers(key, ns, id, undefined, rotten, tried, signal);
+    const opened = src;
     const self = this;
     async function* plaintext(): AsyncGenerator<Buffer> {
+      let cur = opened;
       let delivered = 0;
-      let { opener, it, chunk } = first;
-      let resumed = false;
       try {
         for (;;) {
           let skip = delivered;
+          let pending = cur.first;
+          cur.first = null;
           try {
-            if (chunk) {
-              const c = skip >= chunk.length ? undefined : chunk.subarray(skip);
-              skip = Math.max(0, skip - chunk.length);
-              chunk = null;
-              if (c) {
-                delivered += c.length;
-                yield c;
-              }
-            }
             for (;;) {
-              const r = await it.next();
-              if (r.done) break;
-              let c = r.value;
+              let c: Buffer;
+              if (pending) {
+                c = pending;
+                pending = null;
+              } else {
+                const r = await cur.it.next();
+                if (r.done) break;
+                c = r.value;
+              }
               if (skip > 0) {
                 if (c.length <= skip) {
                   skip -= c.length;
@@ -704,34 +706,41 @@ export class FileServer {
               delivered += c.length;
               yield c;
             }
+            await cur.finish();
             self.metrics.transferDuration.observe(
               { op: 'get' },
               (performance.now() - started) / 1000,
             );
             return;
           } catch (err) {
-            opener.destroy();
-            if (errorCode(err) !== 'ERR_INTEGRITY' || resumed || self.#state !== 'running') {
-              throw err;
+            cur.close();
+            if (self.#state !== 'running' || signal?.aborted) throw err;
+            const code = errorCode(err);
+            if (cur.origin === 'local') {
+              if (code !== 'ERR_INTEGRITY') throw err;
+              self.#noteLocalRot(id, err);
+            } else {
+              tried.add(cur.peerId!);
+              if (code === 'ERR_INTEGRITY') self.#reportCorrupt(cur.peerId!, ns, id, 'bad chunk');
+              else
+                self.#log.info({ peer: cur.peerId, code }, 'fetch broke off; trying another peer');
             }
-            resumed = true;
-            self.#noteLocalRot(id, err);
             // bytes already went out: only the very same blob may continue them
-            await self.#fetchAny(key, ns, id, digest, signal);
-            ({ opener, it, chunk } = await self.#openFirst(cas, vaultKey, ns, id));
+            cur = await self.#openFromPeers(key, ns, id, opened.digest, true, tried, signal);
           }
         }
       } finally {
-        opener.destroy();
+        cur.close();
       }
     }
-    this.metrics.gets.inc({ source });
-    return {
-      stream: Readable.from(plaintext(), { objectMode: false, highWaterMark: 256 * 1024 }),
-      size: this.#plainSize(meta),
-      digest,
-      source,
-    };
+    const stream = Readable.from(plaintext(), { objectMode: false, highWaterMark: 256 * 1024 });
+    if (signal) {
+      const onAbort = () => stream.destroy(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    this.metrics.gets.inc({ source: src.origin });
+    return { stream, size: src.size, digest: src.digest, source: src.origin };
   }
 
   async #localMeta(cas: CasStore, ns: string, id: string): Promise<BlobMeta | undefined> {
@@ -741,28 +750,38 @@ export class FileServer {
     });
   }
 
-  /** Opens the local blob and reads its first verified chunk (null for an empty file). */
-  async #openFirst(cas: CasStore, vaultKey: Buffer, ns: string, id: string): Promise<Opened> {
-    const { stream } = await cas.read(ns, id);
+  /** Opens the local blob and reads its first verified chunk. */
+  async #openLocal(cas: CasStore, vaultKey: Buffer, ns: string, id: string): Promise<PlainSource> {
+    const { stream, meta } = await cas.read(ns, id);
     const opener = openSealed(vaultKey);
     pipeline(stream, opener).catch(() => {
       // the error reaches the reader of `opener`
     });
     const it = opener[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let first: Buffer | null;
     try {
       const r = await it.next();
-      return { opener, it, chunk: r.done ? null : r.value };
+      first = r.done ? null : r.value;
     } catch (err) {
       opener.destroy();
       throw err;
     }
+    return {
+      it,
+      first,
+      size: this.#plainSize(meta),
+      digest: meta.digest,
+      origin: 'local',
+      finish: async () => {},
+      close: () => opener.destroy(),
+    };
   }
 
   #noteLocalRot(id: string, err: unknown): void {
     this.metrics.integrityFailures.inc({ source: 'local' });
     this.#log.warn(
       { id, code: errorCode(err) },
-      'local blob failed verification; fetching a replica',
+      'local blob failed verification; reading a replica',
     );
   }
 
@@ -915,35 +934,30 @@ export class FileServer {
   }
 
   /**
-   * Fetches (ns, id) from peers into the local store, verified against the digest each peer
-   * offers (and, when given, only a blob with `wantDigest`). Placement peers rank first, then
-   * everyone else; a peer without it answers at once, so a miss costs one round trip per peer.
+   * Opens (ns, id) from the first peer that has it, in rendezvous order (placement peers first,
+   * then everyone else), skipping peers already `tried`. A peer without it answers at once, so a
+   * miss costs one round trip per peer. With `wantDigest`, only that exact blob will do.
    */
-  async #fetchAny(
+  async #openFromPeers(
     key: string,
     ns: string,
     id: string,
     wantDigest: string | undefined,
+    rotten: boolean,
+    tried: Set<string>,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const { cas, transport } = this.#running();
-    let corrupt = wantDigest !== undefined;
+  ): Promise<PlainSource> {
+    const { transport } = this.#running();
+    let corrupt = rotten;
     for (const peerId of rankNodes(id, this.#peerIds())) {
+      if (tried.has(peerId)) continue;
       if (signal?.aborted) throw abortError(signal);
-      const outcome = await this.#fetchFromPeer(
-        transport,
-        cas,
-        peerId,
-        key,
-        ns,
-        id,
-        wantDigest,
-        signal,
-      );
-      if (outcome === 'ok') return;
-      if (outcome === 'corrupt') corrupt = true;
+      const r = await this.#openFromPeer(transport, peerId, key, ns, id, wantDigest, signal);
+      if (typeof r === 'object') return r;
+      tried.add(peerId);
+      if (r === 'corrupt') corrupt = true;
     }
-    if (corrupt) throw new IntegrityError(`every copy of ${key} failed verification`);
+    if (corrupt) throw new IntegrityError(`no sound copy of ${key} is left`);
     throw new NotFoundError(`no such file: ${key}`);
   }
 
@@ -968,20 +982,25 @@ export class FileServer {
     }
   }
 
-  async #fetchFromPeer(
+  /**
+   * Asks one peer for the blob. Its stream is opened for the reader and, through a fan-out, written
+   * to the local store with cas-store's `expectedDigest` (the opener is the primary: a full disk
+   * costs only the local copy, a bad chunk aborts both).
+   */
+  async #openFromPeer(
     transport: TcpTransport,
-    cas: CasStore,
     peerId: string,
     key: string,
     ns: string,
     id: string,
     wantDigest: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<FetchOutcome> {
+  ): Promise<PlainSource | FetchOutcome> {
+    const { cas } = this.#running();
+    const { vaultKey } = this.#vault();
     const reqId = randomBytes(9).toString('base64url');
     const waiter = this.#waitReply(peerId, reqId, signal);
     waiter.arm(this.#requestTimeoutMs);
-    const started = performance.now();
     let stream: Readable | undefined;
     try {
       await transport.send(peerId, { type: 'get-request', reqId, ns, id } satisfies GetRequest);
@@ -989,7 +1008,8 @@ export class FileServer {
       if (reply.kind === 'message') return 'missing';
       stream = reply.stream;
       const { header } = reply;
-      if (wantDigest !== undefined && header.digest !== wantDigest) {
+      const digest = header.digest!;
+      if (wantDigest !== undefined && digest !== wantDigest) {
         // another version of the file: it cannot continue bytes already sent
         stream.destroy();
         return 'missing';
@@ -997,28 +1017,71 @@ export class FileServer {
       const extra = header.extra ?? {};
       if (!this.#nameMatches(extra, key)) {
         stream.destroy();
-        this.#reportCorrupt(transport, peerId, ns, id, 'sealed name does not match the key');
+        this.#reportCorrupt(peerId, ns, id, 'sealed name does not match the key');
         return 'corrupt';
       }
+      const started = performance.now();
       const meter = new Meter({
         onBytes: (n) => this.metrics.bytesIn.inc({ via: 'peer' }, n),
         idleMs: this.#idleTimeoutMs,
         what: 'replica fetch',
       });
-      const piping = pipeline(stream, meter, signal ? { signal } : {});
+      const opener = openSealed(vaultKey);
+      const toDisk = new PassThrough({ highWaterMark: 1024 * 1024 });
       const writing = cas
-        .write(ns, id, meter, { extra, expectedDigest: header.digest! })
+        .write(ns, id, toDisk, { extra, expectedDigest: digest })
         .finally(() => this.#changed());
-      await bothDone(writing, piping);
-      this.metrics.transferDuration.observe({ op: 'fetch' }, (performance.now() - started) / 1000);
-      this.#log.debug({ id, peer: peerId, size: meter.bytes }, 'fetched replica from peer');
-      return 'ok';
+      writing.catch(() => {});
+      const fan = new Fanout(opener, [toDisk], (_w, err) =>
+        this.#log.warn({ id, code: errorCode(err) }, 'cannot keep a local copy of a fetched blob'),
+      );
+      const incoming = stream;
+      pipeline(incoming, meter, fan).catch((err) => opener.destroy(err));
+      const close = () => {
+        incoming.destroy();
+        opener.destroy();
+        toDisk.destroy();
+      };
+      const it = opener[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      let first: Buffer | null;
+      try {
+        const r = await it.next();
+        first = r.done ? null : r.value;
+      } catch (err) {
+        close();
+        throw err;
+      }
+      const cs = typeof extra.chunkSize === 'number' ? extra.chunkSize : DEFAULT_CHUNK_SIZE;
+      return {
+        it,
+        first,
+        size: plainSizeOf(header.size!, cs) ?? header.size!,
+        digest,
+        origin: 'peer',
+        peerId,
+        finish: async () => {
+          try {
+            await writing;
+            this.metrics.transferDuration.observe(
+              { op: 'fetch' },
+              (performance.now() - started) / 1000,
+            );
+          } catch (err) {
+            if (errorCode(err) === 'ERR_INTEGRITY') {
+              this.#reportCorrupt(peerId, ns, id, 'replica failed its digest');
+            } else {
+              this.#log.warn({ id, code: errorCode(err) }, 'fetched blob not kept locally');
+            }
+          }
+        },
+        close,
+      };
     } catch (err) {
       stream?.destroy();
       if (signal?.aborted) throw abortError(signal);
       if (this.#state !== 'running') throw new ClosedError();
       if (errorCode(err) === 'ERR_INTEGRITY') {
-        this.#reportCorrupt(transport, peerId, ns, id, 'replica failed its digest');
+        this.#reportCorrupt(peerId, ns, id, 'replica failed verification');
         return 'corrupt';
       }
       this.#log.info({ peer: peerId, id, code: errorCode(err) }, 'fetch from peer failed');
@@ -1038,17 +1101,11 @@ export class FileServer {
     }
   }
 
-  #reportCorrupt(
-    transport: TcpTransport,
-    peerId: string,
-    ns: string,
-    id: string,
-    why: string,
-  ): void {
+  #reportCorrupt(peerId: string, ns: string, id: string, why: string): void {
     this.metrics.integrityFailures.inc({ source: 'peer' });
     this.#log.warn({ peer: peerId, id, why }, 'replica from peer failed verification');
-    transport
-      .send(peerId, { type: 'integrity-report', ns, id } satisfies IntegrityReport)
+    this.#transport
+      ?.send(peerId, { type: 'integrity-report', ns, id } satisfies IntegrityReport)
       .catch(() => {});
   }
 

@@ -145,7 +145,14 @@ describe('recovery', () => {
       await waitFor('b sees a gone', async () => (await b.status()).peers.length === 1);
       // b dropped its own copy too, so it must come from c
       await b.delete('precious');
-      expect(await sha256Of(await b.get('precious'))).toBe(await patternSha('precious', size));
+      const fetched = await b.read('precious');
+      expect(fetched.source).toBe('peer');
+      expect(fetched.size).toBe(size);
+      expect(await sha256Of(fetched.stream)).toBe(await patternSha('precious', size));
+      // the fetched blob was kept on the way: the next read is local
+      const again = await b.read('precious');
+      expect(again.source).toBe('local');
+      expect(await sha256Of(again.stream)).toBe(await patternSha('precious', size));
     } finally {
       await c.stop();
     }

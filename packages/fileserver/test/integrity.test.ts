@@ -129,8 +129,11 @@ describe('integrity', () => {
     await expect(sha256Of(await c.nodes[2]!.get(key))).rejects.toMatchObject({
       code: 'ERR_INTEGRITY',
     });
-    // a node that must fetch it finds no sound copy and says so up front
+    // a node that must fetch it tries every peer's copy, fails the same way, and keeps none
     await c.nodes[3]!.delete(key);
-    await expect(c.nodes[3]!.get(key)).rejects.toMatchObject({ code: 'ERR_INTEGRITY' });
+    await expect(sha256Of(await c.nodes[3]!.get(key))).rejects.toMatchObject({
+      code: 'ERR_INTEGRITY',
+    });
+    expect(await c.nodes[3]!.has(key)).toBe(false);
   });
 });
