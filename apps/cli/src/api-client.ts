@@ -101,21 +101,24 @@ export class ApiClient {
         answered = true;
         reject(this.#connError(err));
       };
+      let response: IncomingMessage | undefined;
       req.once('response', (res) => {
         answered = true;
+        response = res;
         resolvePromise(res);
       });
       req.once('error', fail);
       // No byte either way for this long (a hung node, a dead link) ends the request.
       req.setTimeout(this.#idleMs, () => {
-        req.destroy(
-          new CliError(
-            'ERR_TIMEOUT',
-            EXIT.TIMEOUT,
-            `the node at ${this.address} sent nothing for ${Math.round(this.#idleMs / 1000)} s`,
-            'check its log; it may be overloaded or waiting on unreachable peers',
-          ),
+        const err = new CliError(
+          'ERR_TIMEOUT',
+          EXIT.TIMEOUT,
+          `the node at ${this.address} sent nothing for ${Math.round(this.#idleMs / 1000)} s`,
+          'check its log; it may be overloaded or waiting on unreachable peers',
         );
+        // The body reader sees this error too, not a bare "aborted".
+        response?.destroy(err);
+        req.destroy(err);
       });
       if (opts.body) {
         // The node may answer (401, 507, ...) before the body is through; that answer wins

@@ -182,7 +182,7 @@ describe('errors a person will hit', () => {
     expect(expectOneLine(r.stderr)).toContain('peerstash serve');
   });
 
-  it('the node dies mid-get: exit 1 naming the cut, no partial file, stdout flagged', async () => {
+  it('the node dies mid-get: exit 3 naming the cut', async () => {
     const dir = join(root, 'dying');
     expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
     const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
@@ -203,8 +203,35 @@ describe('errors a person will hit', () => {
       await n.stop('SIGKILL');
       child.stdout.resume();
       const [code] = await once(child, 'close');
-      expect(code).toBe(EXIT.GENERIC);
+      expect(code).toBe(EXIT.NODE_NOT_RUNNING);
       expect(expectOneLine(err)).toContain('part-way');
+    } finally {
+      await n.stop();
+    }
+  });
+
+  it('a rotten blob with no other copy: exit 5, no partial file', async () => {
+    const dir = join(root, 'rot');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    try {
+      expect((await runCli(['put', input, '--key', 'rot', '--dir', dir])).code).toBe(0);
+      const blob = (await walk(join(dir, 'blobs'))).find((f) => f.endsWith('.blob'));
+      expect(blob).toBeDefined();
+      // Flip one byte well past the first chunk, so the body has started when it is found.
+      const fh = await import('node:fs/promises').then((m) => m.open(blob!, 'r+'));
+      const at = Math.floor(SIZE / 2);
+      const b = Buffer.alloc(1);
+      await fh.read(b, 0, 1, at);
+      b[0] = b[0]! ^ 0xff;
+      await fh.write(b, 0, 1, at);
+      await fh.close();
+      const out = join(root, 'rot.bin');
+      const r = await runCli(['get', 'rot', '-o', out, '--dir', dir]);
+      expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
+      expectOneLine(r.stderr);
+      await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await walk(root)).filter((f) => f.includes('peerstash-part'))).toEqual([]);
     } finally {
       await n.stop();
     }

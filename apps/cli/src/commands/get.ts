@@ -96,24 +96,43 @@ async function fetchTo(
   stream.on('data', (c: Buffer) => {
     received += c.length;
   });
-  const truncated = () =>
-    new CliError(
-      'ERR_TRANSFER',
-      EXIT.GENERIC,
-      `the node stopped sending "${argv.key}" part-way (${formatBytes(received)} of ${
-        size === undefined ? '?' : formatBytes(size)
-      })`,
-      "nothing partial was kept; see the node's log, then retry",
-    );
+  /**
+   * A body cut short: the node cuts a GET when its copy fails verification part-way and no sound
+   * copy is left, or it went away. Asking it whether it still answers tells the two apart.
+   */
+  const truncated = async (): Promise<CliError> => {
+    const part = `(${formatBytes(received)} of ${size === undefined ? '?' : formatBytes(size)})`;
+    const alive = await client
+      .status({ signal: AbortSignal.timeout(2000) })
+      .then(() => true)
+      .catch(() => false);
+    return alive
+      ? new CliError(
+          'ERR_INTEGRITY',
+          EXIT.INTEGRITY,
+          `the node cut "${argv.key}" part-way ${part}: no copy it could reach passed verification`,
+          "nothing partial was kept; see the node's log",
+        )
+      : new CliError(
+          'ERR_CONNECTION_LOST',
+          EXIT.NODE_NOT_RUNNING,
+          `the node stopped sending "${argv.key}" part-way ${part} and no longer answers`,
+          'nothing partial was kept; restart it with "peerstash serve", then retry',
+        );
+  };
   /** Copies the body to `dest`; a body cut short is an error, never a short success. */
   const copyTo = async (dest: Writable, end = true) => {
+    let failure: unknown;
     await pipeline(stream, progress.counter, dest, { end }).catch((err: unknown) => {
-      if (signal.aborted) throw signal.reason;
-      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
-      if (!stream.complete && !(err as { syscall?: string }).syscall) throw truncated();
-      throw err;
+      failure = err;
     });
-    if (!stream.complete || (size !== undefined && received !== size)) throw truncated();
+    if (signal.aborted) throw signal.reason;
+    // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
+    if (failure && (failure as { syscall?: string }).syscall) throw failure;
+    if (failure instanceof CliError) throw failure;
+    if (failure || !stream.complete || (size !== undefined && received !== size)) {
+      throw await truncated();
+    }
   };
 
   try {
