@@ -151,6 +151,14 @@ describe('init', () => {
     expect(await main(['init', '--dir', join(dir, 'd'), '--join', c])).toBe(EXIT.USAGE);
   });
 
+  it('a file where the data dir should be: exit 2 naming it', async () => {
+    const f = join(dir, 'file');
+    await import('node:fs/promises').then((m) => m.writeFile(f, 'x'));
+    expect(await main(['init', '--dir', f])).toBe(EXIT.USAGE);
+    expect(err).toContain(f);
+    expect(await main(['init', '--dir', join(f, 'sub')])).toBe(EXIT.USAGE);
+  });
+
   it('--join of a missing key file is "not found" (exit 4)', async () => {
     expect(await main(['init', '--dir', join(dir, 'x'), '--join', join(dir, 'none.json')])).toBe(
       EXIT.NOT_FOUND,

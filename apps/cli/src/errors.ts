@@ -198,6 +198,15 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
     case 'ERR_INVALID_ARGUMENT':
     case 'ERR_BAD_REQUEST':
       return new CliError(found.code, EXIT.USAGE, message, undefined, opts);
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new CliError(
+        found.code,
+        EXIT.USAGE,
+        `a file is in the way: ${where(found.at) || message}`,
+        'give a folder path that is not taken by a file',
+        opts,
+      );
     case 'EISDIR':
       return new CliError(
         'EISDIR',
