@@ -94,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
       shown = output;
     });
     if (shown) process.stdout.write(`${shown}\n`);
-    return ctx.exitCode ?? EXIT.OK;
+    return EXIT.OK;
   } catch (err) {
     const cliErr = toCliError(err, ctx.dir ? { dir: ctx.dir } : {});
     process.stderr.write(`${json ? formatErrorJson(cliErr) : formatError(cliErr, ctx.verbose)}\n`);

@@ -4,8 +4,6 @@
 export interface CliContext {
   dir?: string;
   verbose: boolean;
-  /** Set by a handler that wants a non-zero exit without an error line (none today). */
-  exitCode?: number;
 }
 
 export interface GlobalArgs {
