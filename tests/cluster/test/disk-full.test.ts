@@ -3,7 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { initNode, NodeProc, patternSha256, patternStream, tempDir } from './harness.js';
+import {
+  initNode,
+  leftoverTempFiles,
+  NodeProc,
+  patternSha256,
+  patternStream,
+  tempDir,
+} from './harness.js';
 import { record } from './report.js';
 
 let mountPoint = '';
