@@ -15,7 +15,6 @@ import {
   open as openSealed,
   seal,
   sealBytes,
-  sealedSize,
 } from '@peerstash/crypto';
 import { type PeerInfo, TcpTransport, type TransportLimits } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
@@ -36,13 +35,12 @@ import {
   FileServerError,
   IntegrityError,
   InvalidArgumentError,
-  InvalidKeyError,
   NotConnectedError,
   NotFoundError,
   NoVaultKeyError,
   ProtocolError,
-  TimeoutError,
 } from './errors.js';
+import { checkKey, plainSizeOf } from './file-key.js';
 import { ApiServer } from './http-api.js';
 import {
   type DeleteRequest,
@@ -60,7 +58,8 @@ import {
 } from './messages.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
-import { type ByteSource, DigestCheck, Fanout, Meter, toReadable } from './streams.js';
+import { Replies, type Waiter } from './replies.js';
+import { type ByteSource, bothDone, DigestCheck, Fanout, Meter, toReadable } from './streams.js';
 
 /** pino's shape; any logger with these four methods works. */
 export interface Logger {
@@ -166,23 +165,6 @@ interface SignalOption {
   signal?: AbortSignal;
 }
 
-type Reply =
-  | { kind: 'message'; msg: PeerMessage }
-  | { kind: 'stream'; header: GetResponse; stream: Readable };
-
-interface Pending {
-  peerId: string;
-  resolve(reply: Reply): void;
-  reject(err: Error): void;
-}
-
-interface Waiter {
-  promise: Promise<Reply>;
-  /** Starts (or restarts) the deadline for the reply. */
-  arm(ms: number): void;
-  cancel(): void;
-}
-
 type FetchOutcome = 'ok' | 'missing' | 'corrupt' | 'failed';
 
 /** A replica being streamed to one peer while the file is stored locally. */
@@ -212,7 +194,6 @@ interface PlainSource {
   close(): void;
 }
 
-const MAX_KEY_BYTES = 4096;
 const PEER_DIAL_GRACE_MS = 1500;
 const MAX_SAVED_PEERS = 64;
 /**
@@ -221,43 +202,6 @@ const MAX_SAVED_PEERS = 64;
  * peer's worst case (64 streams) at 64 MiB while letting a transfer run at disk speed.
  */
 const STREAM_WINDOW = 1024 * 1024;
-
-function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidKeyError('key must be a non-empty string');
-  }
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(`key is longer than ${MAX_KEY_BYTES} bytes`);
-  }
-  // lone surrogates would collapse to U+FFFD and make two keys collide
-  if (Buffer.from(key, 'utf8').toString('utf8') !== key) {
-    throw new InvalidKeyError('key is not well-formed Unicode');
-  }
-}
-
-/** Plaintext size of a sealed blob of `sealed` bytes (inverse of crypto's sealedSize). */
-export function plainSizeOf(sealed: number, chunkSize: number): number | undefined {
-  const header = sealedSize(0, chunkSize) - 32;
-  const tag = 32;
-  const body = sealed - header;
-  if (body < tag) return undefined;
-  const q = Math.floor((body - tag) / (chunkSize + tag));
-  const plain = body - (q + 1) * tag;
-  return plain >= 0 && sealedSize(plain, chunkSize) === sealed ? plain : undefined;
-}
-
-/**
- * Waits for a store write and the pipeline feeding it. When either fails both do, and the
- * error worth reporting is the one with a code (the disk's ERR_NO_SPACE rather than the
- * feeding side's "ended early"), the write's first.
- */
-async function bothDone<T>(writing: Promise<T>, piping: Promise<unknown>): Promise<T> {
-  const [w, p] = await Promise.allSettled([writing, piping]);
-  if (w.status === 'fulfilled' && p.status === 'fulfilled') return w.value;
-  const failures = [w, p].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  const coded = failures.find((r) => errorCode(r.reason) !== undefined);
-  throw (coded ?? failures[0]!).reason;
-}
 
 function abortError(signal: AbortSignal): Error {
   return new AbortedError(undefined, { cause: signal.reason });
@@ -271,7 +215,7 @@ export class FileServer {
   readonly #idleTimeoutMs: number;
   readonly #ackTimeoutMs: number;
   readonly #chunkSize: number;
-  readonly #pending = new Map<string, Pending>();
+  readonly #replies = new Replies();
   readonly #dialing = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #checking = new Set<string>();
@@ -454,11 +398,7 @@ export class FileServer {
       this.#savePeersTimer = undefined;
       await this.#savePeers().catch(() => {});
     }
-    const closed = new ClosedError('file server stopped');
-    for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      p.reject(closed);
-    }
+    this.#replies.failAll(new ClosedError('file server stopped'));
     await this.#api?.close().catch((err) => this.#log.warn({ err }, 'closing the API failed'));
     await this.#transport
       ?.close()
@@ -1270,58 +1210,11 @@ export class FileServer {
   // ---------------------------------------------------------------- replies and dispatch
 
   #waitReply(peerId: string, reqId: string, signal?: AbortSignal): Waiter {
-    // keyed by peer too: request ids chosen by a peer must never displace this node's own
-    const slot = `${peerId}/${reqId}`;
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    let onAbort: (() => void) | undefined;
-    const cleanup = () => {
-      settled = true;
-      if (timer) clearTimeout(timer);
-      this.#pending.delete(slot);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    };
-    let rejectFn: (err: Error) => void = () => {};
-    const promise = new Promise<Reply>((resolve, reject) => {
-      rejectFn = (err) => {
-        if (settled) return;
-        cleanup();
-        reject(err);
-      };
-      this.#pending.set(slot, {
-        peerId,
-        resolve: (r) => {
-          if (settled) return;
-          cleanup();
-          resolve(r);
-        },
-        reject: rejectFn,
-      });
-    });
-    promise.catch(() => {});
-    if (signal) {
-      onAbort = () => rejectFn(abortError(signal));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    }
-    return {
-      promise,
-      arm: (ms) => {
-        if (settled) return;
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(() => rejectFn(new TimeoutError(`no answer from peer in ${ms} ms`)), ms);
-      },
-      cancel: () => {
-        if (!settled) cleanup();
-      },
-    };
+    return this.#replies.wait(peerId, reqId, signal);
   }
 
-  #settle(peerId: string, reqId: string, reply: Reply): boolean {
-    const p = this.#pending.get(`${peerId}/${reqId}`);
-    if (!p) return false;
-    p.resolve(reply);
-    return true;
+  #settle(peerId: string, reqId: string, reply: Parameters<Replies['settle']>[2]): boolean {
+    return this.#replies.settle(peerId, reqId, reply);
   }
 
   #onMessage(peerId: string, raw: unknown): void {
@@ -1418,7 +1311,7 @@ export class FileServer {
     });
     // a peer that is still connected over another link keeps its requests
     if (this.#transport?.peers().some((p) => p.id === info.id)) return;
-    for (const p of [...this.#pending.values()]) if (p.peerId === info.id) p.reject(gone);
+    this.#replies.failPeer(info.id, gone);
   }
 
   #learnPeers(msg: PeersMessage): void {

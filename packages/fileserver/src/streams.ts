@@ -3,7 +3,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
-import { IntegrityError, InvalidArgumentError, TimeoutError } from './errors.js';
+import { errorCode, IntegrityError, InvalidArgumentError, TimeoutError } from './errors.js';
 
 /** Bytes for `store`: a stream, an (async) iterable of chunks, or one buffer. */
 export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
@@ -190,4 +190,17 @@ export class Fanout extends Writable {
     }
     cb(err);
   }
+}
+
+/**
+ * Waits for a store write and the pipeline feeding it. When either fails both do, and the
+ * error worth reporting is the one with a code (the disk's ERR_NO_SPACE rather than the
+ * feeding side's "ended early"), the write's first.
+ */
+export async function bothDone<T>(writing: Promise<T>, piping: Promise<unknown>): Promise<T> {
+  const [w, p] = await Promise.allSettled([writing, piping]);
+  if (w.status === 'fulfilled' && p.status === 'fulfilled') return w.value;
+  const failures = [w, p].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const coded = failures.find((r) => errorCode(r.reason) !== undefined);
+  throw (coded ?? failures[0]!).reason;
 }
