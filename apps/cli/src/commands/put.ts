@@ -9,7 +9,8 @@ import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
-import { UsageError } from '../errors.js';
+import { ApiError, CliError, UsageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { createProgress, isInteractive } from '../progress.js';
@@ -76,8 +77,12 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
               ...(size !== undefined ? { size } : {}),
               signal: interrupt.signal,
             })
-            .catch((err: unknown) => {
-              throw interrupt.signal.aborted ? interrupt.signal.reason : err;
+            .catch(async (err: unknown) => {
+              if (interrupt.signal.aborted) throw interrupt.signal.reason;
+              if ((err as { code?: string }).code === 'ERR_CONNECTION_LOST') {
+                throw await explainLostUpload(client, err);
+              }
+              throw err;
             });
           progress.stop();
           if (argv.json) return writeJson(res);
@@ -95,4 +100,29 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
       }
     },
   };
+}
+
+/**
+ * A node that refuses a put early (wrong token, storage-only) answers and closes while the body
+ * is still on its way; the reset can beat its answer to this process. Asking again, without a
+ * body, recovers the reason.
+ */
+async function explainLostUpload(client: ApiClient, lost: unknown): Promise<unknown> {
+  let st: Record<string, unknown>;
+  try {
+    st = await client.status({ signal: AbortSignal.timeout(2000) });
+  } catch (err) {
+    // An answer (401 ...) is the reason; no answer means the node really went away.
+    return err instanceof ApiError ? err : lost;
+  }
+  if (st.storageOnly === true) {
+    return new ApiError(403, 'ERR_NO_VAULT_KEY', 'this node has no vault key (storage-only)');
+  }
+  return new CliError(
+    'ERR_UPLOAD_CUT',
+    EXIT.GENERIC,
+    'the node closed the connection before it had the whole file',
+    "nothing was stored; see the node's log, then retry",
+    { cause: lost },
+  );
 }

@@ -230,6 +230,21 @@ async function runNode(o: {
     // A stop during start waits for start to finish, so nothing is torn down half-built.
     if (started) beginStop();
   };
+  // Last resort: a bug that escapes the file server ends the node with a JSON log line and a
+  // clean stop attempt (api.json removed), never with a bare stack on stderr.
+  const onFatal = (err: unknown) => {
+    logger.error({ err }, 'uncaught error: stopping');
+    const bail = setTimeout(() => process.exit(EXIT.GENERIC), 5000);
+    bail.unref();
+    server
+      .stop()
+      .catch(() => {})
+      .finally(() => {
+        logger.flush?.();
+        process.exit(EXIT.GENERIC);
+      });
+  };
+  process.on('uncaughtException', onFatal);
   const onSigint = () => requestStop('SIGINT', true);
   const onSigterm = () => requestStop('SIGTERM', true);
   process.on('SIGINT', onSigint);
@@ -244,6 +259,7 @@ async function runNode(o: {
   try {
     await server.start();
   } catch (err) {
+    process.off('uncaughtException', onFatal);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     process.stdin.off('end', onStdinEnd);
@@ -274,6 +290,7 @@ async function runNode(o: {
     'node started',
   );
   await stopped;
+  process.off('uncaughtException', onFatal);
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigterm);
   if (o.argv.exitWithParent) {
