@@ -112,3 +112,26 @@ describe('toReadable', () => {
     }
   });
 });
+
+describe('Rechunk', () => {
+  it('batches small chunks into pieces of about the given size, losing nothing', async () => {
+    const { Rechunk } = await import('./streams.js');
+    const chunks = Array.from({ length: 100 }, (_, i) => bytes(1000, i));
+    const sizes: number[] = [];
+    const parts: Buffer[] = [];
+    await pipeline(
+      Readable.from(chunks),
+      new Rechunk(4096),
+      new Writable({
+        write(c, _e, cb) {
+          sizes.push(c.length);
+          parts.push(c);
+          cb();
+        },
+      }),
+    );
+    expect(Buffer.concat(parts).equals(Buffer.concat(chunks))).toBe(true);
+    expect(sizes.slice(0, -1).every((n) => n >= 4096 && n < 5096)).toBe(true);
+    expect(sizes.length).toBeLessThan(30);
+  });
+});
