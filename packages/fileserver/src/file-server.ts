@@ -426,8 +426,13 @@ export class FileServer {
     }
   }
 
+  /** Peers may talk to the node from the moment its transport listens, before start() returns. */
+  #live(): boolean {
+    return (this.#state === 'running' || this.#state === 'starting') && !!this.#cas;
+  }
+
   #running(): { node: NodeFile; cas: CasStore; transport: TcpTransport } {
-    if (this.#state !== 'running' || !this.#node || !this.#cas || !this.#transport) {
+    if (!this.#live() || !this.#node || !this.#cas || !this.#transport) {
       throw new ClosedError();
     }
     return { node: this.#node, cas: this.#cas, transport: this.#transport };
@@ -675,7 +680,7 @@ export class FileServer {
             return;
           } catch (err) {
             cur.close();
-            if (self.#state !== 'running' || signal?.aborted) throw err;
+            if (!self.#live() || signal?.aborted) throw err;
             const code = errorCode(err);
             if (cur.origin === 'local') {
               if (code !== 'ERR_INTEGRITY') throw err;
@@ -1040,7 +1045,7 @@ export class FileServer {
     } catch (err) {
       stream?.destroy();
       if (signal?.aborted) throw abortError(signal);
-      if (this.#state !== 'running') throw new ClosedError();
+      if (!this.#live()) throw new ClosedError();
       if (errorCode(err) === 'ERR_INTEGRITY') {
         this.#reportCorrupt(peerId, ns, id, 'replica failed verification');
         return 'corrupt';
@@ -1239,7 +1244,7 @@ export class FileServer {
   }
 
   #onMessage(peerId: string, raw: unknown): void {
-    if (this.#state !== 'running') return;
+    if (!this.#live()) return;
     let msg: PeerMessage;
     try {
       msg = parseMessage(raw);
@@ -1273,7 +1278,7 @@ export class FileServer {
   }
 
   #onStream(peerId: string, raw: unknown, stream: Readable): void {
-    if (this.#state !== 'running') {
+    if (!this.#live()) {
       stream.destroy();
       return;
     }
@@ -1350,7 +1355,7 @@ export class FileServer {
         const t = setTimeout(
           () => {
             this.#timers.delete(t);
-            if (this.#state !== 'running') return;
+            if (!this.#live()) return;
             if (!this.#transport?.peers().some((p) => p.id === id)) this.#dial(addr);
           },
           PEER_DIAL_GRACE_MS + Math.floor(Math.random() * 500),
