@@ -45,6 +45,11 @@ describe('formatError', () => {
     expect(line).not.toContain('\n');
   });
 
+  it('never lets a key break the line or reach the terminal raw', () => {
+    const line = formatError(new CliError('ERR_X', 4, 'no file "a\nb\u001b[2J"'), false);
+    expect(line).toBe('peerstash: no file "a\\x0ab\\x1b[2J"');
+  });
+
   it('adds stacks and causes with --verbose', () => {
     const e = toCliError(new Error('outer', { cause: new Error('inner') }));
     const text = formatError(e, true);

@@ -2,6 +2,7 @@
 // Codes from the packages (ERR_*) and from Node (ENOENT, EACCES, ...) are matched anywhere in the cause chain.
 
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { printable } from './format.js';
 
 export class CliError extends Error {
   readonly code: string;
@@ -225,7 +226,8 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
 
 /** The one line a person sees; `verbose` adds the stack and causes. */
 export function formatError(err: CliError, verbose: boolean): string {
-  const line = `peerstash: ${err.message}${err.hint ? `; ${err.hint}` : ''}`;
+  // Messages can quote keys and paths: no control character reaches the terminal, no line break.
+  const line = printable(`peerstash: ${err.message}${err.hint ? `; ${err.hint}` : ''}`);
   if (!verbose) return line;
   const parts = [line];
   for (const e of causes(err)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatTable, parseBytes } from './format.js';
+import { formatBytes, formatDuration, formatTable, parseBytes, printable } from './format.js';
 
 describe('format', () => {
   it('formats bytes in binary units', () => {
@@ -37,5 +37,10 @@ describe('format', () => {
       'a               1 B',
       'long-key  10.00 KiB',
     ]);
+  });
+
+  it('spells out control characters in keys shown to people', () => {
+    expect(printable('a\u001b[2Jb\nc')).toBe('a\\x1b[2Jb\\x0ac');
+    expect(printable('photos/2026/été.jpg')).toBe('photos/2026/été.jpg');
   });
 });

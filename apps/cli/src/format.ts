@@ -35,3 +35,16 @@ export function formatTable(header: string[], rows: string[][], rightAlign = new
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Keys are arbitrary strings; shown to a person, control characters (an ANSI escape in a key
+ * could rewrite the terminal) are spelled out as \xNN instead.
+ */
+export function printable(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\x${c.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
-import { formatBytes, formatTable } from '../format.js';
+import { formatBytes, formatTable, printable } from '../format.js';
 
 export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
   return {
@@ -21,7 +21,7 @@ export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs
       if (argv.json) return writeJson(files);
       if (files.length === 0) return writeLine('(no files)');
       const rows = files.map((f) => [
-        f.key,
+        printable(f.key),
         formatBytes(f.size),
         f.createdAt === undefined ? '' : new Date(f.createdAt).toISOString(),
       ]);

@@ -11,7 +11,7 @@ import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
 import { ApiError, CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, printable } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { createProgress, isInteractive } from '../progress.js';
 
@@ -87,7 +87,7 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
           progress.stop();
           if (argv.json) return writeJson(res);
           writeLine(
-            `stored ${res.key} (${formatBytes(res.size)}, ${res.replicas} ${
+            `stored ${printable(res.key)} (${formatBytes(res.size)}, ${res.replicas} ${
               res.replicas === 1 ? 'replica' : 'replicas'
             })`,
           );

@@ -8,6 +8,7 @@ import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
 import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { printable } from '../format.js';
 
 interface RmArgs extends GlobalArgs {
   key: string;
@@ -43,7 +44,7 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
       const where = [res.deleted ? 'here' : '', res.peers > 0 ? `on ${res.peers} peer(s)` : '']
         .filter(Boolean)
         .join(' and ');
-      writeLine(`removed ${argv.key} ${where}`);
+      writeLine(`removed ${printable(argv.key)} ${where}`);
     },
   };
 }
