@@ -33,6 +33,15 @@ export TURBO_TELEMETRY_DISABLED=1 COREPACK_ENABLE_DOWNLOAD_PROMPT=0
 step "build the CLI and everything it depends on"
 (cd "$root" && pnpm exec turbo run build --filter=@peerstash/cli... --output-logs=errors-only)
 
+step "every unreleased public package has a changeset for its first release"
+for pkg in "$root"/packages/*/ "$root"/apps/*/; do
+  [ -f "$pkg/package.json" ] || continue
+  read -r name private version < <(node -p "const p = require('$pkg/package.json'); [p.name, Boolean(p.private), p.version].join(' ')")
+  [ "$private" = "true" ] && continue
+  [ "$version" = "0.0.0" ] || continue
+  grep -qsE "^[\"']$name[\"']:" "$root"/.changeset/*.md || fail "$name has no changeset (pnpm changeset)"
+done
+
 step "pack every public workspace package"
 mkdir -p "$work/tarballs"
 for pkg in "$root"/packages/*/ "$root"/apps/*/; do
