@@ -1,0 +1,178 @@
+// Compact set summaries for anti-entropy: two nodes find where their holdings differ by trading
+// 256-bucket XOR hashes per level of the id's hex prefix, listing entries only in small ranges.
+
+import { createHash } from 'node:crypto';
+
+/** One thing a node holds for a file id: a sealed blob or a tombstone. */
+export interface Entry {
+  /** 64 lowercase hex (the file id). */
+  id: string;
+  /** The sealed blob's SHA-256, or `tomb:<deletedAtMs>` for a tombstone. */
+  v: string;
+  /** When this version was made: the blob's put time or the tombstone's deletedAt (ms). */
+  at: number;
+}
+
+export const FANOUT = 256;
+const HASH_BYTES = 8;
+/** A range this small is listed rather than summarized (a list of 64 costs about one summary). */
+export const LIST_MAX = 64;
+/** Prefixes asked about in one request, so a reply stays well under the 1 MiB message limit. */
+export const MAX_PREFIXES = 32;
+
+/** One range of a reply: either a bucket summary or, when small, its entries. */
+export type Part =
+  | { prefix: string; count: number; hashes: Uint8Array; counts: Uint8Array }
+  | { prefix: string; count: number; entries: [string, string, number][] };
+
+export function isTomb(e: Pick<Entry, 'v'>): boolean {
+  return e.v.startsWith('tomb:');
+}
+
+export function tombVersion(deletedAt: number): string {
+  return `tomb:${deletedAt}`;
+}
+
+/** Whether `a` supersedes `b`: later wins; at the same ms a tombstone beats a blob. */
+export function newer(a: Entry, b: Entry): boolean {
+  if (a.at !== b.at) return a.at > b.at;
+  const ta = isTomb(a);
+  if (ta !== isTomb(b)) return ta;
+  return a.v > b.v;
+}
+
+/** Entries sorted by id, with the range under a hex prefix found by binary search. */
+export class SortedEntries {
+  readonly entries: readonly Entry[];
+
+  constructor(entries: Iterable<Entry>) {
+    const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.entries = sorted;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  #lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.id < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The entries whose id starts with `prefix` (a slice of the sorted array). */
+  under(prefix: string): readonly Entry[] {
+    if (prefix === '') return this.entries;
+    const start = this.#lowerBound(prefix);
+    // the first id past the prefix range: prefix followed by 'g' sorts after every hex digit
+    const end = this.#lowerBound(`${prefix}g`);
+    return this.entries.slice(start, end);
+  }
+}
+
+function entryHash(e: Entry): Buffer {
+  return createHash('sha256').update(e.id).update('|').update(e.v).digest();
+}
+
+/** FANOUT buckets (by the hex byte after `prefix`) of XOR-ed truncated hashes, plus counts. */
+export function summarize(
+  range: readonly Entry[],
+  prefix: string,
+): { hashes: Uint8Array; counts: Uint8Array } {
+  const hashes = Buffer.alloc(FANOUT * HASH_BYTES);
+  const counts = Buffer.alloc(FANOUT * 4);
+  for (const e of range) {
+    const b = Number.parseInt(e.id.slice(prefix.length, prefix.length + 2), 16);
+    const h = entryHash(e);
+    for (let i = 0; i < HASH_BYTES; i++) hashes[b * HASH_BYTES + i]! ^= h[i]!;
+    counts.writeUInt32BE(counts.readUInt32BE(b * 4) + 1, b * 4);
+  }
+  return { hashes, counts };
+}
+
+/** The responder's side: a part per asked prefix, listed when small, summarized otherwise. */
+export function answer(set: SortedEntries, prefixes: readonly string[]): Part[] {
+  return prefixes.map((prefix) => {
+    const range = set.under(prefix);
+    if (range.length <= LIST_MAX || prefix.length >= 62) {
+      return {
+        prefix,
+        count: range.length,
+        entries: range.map((e) => [e.id, e.v, e.at] as [string, string, number]),
+      };
+    }
+    return { prefix, count: range.length, ...summarize(range, prefix) };
+  });
+}
+
+function countAt(counts: Uint8Array, b: number): number {
+  const i = b * 4;
+  return (
+    ((counts[i]! << 24) | (counts[i + 1]! << 16) | (counts[i + 2]! << 8) | counts[i + 3]!) >>> 0
+  );
+}
+
+function sameBucket(a: Uint8Array, b: Uint8Array, ac: Uint8Array, bc: Uint8Array, i: number) {
+  for (let j = 0; j < 4; j++) if (ac[i * 4 + j] !== bc[i * 4 + j]) return false;
+  for (let j = 0; j < HASH_BYTES; j++) {
+    if (a[i * HASH_BYTES + j] !== b[i * HASH_BYTES + j]) return false;
+  }
+  return true;
+}
+
+/** A key on which the two sides differ: what each holds (absent when it holds nothing). */
+export interface Diff {
+  id: string;
+  mine?: Entry;
+  theirs?: Entry;
+}
+
+/**
+ * The requester's side: walks down from the whole id space, asking `ask` only about ranges whose
+ * summaries differ and where this side holds something (the other side pushes what only it has),
+ * and returns every key on which the two differ within those ranges.
+ */
+export async function reconcile(
+  local: SortedEntries,
+  ask: (prefixes: string[]) => Promise<Part[]>,
+): Promise<Diff[]> {
+  const diffs: Diff[] = [];
+  const queue = [''];
+  while (queue.length > 0) {
+    const batch = queue.splice(0, MAX_PREFIXES);
+    const parts = await ask(batch);
+    for (const part of parts) {
+      const mine = local.under(part.prefix);
+      if ('entries' in part) {
+        diffs.push(...diffLists(mine, part.entries));
+        continue;
+      }
+      const own = summarize(mine, part.prefix);
+      for (let b = 0; b < FANOUT; b++) {
+        if (countAt(own.counts, b) === 0) continue;
+        if (sameBucket(own.hashes, part.hashes, own.counts, part.counts, b)) continue;
+        queue.push(part.prefix + b.toString(16).padStart(2, '0'));
+      }
+    }
+  }
+  return diffs;
+}
+
+function diffLists(mine: readonly Entry[], theirs: [string, string, number][]): Diff[] {
+  const byId = new Map<string, Entry>();
+  for (const [id, v, at] of theirs) byId.set(id, { id, v, at });
+  const out: Diff[] = [];
+  for (const e of mine) {
+    const t = byId.get(e.id);
+    byId.delete(e.id);
+    if (!t) out.push({ id: e.id, mine: e });
+    else if (t.v !== e.v) out.push({ id: e.id, mine: e, theirs: t });
+  }
+  for (const t of byId.values()) out.push({ id: t.id, theirs: t });
+  return out;
+}
