@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, resolveBackoff } from './backoff.js';
+import { TcpTransport } from './index.js';
 
 describe('backoffDelay', () => {
   const opts = { minDelayMs: 100, maxDelayMs: 5000 };
@@ -20,6 +21,21 @@ describe('backoffDelay', () => {
         expect(d).toBeGreaterThanOrEqual(cap / 2);
         expect(d).toBeLessThanOrEqual(cap);
       }
+    }
+  });
+
+  it('refuses a zero, negative or inverted range, which would redial in a tight loop', () => {
+    expect(resolveBackoff(undefined)).toEqual({ minDelayMs: 100, maxDelayMs: 30_000 });
+    expect(resolveBackoff({ minDelayMs: 10 })).toEqual({ minDelayMs: 10, maxDelayMs: 30_000 });
+    for (const backoff of [
+      { minDelayMs: 0 },
+      { minDelayMs: -5 },
+      { minDelayMs: Number.NaN },
+      { minDelayMs: 500, maxDelayMs: 100 },
+    ]) {
+      expect(() => new TcpTransport({ nodeId: 'n', backoff })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
     }
   });
 });

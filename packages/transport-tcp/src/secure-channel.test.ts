@@ -42,13 +42,16 @@ describe('secure channel: TLS 1.2 PSK', () => {
   });
 
   it('a plain-TCP node dialing a TLS node is refused with ERR_AUTH on both sides', async () => {
-    const a = await startTransport({ secret: randomBytes(32) });
+    const secret = randomBytes(32);
+    const a = await startTransport({ secret });
     const plain = await startTransport();
     const rejected = nextEvent<Rejected>(a, 'peer:rejected');
     await expect(plain.dial(a.address!)).rejects.toMatchObject({ code: 'ERR_AUTH' });
     expect((await rejected)[1].code).toBe('ERR_AUTH');
     expect(a.peers()).toEqual([]);
     expect(plain.peers()).toEqual([]);
+    const good = await startTransport({ secret });
+    await link(good, a);
   });
 
   it('a TLS node dialing a plain node is refused with ERR_AUTH on both sides', async () => {

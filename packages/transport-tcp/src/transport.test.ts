@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
@@ -140,6 +141,18 @@ describe('TcpTransport: messages and peers', () => {
     const addr = gone.address!;
     await gone.close();
     await expect(a.dial(addr)).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+  });
+
+  it('a listen() that fails to bind can be retried once the port is free', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const addr = `127.0.0.1:${(blocker.address() as net.AddressInfo).port}`;
+    const t = await startTransport({ listen: addr }, false);
+    await expect(t.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await new Promise<void>((r) => blocker.close(() => r()));
+    expect(await t.listen()).toBe(addr);
+    const other = await startTransport();
+    await link(other, t);
   });
 
   it('close() disconnects peers, which see peer:disconnect with ERR_CLOSED', async () => {
@@ -402,11 +415,13 @@ describe('TcpTransport: streams', () => {
 
 describe('TcpTransport: keep-alive', () => {
   it('an idle link stays up through pings', async () => {
-    const limits = { pingIntervalMs: 50, idleTimeoutMs: 400 };
+    // Idle timeout well above a loaded machine's event-loop stalls; the wait is twice as long,
+    // so the link survives only because pings keep it alive.
+    const limits = { pingIntervalMs: 50, idleTimeoutMs: 1500 };
     const a = await startTransport({ limits });
     const b = await startTransport({ limits });
     await link(a, b);
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3000));
     expect(a.peers()).toHaveLength(1);
     expect(b.peers()).toHaveLength(1);
   });

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { formatAddress, parseAddress } from './address.js';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { type BackoffOptions, backoffDelay, resolveBackoff } from './backoff.js';
 import {
   AbortedError,
   ClosedError,
@@ -113,7 +113,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     parseAddress(this.listenAddr);
     this.advertise = options.advertise;
     this.limits = Object.freeze(resolveLimits(options.limits));
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.backoff = resolveBackoff(options.backoff);
     this.logger = options.logger ?? silentLogger;
     this.secured = options.secret !== undefined || options.handshake !== undefined;
     this.handshake =
@@ -131,13 +131,19 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     const { host, port } = parseAddress(this.listenAddr);
     const server = net.createServer({ noDelay: true }, (raw) => this.onInbound(raw));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // A failed bind (EADDRINUSE, EACCES) leaves nothing listening: a later listen() may retry.
+      this.server = undefined;
+      throw err;
+    }
     server.on('error', (err) => this.logger.error({ err }, 'listener error'));
     const bound = server.address() as net.AddressInfo;
     this.boundAddr = formatAddress(bound.address, bound.port);
