@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FileServer, readApiInfo } from '../src/index.js';
-import { pattern, patternSha, sha256Of, startNode, tempDir, waitFor } from './helpers.js';
+import { pattern, patternSha, sha256Of, startNode, tempDir, waitFor, walk } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -203,6 +203,53 @@ describe('HTTP control API', () => {
     await waitFor('upload abandoned', async () => !(await a.has('loris')));
     const get = await fetch(`${base}/v1/files/loris`, { headers: auth() });
     expect(get.status).toBe(404);
+  });
+
+  it('a client that goes away mid-body does not hurt the node, and nothing half-stored stays', async () => {
+    const size = 8 * 1024 * 1024;
+    const url = `${base}/v1/files/abandoned-download`;
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: auth(),
+      body: Readable.toWeb(Readable.from(pattern('abandon', size))) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(put.status).toBe(201);
+    // download: read a little, then drop the connection
+    const ac = new AbortController();
+    const res = await fetch(url, { headers: auth(), signal: ac.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    ac.abort();
+    await reader.closed.catch(() => {});
+    // upload: send part of a body, then drop the connection
+    const up = new AbortController();
+    let sent = 0;
+    async function* partial() {
+      for await (const c of pattern('partial', size)) {
+        sent += c.length;
+        if (sent > size / 2) {
+          up.abort();
+          return;
+        }
+        yield c;
+      }
+    }
+    await fetch(`${base}/v1/files/abandoned-upload`, {
+      method: 'PUT',
+      headers: auth(),
+      body: Readable.toWeb(Readable.from(partial())) as ReadableStream,
+      duplex: 'half',
+      signal: up.signal,
+    } as RequestInit).catch(() => {});
+    await waitFor('upload abandoned', async () => !(await a.has('abandoned-upload')));
+    await waitFor('no temp files', async () =>
+      (await walk(join(dirs[0]!, 'blobs'))).every((p) => !p.endsWith('.tmp')),
+    );
+    const again = await fetch(url, { headers: auth() });
+    expect(await sha256Of(again.body as unknown as AsyncIterable<Uint8Array>)).toBe(
+      await patternSha('abandon', size),
+    );
   });
 
   it('works with curl', async () => {

@@ -175,4 +175,27 @@ describe('recovery', () => {
       await c.stop();
     }
   });
+
+  it('a node restarted on a new port finds its old peers again', async () => {
+    const c = await startCluster(2);
+    const { createServer } = await import('node:net');
+    const squatter = createServer();
+    try {
+      const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+      const old = a.address!;
+      await a.stop();
+      // someone else takes the old port, so the node must listen elsewhere
+      await new Promise<void>((r) => squatter.listen(Number(old.split(':')[1]), '127.0.0.1', r));
+      const again = await startNode({ dataDir: c.dirs[0]! });
+      c.nodes[0] = again;
+      expect(again.address).not.toBe(old);
+      await waitFor('rejoin', async () => (await again.status()).peers.length === 1);
+      await waitFor('b sees it', async () =>
+        (await b.status()).peers.some((p) => p.id === again.nodeId),
+      );
+    } finally {
+      squatter.close();
+      await c.stop();
+    }
+  });
 });
