@@ -58,6 +58,7 @@ import {
 } from './messages.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
+import { AntiEntropy, type RepairStatus } from './repair/anti-entropy.js';
 import { Replies, type Waiter } from './replies.js';
 import {
   type ByteSource,
@@ -110,6 +111,12 @@ export interface FileServerOptions {
   chunkSize?: number;
   /** Transport limits; the default raises the per-stream window to 1 MiB (see README). */
   transportLimits?: Partial<TransportLimits>;
+  /** Time between anti-entropy repair rounds (default 30,000 ms). */
+  repairIntervalMs?: number;
+  /** Repair traffic limit in bytes per second (default 50 MB/s; 0: unlimited). */
+  repairRateBytesPerSec?: number;
+  /** How long delete tombstones are kept (default 7 days). */
+  tombstoneTtlMs?: number;
 }
 
 export interface StoreResult {
@@ -155,7 +162,7 @@ export interface PeerStatus {
   outbound: boolean;
 }
 
-export interface NodeStatus {
+export interface NodeStatus extends RepairStatus {
   nodeId: string;
   listen: string;
   api: string | null;
@@ -242,6 +249,7 @@ export class FileServer {
   #cas: CasStore | undefined;
   #transport: TcpTransport | undefined;
   #api: ApiServer | undefined;
+  #repair: AntiEntropy | undefined;
   #address: string | undefined;
   #knownPeers = new Map<string, string>();
   #savePeersTimer: NodeJS.Timeout | undefined;
@@ -313,6 +321,8 @@ export class FileServer {
 
     this.#cas = new CasStore({ root: join(dataDir, BLOBS_DIR), logger: this.#log });
     await this.#cas.open();
+    this.#repair = this.#createRepair(node);
+    await this.#repair.load();
 
     this.#address = await this.#listen(node);
     node.listen = this.#address;
@@ -347,6 +357,49 @@ export class FileServer {
     );
     for (const addr of this.#opts.bootstrap ?? []) this.#dial(addr);
     for (const addr of this.#knownPeers.values()) this.#dial(addr);
+    this.#repair.start();
+  }
+
+  #createRepair(node: NodeFile): AntiEntropy {
+    const self = this;
+    return new AntiEntropy(
+      {
+        selfId: node.nodeId,
+        log: this.#log,
+        get cas() {
+          return self.#running().cas;
+        },
+        get transport() {
+          return self.#running().transport;
+        },
+        replication: this.#replication,
+        dataDir: this.#opts.dataDir,
+        peers: () => this.#peerIds(),
+        live: () => this.#live(),
+        waitReply: (peerId, reqId) => this.#waitReply(peerId, reqId),
+        changed: () => this.#changed(),
+        generation: () => this.#generation,
+        requestTimeoutMs: this.#requestTimeoutMs,
+        ackTimeoutMs: this.#ackTimeoutMs,
+      },
+      {
+        ...(this.#opts.repairIntervalMs !== undefined
+          ? { intervalMs: this.#opts.repairIntervalMs }
+          : {}),
+        ...(this.#opts.repairRateBytesPerSec !== undefined
+          ? { rateBytesPerSec: this.#opts.repairRateBytesPerSec }
+          : {}),
+        ...(this.#opts.tombstoneTtlMs !== undefined
+          ? { tombstoneTtlMs: this.#opts.tombstoneTtlMs }
+          : {}),
+      },
+    );
+  }
+
+  /** Runs one anti-entropy repair round now (also run periodically); resolves when done. */
+  async repair(): Promise<void> {
+    this.#running();
+    await this.#repair?.runRound();
   }
 
   /** Binds the peer transport, preferring the port kept from the last run when asked for port 0. */
@@ -405,6 +458,7 @@ export class FileServer {
   }
 
   async #teardown(): Promise<void> {
+    await this.#repair?.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     if (this.#savePeersTimer) {
@@ -464,6 +518,8 @@ export class FileServer {
     const extra: Extra = {
       name: sealBytes(vaultKey, Buffer.from(key, 'utf8')).toString('base64'),
       chunkSize: this.#chunkSize,
+      // the version's time: a tombstone older than this does not refuse it (see Durability)
+      putAt: Date.now(),
     };
     const input = toReadable(source);
     const meter = new Meter({
@@ -796,6 +852,7 @@ export class FileServer {
         ),
       );
       peers = results.filter(Boolean).length;
+      await this.#repair?.recordDelete(ns, id);
     }
     return { deleted, peers };
   }
@@ -841,6 +898,14 @@ export class FileServer {
       })),
       blobs,
       bytes,
+      ...(this.#repair?.status() ?? {
+        keysHeld: 0,
+        underReplicated: 0,
+        repairInProgress: false,
+        lastRepairAt: null,
+        repairBytesSent: 0,
+        repairRounds: 0,
+      }),
       process: {
         pid: process.pid,
         rss: mem.rss,
@@ -1088,6 +1153,12 @@ export class FileServer {
       transport
         .send(peerId, { type: 'store-ack', reqId: offer.reqId, ok, ...(code ? { code } : {}) })
         .catch((err) => this.#log.debug({ peer: peerId, err }, 'could not ack replica'));
+    if (this.#repair?.refuses(offer)) {
+      // deleted everywhere after this version was written: never bring it back
+      stream.destroy();
+      await ack(false, 'ERR_DELETED');
+      return;
+    }
     const commit = offer.digest === undefined ? this.#waitReply(peerId, offer.reqId) : undefined;
     try {
       if (offer.digest !== undefined) {
@@ -1260,7 +1331,14 @@ export class FileServer {
       case 'store-ack':
       case 'get-response':
       case 'delete-ack':
+      case 'repair-summary-reply':
+      case 'repair-have-reply':
         this.#settle(peerId, msg.reqId, { kind: 'message', msg });
+        return;
+      case 'repair-summary':
+      case 'repair-have':
+      case 'tombstone':
+        if (this.#repair) run(this.#repair.handle(peerId, msg));
         return;
       case 'get-request':
         run(this.#serveGet(peerId, msg));
@@ -1309,6 +1387,7 @@ export class FileServer {
     const transport = this.#transport;
     if (!transport) return;
     this.#log.info({ peer: info.id, addr: info.listenAddr }, 'peer connected');
+    this.#repair?.peersChanged();
     if (info.listenAddr) {
       this.#knownPeers.set(info.id, info.listenAddr);
       this.#dialing.delete(info.listenAddr);
@@ -1338,6 +1417,7 @@ export class FileServer {
     // a peer that is still connected over another link keeps its requests
     if (this.#transport?.peers().some((p) => p.id === info.id)) return;
     this.#replies.failPeer(info.id, gone);
+    this.#repair?.peersChanged();
   }
 
   #learnPeers(msg: PeersMessage): void {

@@ -2,6 +2,7 @@
 // strict parser: anything a peer sends is checked here before the node acts on it.
 
 import { ProtocolError } from './errors.js';
+import { parseRepairMessage, type RepairMessage } from './repair/messages.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const REQ_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -105,7 +106,8 @@ export type PeerMessage =
   | DeleteRequest
   | DeleteAck
   | PeersMessage
-  | IntegrityReport;
+  | IntegrityReport
+  | RepairMessage;
 
 export type StreamHeader = StoreOffer | GetResponse;
 
@@ -213,8 +215,11 @@ export function parseMessage(raw: unknown): PeerMessage {
     }
     case 'integrity-report':
       return { type: 'integrity-report', ns: hex64(m.ns, 'ns'), id: hex64(m.id, 'id') };
-    default:
+    default: {
+      const repair = parseRepairMessage(m);
+      if (repair) return repair;
       fail(`unknown type ${describeType(m.type)}`);
+    }
   }
 }
 
