@@ -26,7 +26,7 @@ import {
   TMP_SUFFIX,
 } from './meta.js';
 import { casPathTransform, type PathTransform } from './path-transform.js';
-import { type ByteSource, pump } from './pump.js';
+import { type ByteSource, holdErrors, pump } from './pump.js';
 import { assertKey, assertNamespace, assertPathKey, isNamespace } from './validate.js';
 import { type DirEntries, walkDirs } from './walk.js';
 
@@ -156,6 +156,23 @@ export class CasStore {
     source: ByteSource,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
+    // The copy starts reading only after the temp file is open; a Readable failing before then
+    // (a missing file, a dead socket) would otherwise emit an 'error' nobody listens to, which
+    // crashes the process. The copy still gets that error from the stream's iterator.
+    const release = holdErrors(source);
+    try {
+      return await this.#write(ns, key, source, options);
+    } finally {
+      release();
+    }
+  }
+
+  async #write(
+    ns: string,
+    key: string,
+    source: ByteSource,
+    options: WriteOptions,
+  ): Promise<WriteResult> {
     const { extra, expectedDigest, signal } = options;
     const loc = this.#locate(ns, key);
     if (
@@ -245,7 +262,10 @@ export class CasStore {
         if (isCode(err, 'ENOENT')) continue;
         throw err;
       }
-      const st = await fh.stat();
+      const st = await fh.stat().catch(async (err: unknown) => {
+        await fh.close();
+        throw err;
+      });
       if (st.size !== record.size) {
         await fh.close();
         throw new IntegrityError(`blob size ${st.size} differs from recorded ${record.size}`);

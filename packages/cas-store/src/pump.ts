@@ -35,6 +35,24 @@ function iteratorOf(source: ByteSource): AsyncIterator<unknown> | Iterator<unkno
   throw new InvalidArgumentError('source must be a Readable or an (async) iterable of bytes');
 }
 
+const ignore = () => {};
+
+/** Keeps an emitter source's 'error' from going unheard until the copy iterates it; returns the undo. */
+export function holdErrors(source: unknown): () => void {
+  const s = source as { on?: unknown; off?: unknown } | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.on !== 'function' ||
+    typeof s.off !== 'function'
+  ) {
+    return ignore;
+  }
+  const emitter = s as { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
+  emitter.on('error', ignore);
+  return () => emitter.off('error', ignore);
+}
+
 export interface PumpResult {
   size: number;
   digest: string;

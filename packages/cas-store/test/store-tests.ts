@@ -1,6 +1,7 @@
 // The store's contract suite: every behaviour callers rely on, run once per configuration
 // (path transform) by `storeTests({ setup, teardown })`.
 
+import { createReadStream } from 'node:fs';
 import { readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -233,6 +234,16 @@ export function storeTests({ name, setup, teardown }: StoreTestOptions): void {
       await expect(store.write(NS, 'k', failing())).rejects.toEqual(code('E_SOURCE'));
       expect(await onDisk()).toEqual([]);
       expect(await walkDirs(f.root)).toEqual([NS]);
+    });
+
+    it('a Readable source that fails before the copy starts rejects the write and crashes nothing', async () => {
+      const missing = createReadStream(join(f.parent, 'no-such-file'));
+      await expect(store.write(NS, 'k', missing)).rejects.toEqual(code('ENOENT'));
+      const early = new Readable({ read() {} });
+      early.destroy(Object.assign(new Error('source broke early'), { code: 'E_EARLY' }));
+      await expect(store.write(NS, 'k', early)).rejects.toEqual(code('E_EARLY'));
+      expect(await store.has(NS, 'k')).toBe(false);
+      expect(await onDisk()).toEqual([]);
     });
 
     it('aborts a read stream with ERR_ABORTED', async () => {
