@@ -118,6 +118,15 @@ function toExtra(meta: BlobMeta): Extra {
   return out;
 }
 
+function upsert<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
+  return v;
+}
+
 async function mapLimit<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>) {
   let next = 0;
   const worker = async () => {
@@ -257,8 +266,7 @@ export class AntiEntropy {
       out.set(ns, m);
     }
     for (const t of [...this.tombstones.all()]) {
-      let m = out.get(t.ns);
-      if (!m) out.set(t.ns, (m = new Map()));
+      const m = upsert(out, t.ns, () => new Map());
       const tomb: Held = { ns: t.ns, id: t.id, v: tombVersion(t.deletedAt), at: t.deletedAt };
       const blob = m.get(t.id);
       if (blob && newer(blob, tomb)) {
@@ -312,10 +320,8 @@ export class AntiEntropy {
         }
         for (const p of placement) {
           if (p === self) continue;
-          let per = lists.get(p);
-          if (!per) lists.set(p, (per = new Map()));
-          let l = per.get(ns);
-          if (!l) per.set(ns, (l = []));
+          const per = upsert(lists, p, () => new Map());
+          const l = upsert(per, ns, () => []);
           l.push(e);
         }
       }
@@ -422,8 +428,7 @@ export class AntiEntropy {
   async #handOff(idx: PairIndex, lacking: Set<string>): Promise<void> {
     const byNs = new Map<string, PairIndex['surplus']>();
     for (const s of idx.surplus) {
-      let l = byNs.get(s.e.ns);
-      if (!l) byNs.set(s.e.ns, (l = []));
+      const l = upsert(byNs, s.e.ns, () => []);
       l.push(s);
     }
     for (const [ns, all] of byNs) {
@@ -488,8 +493,7 @@ export class AntiEntropy {
     const ask = new Map<string, string[]>();
     for (const { e, placement } of batch) {
       for (const p of placement) {
-        let l = ask.get(p);
-        if (!l) ask.set(p, (l = []));
+        const l = upsert(ask, p, () => []);
         l.push(e.id);
       }
     }
