@@ -11,6 +11,28 @@ export function toBytes(chunk: unknown): Uint8Array {
   throw new InvalidArgumentError('byte source yielded a non-byte chunk');
 }
 
+const ignore = () => {};
+
+/**
+ * Keeps a Readable source's 'error' from going unheard (an uncaught exception) while the copy
+ * waits on the destination before it starts iterating; the iterator still reports the error.
+ * Returns the undo.
+ */
+export function holdErrors(source: unknown): () => void {
+  const s = source as { on?: unknown; off?: unknown } | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.on !== 'function' ||
+    typeof s.off !== 'function'
+  ) {
+    return ignore;
+  }
+  const emitter = s as { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
+  emitter.on('error', ignore);
+  return () => emitter.off('error', ignore);
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError(undefined, { cause: signal.reason });
 }

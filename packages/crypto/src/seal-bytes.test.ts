@@ -56,5 +56,13 @@ describe('sealBytes / openBytes', () => {
     expect(() => openBytes(key, new Uint8Array(0))).toThrow(
       expect.objectContaining({ code: 'ERR_BAD_HEADER' }),
     );
+    for (const notBytes of ['text', null, undefined, [1, 2, 3]]) {
+      expect(() => sealBytes(key, notBytes as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+      expect(() => openBytes(key, notBytes as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
 // In-memory seal/open for small values (file names, metadata): the same PSB1 format as
 // the streaming transforms, synchronous, one output allocation.
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
-import { BadHeaderError, IntegrityError } from './errors.js';
+import { BadHeaderError, IntegrityError, InvalidArgumentError } from './errors.js';
 import { assertKey } from './keys.js';
 import {
   ChunkTagger,
@@ -14,12 +14,18 @@ import {
   TAG_SIZE,
 } from './sealed-format.js';
 
+function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array))
+    throw new InvalidArgumentError(`${what} must be a Uint8Array`);
+}
+
 export function sealBytes(
   vaultKey: Uint8Array,
   data: Uint8Array,
   options: { chunkSize?: number } = {},
 ): Buffer {
   const keys = newFileKeys(vaultKey, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  assertBytes(data, 'data');
   const { chunkSize } = keys;
   const out = Buffer.allocUnsafe(sealedSize(data.length, chunkSize));
   keys.header.copy(out, 0);
@@ -42,6 +48,7 @@ export function sealBytes(
 
 export function openBytes(vaultKey: Uint8Array, sealed: Uint8Array): Buffer {
   assertKey(vaultKey, 'vault key');
+  assertBytes(sealed, 'sealed');
   checkHeaderPrefix(sealed.subarray(0, HEADER_SIZE));
   if (sealed.length < HEADER_SIZE) throw new BadHeaderError('input ends inside the header');
   const keys = readFileKeys(vaultKey, sealed);

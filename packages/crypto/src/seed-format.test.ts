@@ -181,4 +181,18 @@ describe('seed format (IV ‖ AES-256-CTR)', () => {
     broken.on('error', () => {});
     await expect(copyEncrypt(randomBytes(32), [Buffer.alloc(100_000)], broken)).rejects.toThrow();
   });
+
+  it('a source that fails while dst is still backed up rejects the copy and crashes nothing', async () => {
+    const slow = new Writable({
+      highWaterMark: 1,
+      write(_chunk, _enc, cb) {
+        setTimeout(cb, 20);
+      },
+    });
+    const src = new Readable({ read() {} });
+    src.destroy(Object.assign(new Error('source broke early'), { code: 'E_EARLY' }));
+    await expect(copyEncrypt(randomBytes(32), src, slow)).rejects.toMatchObject({
+      code: 'E_EARLY',
+    });
+  });
 });

@@ -2,7 +2,14 @@
 // followed by the AES-256-CTR ciphertext, no tag. Streams in and out, bounded memory.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { type ByteSource, endWritable, throwIfAborted, toBytes, writeChunk } from './byte-io.js';
+import {
+  type ByteSource,
+  endWritable,
+  holdErrors,
+  throwIfAborted,
+  toBytes,
+  writeChunk,
+} from './byte-io.js';
 import { BadHeaderError, KeySizeError } from './errors.js';
 import { assertKey } from './keys.js';
 
@@ -36,23 +43,28 @@ export async function copyEncryptWithIv(
   const { signal } = options;
   throwIfAborted(signal);
   const cipher = createCipheriv('aes-256-ctr', key, iv);
-  await writeChunk(dst, Buffer.from(iv), signal);
-  let written = IV_SIZE;
-  for await (const chunk of src) {
-    throwIfAborted(signal);
-    const bytes = toBytes(chunk);
-    if (bytes.length === 0) continue;
-    const out = cipher.update(bytes);
-    written += out.length;
-    await writeChunk(dst, out, signal);
+  const release = holdErrors(src);
+  try {
+    await writeChunk(dst, Buffer.from(iv), signal);
+    let written = IV_SIZE;
+    for await (const chunk of src) {
+      throwIfAborted(signal);
+      const bytes = toBytes(chunk);
+      if (bytes.length === 0) continue;
+      const out = cipher.update(bytes);
+      written += out.length;
+      await writeChunk(dst, out, signal);
+    }
+    const tail = cipher.final();
+    if (tail.length > 0) {
+      written += tail.length;
+      await writeChunk(dst, tail, signal);
+    }
+    if (options.end) await endWritable(dst);
+    return written;
+  } finally {
+    release();
   }
-  const tail = cipher.final();
-  if (tail.length > 0) {
-    written += tail.length;
-    await writeChunk(dst, tail, signal);
-  }
-  if (options.end) await endWritable(dst);
-  return written;
 }
 
 /** Seed format: random IV ‖ AES-256-CTR(key, IV, src). Resolves the bytes written to dst. */
