@@ -115,6 +115,7 @@ describe('put / get / ls / status / rm against two nodes', () => {
     expect(human.stdout).toContain(st.nodeId);
     expect(human.stdout).toMatch(/peers\s+1/);
     expect(human.stdout).toContain('TLS-PSK');
+    expect(human.stdout).toMatch(/repair\s+\d+ keys held, \d+ under-replicated/);
   });
 
   it('PEERSTASH_DIR finds the node', async () => {
@@ -349,7 +350,18 @@ describe('Ctrl-C during a transfer', () => {
   beforeAll(async () => {
     dir = join(root, 'ctrl-c');
     expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
-    n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    // The repair knobs are accepted and handed to the node.
+    const args = [
+      '--replicas',
+      '0',
+      '--repair-interval',
+      '2',
+      '--repair-rate',
+      '0',
+      '--tombstone-ttl',
+      '1',
+    ];
+    n = await startNode({ dir, args, timeoutMs: 30_000 });
   });
   afterAll(async () => {
     await n?.stop();

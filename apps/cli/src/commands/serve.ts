@@ -21,6 +21,9 @@ interface ServeArgs extends GlobalArgs {
   apiPort?: number;
   apiHost?: string;
   logLevel: LogLevel;
+  repairInterval?: number;
+  repairRate?: number;
+  tombstoneTtl?: number;
   stopTimeout: number;
   exitWithParent: boolean;
 }
@@ -103,6 +106,21 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           describe: 'HTTP control API host (default 127.0.0.1)',
           requiresArg: true,
         })
+        .option('repair-interval', {
+          type: 'number',
+          describe: 'Seconds between anti-entropy repair rounds (default 30)',
+          requiresArg: true,
+        })
+        .option('repair-rate', {
+          type: 'number',
+          describe: 'Repair traffic limit in MB/s (default 50; 0: unlimited)',
+          requiresArg: true,
+        })
+        .option('tombstone-ttl', {
+          type: 'number',
+          describe: 'Days a delete tombstone is kept (default 7)',
+          requiresArg: true,
+        })
         .option('log-level', {
           choices: LOG_LEVELS,
           default: 'info' as LogLevel,
@@ -124,6 +142,18 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           const r = a.replicas as number | undefined;
           if (r !== undefined && (!Number.isInteger(r) || r < 0)) {
             throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 0');
+          }
+          // The interval and the TTL must be > 0; the rate may be 0 (unlimited).
+          for (const flag of ['repair-interval', 'repair-rate', 'tombstone-ttl'] as const) {
+            const v = a[flag] as number | undefined;
+            if (v === undefined) continue;
+            const zeroOk = flag === 'repair-rate';
+            if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) {
+              throw new UsageError(
+                `bad --${flag} ${String(v)}`,
+                zeroOk ? 'give a number ≥ 0' : 'give a number > 0',
+              );
+            }
           }
           const p = a['api-port'] as number | undefined;
           if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
@@ -188,6 +218,15 @@ async function runNode(o: {
     ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
     ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
+    ...(o.argv.repairInterval !== undefined
+      ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
+      : {}),
+    ...(o.argv.repairRate !== undefined
+      ? { repairRateBytesPerSec: Math.round(o.argv.repairRate * 1_000_000) }
+      : {}),
+    ...(o.argv.tombstoneTtl !== undefined
+      ? { tombstoneTtlMs: Math.round(o.argv.tombstoneTtl * 86_400_000) }
+      : {}),
     logger,
   });
 

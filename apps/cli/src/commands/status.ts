@@ -37,6 +37,18 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   const blobs = st.blobs ?? st.blobCount;
   add('blobs', blobs);
   if (typeof st.bytes === 'number') add('bytes', formatBytes(st.bytes));
+  if (typeof st.keysHeld === 'number') {
+    const last =
+      typeof st.lastRepairAt === 'number'
+        ? `last round ${formatDuration(Date.now() - st.lastRepairAt)} ago`
+        : 'no round yet';
+    add(
+      'repair',
+      `${st.keysHeld} keys held, ${String(st.underReplicated ?? 0)} under-replicated, ${
+        st.repairInProgress ? 'repairing' : 'idle'
+      }, ${last}${typeof st.repairBytesSent === 'number' ? `, ${formatBytes(st.repairBytesSent)} sent` : ''}`,
+    );
+  }
   const proc = st.process as { pid?: number; rss?: number; uptime?: number } | undefined;
   if (proc && typeof proc.pid === 'number') {
     const up = typeof proc.uptime === 'number' ? `, up ${formatDuration(proc.uptime * 1000)}` : '';
