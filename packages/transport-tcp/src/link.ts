@@ -13,7 +13,15 @@ import {
   TransportError,
   UnsupportedVersionError,
 } from './errors.js';
-import { encodeFrame, encodeHeader, type Frame, FrameType, type FrameTypeValue } from './frame.js';
+import {
+  encodeFrame,
+  encodeHeader,
+  FRAME_HEADER_SIZE,
+  type Frame,
+  FrameType,
+  type FrameTypeValue,
+  MAX_CONTROL_PAYLOAD,
+} from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { TransportLimits } from './limits.js';
 import type { Logger } from './logger.js';
@@ -62,6 +70,7 @@ const resolved = Promise.resolve();
 const PONG_BACKLOG_LIMIT = 1024 * 1024;
 const WRITE_BACKLOG_LIMIT = 128 * 1024 * 1024;
 const TLS_RECORD_TYPES = new Set([0x14, 0x15, 0x16, 0x17]);
+const HANDSHAKE_BUFFER_LIMIT = FRAME_HEADER_SIZE + MAX_CONTROL_PAYLOAD;
 
 function parseHello(payload: Buffer): Hello {
   const h = decodeCbor(payload);
@@ -253,6 +262,12 @@ export class Link implements StreamLink {
         );
         return;
       }
+    }
+    // Before its HELLO a peer may send only HELLO or GOAWAY (≤ 4 KiB each). Refuse a bigger frame
+    // in progress now: otherwise each of maxPendingHandshakes unauthenticated sockets could make
+    // the decoder hold up to maxMessageSize until the handshake timer fires.
+    if (this.state === 'handshake' && this.decoder.bufferedBytes > HANDSHAKE_BUFFER_LIMIT) {
+      this.close(new ProtocolError('a frame other than HELLO before the handshake'));
     }
   }
 

@@ -152,6 +152,19 @@ describe('application handshake', () => {
     expect((await rejected)[1].code).toBe('ERR_PROTOCOL');
   });
 
+  it('a large frame before HELLO is refused at once, not buffered until the handshake times out', async () => {
+    const a = await startTransport({ limits: { handshakeTimeoutMs: 60_000 } });
+    const rejected = nextEvent<Rejected>(a, 'peer:rejected');
+    const raw = await rawPeer(a.address!, null);
+    const header = Buffer.alloc(9);
+    header[0] = raw.FrameType.MSG;
+    header.writeUInt32BE(1024 * 1024 - 1, 5); // within maxMessageSize, so the header alone passes
+    raw.socket.write(header);
+    raw.socket.write(Buffer.alloc(64 * 1024));
+    expect((await rejected)[1].code).toBe('ERR_PROTOCOL');
+    expect(await raw.goaway()).toMatchObject({ code: 'ERR_PROTOCOL' });
+  });
+
   it('a HELLO that is not from a peerstash node is a protocol error', async () => {
     const a = await startTransport();
     const raw = await rawPeer(a.address!, { magic: 'other' });
