@@ -458,7 +458,7 @@ export class FileServer {
   }
 
   async #teardown(): Promise<void> {
-    await this.#repair?.stop();
+    const repairDone = this.#repair?.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     if (this.#savePeersTimer) {
@@ -471,6 +471,7 @@ export class FileServer {
     await this.#transport
       ?.close()
       .catch((err) => this.#log.warn({ err }, 'closing the transport failed'));
+    await repairDone;
     await removeApiInfo(this.#opts.dataDir).catch(() => {});
   }
 

@@ -180,11 +180,15 @@ export class AntiEntropy {
     this.#schedule(this.#intervalMs);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling rounds; the promise settles when the round in flight has ended (the node
+   * fails its pending requests first, so that does not wait for peer timeouts).
+   */
+  stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#poke) clearTimeout(this.#poke);
-    await this.#round?.catch(() => {});
+    return this.#round?.catch(() => {}) ?? Promise.resolve();
   }
 
   status(): RepairStatus {
@@ -566,6 +570,8 @@ export class AntiEntropy {
       });
       waiter.arm(this.#h.ackTimeoutMs);
       const reply = await waiter.promise;
+      // an early answer (already held, or refused) leaves bytes unsent: stop reading them
+      if (!stream.readableEnded) stream.destroy();
       await sent;
       if (reply.kind !== 'message' || reply.msg.type !== 'store-ack') return false;
       if (!reply.msg.ok) {
