@@ -7,6 +7,7 @@ import {
   digestOf,
   link,
   nextEvent,
+  rawPeer,
   startTransport,
   streamError,
   waitFor,
@@ -133,6 +134,27 @@ describe('TcpTransport: messages and peers', () => {
     });
     await expect(a.dial('not-an-address')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     expect(a.peers()).toHaveLength(1);
+  });
+
+  it('a send waiting on a peer that stopped reading gives up when its signal fires', async () => {
+    const node = await startTransport();
+    const raw = await rawPeer(node.address!);
+    await waitFor(() => node.peers().length === 1, 20_000, 'raw peer accepted');
+    const rawId = node.peers()[0]!.id;
+    raw.socket.pause(); // reads nothing more: the node's socket stops draining
+    const ac = new AbortController();
+    const big = { type: 'bulk', blob: Buffer.alloc(512 * 1024) };
+    const sending = (async () => {
+      for (let i = 0; i < 10_000; i++) await node.send(rawId, big, { signal: ac.signal });
+    })();
+    const outcome = sending.then(
+      () => 'all sent',
+      (err: { code?: string }) => err.code,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    ac.abort();
+    expect(await outcome).toBe('ERR_ABORTED');
+    raw.socket.destroy();
   });
 
   it('dialing a closed port fails with ERR_NOT_CONNECTED', async () => {

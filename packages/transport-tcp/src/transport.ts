@@ -77,6 +77,17 @@ function abortError(signal: AbortSignal): Error {
     : new AbortedError('aborted', { cause: signal.reason });
 }
 
+/** Waits for `promise`, or rejects with ERR_ABORTED as soon as `signal` fires (the listener is always removed). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export class TcpTransport extends EventEmitter<TransportEvents> {
   readonly nodeId: string;
   readonly limits: Readonly<TransportLimits>;
@@ -273,7 +284,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     const link = this.openLink(peerId);
     const encoded = this.encode(message);
     link.sendMessage(encoded);
-    await link.writable();
+    await untilAborted(link.writable(), options.signal);
   }
 
   /** Sends to every connected peer; resolves with how many it was sent to. */
@@ -286,7 +297,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
       link.sendMessage(encoded);
       waits.push(link.writable());
     }
-    await Promise.allSettled(waits);
+    await untilAborted(Promise.allSettled(waits), options.signal);
     return waits.length;
   }
 
