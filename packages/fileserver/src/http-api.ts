@@ -5,7 +5,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { AuthError, errorCode, FileServerError, InvalidKeyError, NotFoundError } from './errors.js';
+import {
+  AuthError,
+  errorCode,
+  FileServerError,
+  InvalidKeyError,
+  NotFoundError,
+  TimeoutError,
+} from './errors.js';
 import type { FileServer, Logger } from './file-server.js';
 import { Meter } from './streams.js';
 
@@ -65,6 +72,36 @@ function sendError(res: ServerResponse, err: unknown): void {
 }
 
 class HttpError extends FileServerError {}
+
+/**
+ * Destroys `res` when its client has not taken any bytes for `ms` while the response waits to
+ * drain (a reader that stopped reading), and never because the body is slow to produce.
+ */
+export function watchStall(res: ServerResponse, ms: number): { stop(): void } {
+  let since: number | undefined;
+  const tick = Math.max(10, Math.min(1000, Math.floor(ms / 4)));
+  const timer = setInterval(() => {
+    if (!res.writableNeedDrain) {
+      since = undefined;
+      return;
+    }
+    since ??= Date.now();
+    if (Date.now() - since >= ms) {
+      res.destroy(new TimeoutError(`client took no bytes for ${ms} ms`));
+    }
+  }, tick);
+  timer.unref();
+  const onDrain = () => {
+    since = undefined;
+  };
+  res.on('drain', onDrain);
+  return {
+    stop() {
+      clearInterval(timer);
+      res.off('drain', onDrain);
+    },
+  };
+}
 
 /** Decodes the key part of /v1/files/<key>; malformed percent-encoding is ERR_INVALID_KEY. */
 export function decodeKey(raw: string): string {
@@ -270,12 +307,17 @@ export class ApiServer {
         etag: `"${file.digest}"`,
         'x-peerstash-source': file.source,
       });
+      // Only a client that stops reading is timed out here. A pause on the source side (a copy
+      // going bad and the next one catching up to the same byte) is the node's to police.
       const meter = new Meter({
         onBytes: (n) => this.#fs.metrics.bytesOut.inc({ via: 'client' }, n),
-        idleMs: BODY_IDLE_MS,
-        what: 'response body',
       });
-      await pipeline(file.stream, meter, res);
+      const stalled = watchStall(res, BODY_IDLE_MS);
+      try {
+        await pipeline(file.stream, meter, res);
+      } finally {
+        stalled.stop();
+      }
     } catch (err) {
       if (!ac.signal.aborted) sendError(res, err);
       else res.destroy();
