@@ -905,6 +905,7 @@ export class FileServer {
         repairInProgress: false,
         lastRepairAt: null,
         repairBytesSent: 0,
+        repairSummaryBytes: 0,
         repairRounds: 0,
       }),
       process: {

@@ -73,7 +73,10 @@ export interface RepairStatus {
   underReplicated: number;
   repairInProgress: boolean;
   lastRepairAt: number | null;
+  /** Blob bytes this node pushed for repair. */
   repairBytesSent: number;
+  /** Summary and holdings-query bytes this node sent and received. */
+  repairSummaryBytes: number;
   repairRounds: number;
 }
 
@@ -159,6 +162,9 @@ export class AntiEntropy {
   #index: (PairIndex & { builtAt: number }) | undefined;
   #building: Promise<PairIndex> | undefined;
   #lacking = new Set<string>();
+  /** Gaps left to another holder this round (peer/ns/id); filled here if still open next round. */
+  #deferred = new Set<string>();
+  #nextDeferred = new Set<string>();
   #lastAt: number | null = null;
   #bytesSent = 0;
   #summaryBytes = 0;
@@ -198,13 +204,9 @@ export class AntiEntropy {
       repairInProgress: this.#round !== undefined,
       lastRepairAt: this.#lastAt,
       repairBytesSent: this.#bytesSent,
+      repairSummaryBytes: this.#summaryBytes,
       repairRounds: this.#rounds,
     };
-  }
-
-  /** Bytes of summary and holdings messages this node sent or received (for the bench). */
-  get summaryBytes(): number {
-    return this.#summaryBytes;
   }
 
   /** A peer joined or left: run a round soon (debounced, since meshing brings several events). */
@@ -367,6 +369,8 @@ export class AntiEntropy {
     });
     await this.#handOff(idx, lacking);
     this.#lacking = lacking;
+    this.#deferred = this.#nextDeferred;
+    this.#nextDeferred = new Set();
     this.#h.log.debug({ held: idx.keysHeld, lacking: lacking.size }, 'repair round done');
   }
 
@@ -399,11 +403,11 @@ export class AntiEntropy {
     set: SortedEntries,
     lacking: Set<string>,
   ): Promise<void> {
-    const diffs = await reconcile(set, async (prefixes) => {
+    const diffs = await reconcile(set, async (prefixes, root) => {
       const reqId = randomBytes(9).toString('base64url');
       const reply = await this.#request(
         peer,
-        { type: 'repair-summary', reqId, ns, view: idx.view, prefixes },
+        { type: 'repair-summary', reqId, ns, view: idx.view, prefixes, ...(root ? { root } : {}) },
         'repair-summary-reply',
       );
       if (!reply.ok) throw new FileServerError(reply.code ?? 'ERR_PROTOCOL', 'summary refused');
@@ -412,7 +416,16 @@ export class AntiEntropy {
     const pushes: Held[] = [];
     for (const d of diffs) {
       if (d.mine && (!d.theirs || newer(d.mine, d.theirs))) {
-        pushes.push({ ...d.mine, ns });
+        // several holders see the same gap: the first in placement order fills it, the others
+        // only if it is still open a round later (that one may lack the key too)
+        const first = placeReplicas(d.id, idx.members, this.#h.replication).find((n) => n !== peer);
+        const slot = `${peer}/${ns}/${d.id}`;
+        if (first === this.#h.selfId || this.#deferred.has(slot) || isTomb(d.mine)) {
+          pushes.push({ ...d.mine, ns });
+        } else {
+          this.#nextDeferred.add(slot);
+          lacking.add(`${ns}/${d.id}`);
+        }
       } else if (d.mine && d.theirs && isTomb(d.theirs)) {
         await this.#applyTombstone(ns, d.id, d.theirs.at, peer);
       } else if (d.mine && d.theirs && !isTomb(d.theirs)) {
@@ -662,7 +675,7 @@ export class AntiEntropy {
         type: 'repair-summary-reply',
         reqId: msg.reqId,
         ok: true,
-        parts: answer(set, msg.prefixes),
+        parts: answer(set, msg.prefixes, msg.root),
       };
     }
     await this.#h.transport.send(peer, reply).catch(() => {});

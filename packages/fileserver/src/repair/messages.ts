@@ -21,6 +21,8 @@ export type RepairSummary = {
   /** SHA-256 of the sorted live node ids the asker placed keys over. */
   view: string;
   prefixes: string[];
+  /** The asker's whole-set root (see rootOf), sent with the first request of a comparison. */
+  root?: Uint8Array;
 };
 
 export type RepairSummaryReply = {
@@ -96,6 +98,7 @@ function part(v: unknown): Part {
   const p = v as Record<string, unknown>;
   if (typeof p.prefix !== 'string' || !PREFIX.test(p.prefix)) fail('part.prefix');
   const count = time(p.count, 'part.count');
+  if (p.same === true) return { prefix: p.prefix, count, same: true };
   if (p.entries !== undefined) {
     const entries = array(p.entries, MAX_PART_ENTRIES, 'part.entries').map((e) => {
       const [id, ver, at] = array(e, 3, 'entry');
@@ -115,8 +118,8 @@ function part(v: unknown): Part {
 /** Checks a repair message; undefined when `m.type` is not one of them. */
 export function parseRepairMessage(m: Record<string, unknown>): RepairMessage | undefined {
   switch (m.type) {
-    case 'repair-summary':
-      return {
+    case 'repair-summary': {
+      const out: RepairSummary = {
         type: 'repair-summary',
         reqId: reqId(m.reqId),
         ns: hex64(m.ns, 'ns'),
@@ -126,6 +129,9 @@ export function parseRepairMessage(m: Record<string, unknown>): RepairMessage | 
           return p;
         }),
       };
+      if (m.root !== undefined) out.root = bytes(m.root, 12, 'root');
+      return out;
+    }
     case 'repair-summary-reply': {
       const out: RepairSummaryReply = {
         type: 'repair-summary-reply',

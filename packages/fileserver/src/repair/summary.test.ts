@@ -29,9 +29,10 @@ function entries(n: number, seed: string): Entry[] {
 async function exchange(mine: SortedEntries, theirs: SortedEntries) {
   let bytes = 0;
   let rounds = 0;
-  const diffs = await reconcile(mine, async (prefixes) => {
+  const diffs = await reconcile(mine, async (prefixes, root) => {
     rounds++;
     const req = {
+      ...(root ? { root } : {}),
       type: 'repair-summary',
       reqId: 'r1',
       ns: 'a'.repeat(64),
@@ -43,7 +44,7 @@ async function exchange(mine: SortedEntries, theirs: SortedEntries) {
       type: 'repair-summary-reply',
       reqId: 'r1',
       ok: true,
-      parts: answer(theirs, prefixes),
+      parts: answer(theirs, prefixes, root),
     };
     bytes += encodeMessage(reply).length;
     const parsed = parseRepairMessage(reply) as RepairSummaryReply;
@@ -79,7 +80,11 @@ describe('set summaries', () => {
     const { diffs } = await exchange(a, b);
     expect(diffs.map((d) => d.id)).toEqual([all[42]!.id]);
     expect(diffs[0]!.theirs).toBeUndefined();
-    expect((await exchange(a, new SortedEntries(all))).diffs).toEqual([]);
+    const same = await exchange(a, new SortedEntries(all));
+    expect(same.diffs).toEqual([]);
+    // in sync: one request, answered by the root alone
+    expect(same.rounds).toBe(1);
+    expect(same.bytes).toBeLessThan(400);
     // the side that lacks the key has nothing to push: the holder pushes it in its own round
     expect((await exchange(b, a)).diffs.filter((d) => d.mine)).toEqual([]);
   });

@@ -22,6 +22,7 @@ export const MAX_PREFIXES = 32;
 
 /** One range of a reply: either a bucket summary or, when small, its entries. */
 export type Part =
+  | { prefix: string; count: number; same: true }
   | { prefix: string; count: number; hashes: Uint8Array; counts: Uint8Array }
   | { prefix: string; count: number; entries: [string, string, number][] };
 
@@ -95,8 +96,27 @@ export function summarize(
   return { hashes, counts };
 }
 
-/** The responder's side: a part per asked prefix, listed when small, summarized otherwise. */
-export function answer(set: SortedEntries, prefixes: readonly string[]): Part[] {
+/** The whole set in 12 bytes (XOR of the entry hashes, then the count): equal sets, equal roots. */
+export function rootOf(range: readonly Entry[]): Uint8Array {
+  const out = Buffer.alloc(HASH_BYTES + 4);
+  for (const e of range) {
+    const h = entryHash(e);
+    for (let i = 0; i < HASH_BYTES; i++) out[i]! ^= h[i]!;
+  }
+  out.writeUInt32BE(range.length, HASH_BYTES);
+  return out;
+}
+
+/**
+ * The responder's side: a part per asked prefix, listed when small, summarized otherwise. With
+ * the asker's `root` (first request only) a set in sync costs one short reply.
+ */
+export function answer(set: SortedEntries, prefixes: readonly string[], root?: Uint8Array): Part[] {
+  if (root && prefixes.length === 1 && prefixes[0] === '') {
+    if (Buffer.from(rootOf(set.entries)).equals(root)) {
+      return [{ prefix: '', count: set.size, same: true }];
+    }
+  }
   return prefixes.map((prefix) => {
     const range = set.under(prefix);
     if (range.length <= LIST_MAX || prefix.length >= 62) {
@@ -139,14 +159,17 @@ export interface Diff {
  */
 export async function reconcile(
   local: SortedEntries,
-  ask: (prefixes: string[]) => Promise<Part[]>,
+  ask: (prefixes: string[], root?: Uint8Array) => Promise<Part[]>,
 ): Promise<Diff[]> {
   const diffs: Diff[] = [];
   const queue = [''];
+  let first = true;
   while (queue.length > 0) {
     const batch = queue.splice(0, MAX_PREFIXES);
-    const parts = await ask(batch);
+    const parts = await ask(batch, first ? rootOf(local.entries) : undefined);
+    first = false;
     for (const part of parts) {
+      if ('same' in part) continue;
       const mine = local.under(part.prefix);
       if ('entries' in part) {
         diffs.push(...diffLists(mine, part.entries));
