@@ -48,3 +48,12 @@ export type {
   StoreOffer,
 } from './messages.js';
 export { placeReplicas, rankNodes } from './placement.js';
+export type { RepairStatus } from './repair/anti-entropy.js';
+export type {
+  RepairHave,
+  RepairHaveReply,
+  RepairMessage,
+  RepairSummary,
+  RepairSummaryReply,
+  TombstoneMessage,
+} from './repair/messages.js';

@@ -98,7 +98,7 @@ interface PairIndex {
   keysHeld: number;
 }
 
-const MAX_CONCURRENT_PUSHES = 4;
+const MAX_CONCURRENT_PUSHES = 8;
 const INDEX_MAX_AGE_MS = 1000;
 
 export function viewOf(members: readonly string[]): string {
@@ -357,7 +357,7 @@ export class AntiEntropy {
     const idx = await this.#pairIndex(true);
     const lacking = new Set<string>();
     const peers = idx.members.filter((p) => p !== this.#h.selfId);
-    await mapLimit(peers, 2, async (peer) => {
+    await mapLimit(peers, 4, async (peer) => {
       for (const [ns, set] of idx.pairs.get(peer) ?? []) {
         if (!this.#h.live() || this.#stopped) return;
         try {
