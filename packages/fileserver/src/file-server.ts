@@ -207,6 +207,8 @@ interface PlainSource {
   /** After the last chunk: waits for the side work (committing the local copy of a fetch). */
   finish(): Promise<void>;
   close(): void;
+  /** Settles once an abandoned source's side work is undone (its partial local write discarded). */
+  settled: Promise<unknown>;
 }
 
 const PEER_DIAL_GRACE_MS = 1500;
@@ -342,12 +344,7 @@ export class FileServer {
       });
     }
 
-    if (!this.#clusterSecret) {
-      this.#log.warn(
-        { listen: this.#address },
-        'no cluster secret: peer links are plain TCP without authentication (local development only)',
-      );
-    }
+    // without a cluster secret the transport itself warns that links are plain TCP
     if (!this.#vaultKey) {
       this.#log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
     }
@@ -702,6 +699,7 @@ export class FileServer {
     async function* plaintext(): AsyncGenerator<Buffer> {
       let cur = opened;
       let delivered = 0;
+      const abandoned: Promise<unknown>[] = [];
       try {
         for (;;) {
           let skip = delivered;
@@ -730,6 +728,8 @@ export class FileServer {
               yield c;
             }
             await cur.finish();
+            // copies given up on leave nothing behind by the time the reader sees the end
+            await Promise.allSettled(abandoned);
             self.metrics.transferDuration.observe(
               { op: 'get' },
               (performance.now() - started) / 1000,
@@ -737,6 +737,7 @@ export class FileServer {
             return;
           } catch (err) {
             cur.close();
+            abandoned.push(cur.settled);
             if (!self.#live() || signal?.aborted) throw err;
             const code = errorCode(err);
             if (cur.origin === 'local') {
@@ -797,6 +798,7 @@ export class FileServer {
       origin: 'local',
       finish: async () => {},
       close: () => opener.destroy(),
+      settled: Promise.resolve(),
     };
   }
 
@@ -1108,6 +1110,7 @@ export class FileServer {
           }
         },
         close,
+        settled: writing.catch(() => {}),
       };
     } catch (err) {
       stream?.destroy();
