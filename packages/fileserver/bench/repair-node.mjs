@@ -15,7 +15,7 @@ const server = new FileServer({
     ? { repairRateBytesPerSec: cfg.repairRateBytesPerSec }
     : {}),
   apiPort: 0,
-  logger: pino({ level: 'warn' }, pino.destination(2)),
+  logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }, pino.destination(2)),
 });
 await server.start();
 process.stdout.write(

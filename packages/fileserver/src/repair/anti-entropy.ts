@@ -100,6 +100,9 @@ interface PairIndex {
 
 const MAX_CONCURRENT_PUSHES = 8;
 const INDEX_MAX_AGE_MS = 1000;
+const REPAIR_REQUEST_TIMEOUT_MS = 30_000;
+/** How long a gap is left to the holder placement names first before another holder fills it. */
+const DEFER_MAX_MS = 10_000;
 
 export function viewOf(members: readonly string[]): string {
   return createHash('sha256')
@@ -162,9 +165,10 @@ export class AntiEntropy {
   #index: (PairIndex & { builtAt: number }) | undefined;
   #building: Promise<PairIndex> | undefined;
   #lacking = new Set<string>();
-  /** Gaps left to another holder this round (peer/ns/id); filled here if still open next round. */
-  #deferred = new Set<string>();
-  #nextDeferred = new Set<string>();
+  /** Gaps left to another holder (peer/ns/id → when first seen); filled here if still open later. */
+  #deferred = new Map<string, number>();
+  /** Work was left over (gaps, a peer cut short): the next round comes soon, not a full interval on. */
+  #unfinished = false;
   #lastAt: number | null = null;
   #bytesSent = 0;
   #summaryBytes = 0;
@@ -247,7 +251,8 @@ export class AntiEntropy {
         if (this.#again && !this.#stopped) {
           this.#again = false;
           void this.runRound();
-        } else this.#schedule(this.#intervalMs);
+        } else
+          this.#schedule(this.#unfinished ? Math.min(this.#intervalMs, 1000) : this.#intervalMs);
       });
     this.#round = round;
     return round;
@@ -354,24 +359,39 @@ export class AntiEntropy {
   // ---------------------------------------------------------------- a round
 
   async #runRound(): Promise<void> {
+    const started = performance.now();
+    const sentBefore = this.#bytesSent;
     const idx = await this.#pairIndex(true);
+    const indexMs = performance.now() - started;
     const lacking = new Set<string>();
+    const deferredBefore = this.#deferred;
+    this.#deferred = new Map();
+    let cut = false;
     const peers = idx.members.filter((p) => p !== this.#h.selfId);
     await mapLimit(peers, 4, async (peer) => {
       for (const [ns, set] of idx.pairs.get(peer) ?? []) {
         if (!this.#h.live() || this.#stopped) return;
         try {
-          await this.#syncPair(peer, ns, idx, set, lacking);
+          await this.#syncPair(peer, ns, idx, set, lacking, deferredBefore);
         } catch (err) {
+          cut = true;
           this.#h.log.info({ peer, code: errorCode(err) }, 'repair with peer cut short');
         }
       }
     });
     await this.#handOff(idx, lacking);
     this.#lacking = lacking;
-    this.#deferred = this.#nextDeferred;
-    this.#nextDeferred = new Set();
-    this.#h.log.debug({ held: idx.keysHeld, lacking: lacking.size }, 'repair round done');
+    this.#unfinished = cut || lacking.size > 0 || this.#deferred.size > 0;
+    this.#h.log.debug(
+      {
+        held: idx.keysHeld,
+        lacking: lacking.size,
+        pushed: this.#bytesSent - sentBefore,
+        indexMs: Math.round(indexMs),
+        ms: Math.round(performance.now() - started),
+      },
+      'repair round done',
+    );
   }
 
   async #request<T extends RepairMessage['type']>(
@@ -380,7 +400,8 @@ export class AntiEntropy {
     expect: T,
   ): Promise<Extract<RepairMessage, { type: T }>> {
     const waiter = this.#h.waitReply(peer, msg.reqId);
-    waiter.arm(this.#h.requestTimeoutMs);
+    // background work on a possibly busy peer: more patience than a user's get
+    waiter.arm(Math.max(this.#h.requestTimeoutMs, REPAIR_REQUEST_TIMEOUT_MS));
     try {
       this.#summaryBytes += encodeMessage(msg).length;
       await this.#h.transport.send(peer, msg);
@@ -402,6 +423,7 @@ export class AntiEntropy {
     idx: PairIndex,
     set: SortedEntries,
     lacking: Set<string>,
+    deferredBefore: Map<string, number>,
   ): Promise<void> {
     const diffs = await reconcile(set, async (prefixes, root) => {
       const reqId = randomBytes(9).toString('base64url');
@@ -420,11 +442,15 @@ export class AntiEntropy {
         // only if it is still open a round later (that one may lack the key too)
         const first = placeReplicas(d.id, idx.members, this.#h.replication).find((n) => n !== peer);
         const slot = `${peer}/${ns}/${d.id}`;
-        if (first === this.#h.selfId || this.#deferred.has(slot) || isTomb(d.mine)) {
+        const since = deferredBefore.get(slot) ?? Date.now();
+        if (
+          first === this.#h.selfId ||
+          isTomb(d.mine) ||
+          Date.now() - since >= Math.min(2 * this.#intervalMs, DEFER_MAX_MS)
+        ) {
           pushes.push({ ...d.mine, ns });
         } else {
-          this.#nextDeferred.add(slot);
-          lacking.add(`${ns}/${d.id}`);
+          this.#deferred.set(slot, since);
         }
       } else if (d.mine && d.theirs && isTomb(d.theirs)) {
         await this.#applyTombstone(ns, d.id, d.theirs.at, peer);
