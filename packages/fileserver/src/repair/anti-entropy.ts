@@ -381,7 +381,8 @@ export class AntiEntropy {
     });
     await this.#handOff(idx, lacking);
     this.#lacking = lacking;
-    this.#unfinished = cut || lacking.size > 0 || this.#deferred.size > 0;
+    // gaps left to another holder do not hurry the next round: that holder is filling them now
+    this.#unfinished = cut || lacking.size > 0;
     this.#h.log.debug(
       {
         held: idx.keysHeld,

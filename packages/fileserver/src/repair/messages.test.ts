@@ -21,7 +21,7 @@ describe('repair messages', () => {
       ok: true,
       parts: [
         { prefix: '', count: 300, hashes: new Uint8Array(2048), counts: new Uint8Array(1024) },
-        { prefix: 'ab', count: 1, entries: [[h('a'), 'tomb:12', 12]] },
+        { prefix: 'ab', count: 1, list: new Uint8Array(23) },
       ],
     });
     expect(reply).toMatchObject({ type: 'repair-summary-reply', ok: true });
@@ -51,7 +51,7 @@ describe('repair messages', () => {
       type: 'repair-summary-reply',
       reqId: 'r',
       ok: true,
-      parts: [{ prefix: '', count: 1, entries: [[h('a'), 'v1', 1]] }],
+      parts: [{ prefix: '', count: 1, list: new Uint8Array(24) }],
     },
     { type: 'repair-have', reqId: 'r', ns: h('a'), ids: Array(MAX_HAVE_IDS + 1).fill(h('c')) },
     { type: 'repair-have-reply', reqId: 'r', entries: [[h('c'), h('d'), -1, true]] },

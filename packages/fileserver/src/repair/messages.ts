@@ -2,7 +2,7 @@
 // parser; messages.ts hands every type it does not know to parseRepairMessage.
 
 import { ProtocolError } from '../errors.js';
-import { FANOUT, MAX_PREFIXES, type Part } from './summary.js';
+import { FANOUT, LIST_RECORD, MAX_PREFIXES, type Part } from './summary.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const PREFIX = /^(?:[0-9a-f]{2}){0,31}$/;
@@ -99,13 +99,16 @@ function part(v: unknown): Part {
   if (typeof p.prefix !== 'string' || !PREFIX.test(p.prefix)) fail('part.prefix');
   const count = time(p.count, 'part.count');
   if (p.same === true) return { prefix: p.prefix, count, same: true };
-  if (p.entries !== undefined) {
-    const entries = array(p.entries, MAX_PART_ENTRIES, 'part.entries').map((e) => {
-      const [id, ver, at] = array(e, 3, 'entry');
-      if (typeof ver !== 'string' || !VERSION.test(ver)) fail('entry version');
-      return [hex64(id, 'entry id'), ver, time(at, 'entry at')] as [string, string, number];
-    });
-    return { prefix: p.prefix, count, entries };
+  if (p.list !== undefined) {
+    const list = p.list;
+    if (
+      !(list instanceof Uint8Array) ||
+      list.length % LIST_RECORD !== 0 ||
+      list.length > MAX_PART_ENTRIES * LIST_RECORD
+    ) {
+      fail('part.list');
+    }
+    return { prefix: p.prefix, count, list };
   }
   return {
     prefix: p.prefix,

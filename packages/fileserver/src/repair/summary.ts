@@ -11,6 +11,8 @@ export interface Entry {
   v: string;
   /** When this version was made: the blob's put time or the tombstone's deletedAt (ms). */
   at: number;
+  /** Hex of the truncated SHA-256(id|v), when only that is known (an entry from a compact list). */
+  h?: string;
 }
 
 export const FANOUT = 256;
@@ -20,11 +22,18 @@ export const LIST_MAX = 64;
 /** Prefixes asked about in one request, so a reply stays well under the 1 MiB message limit. */
 export const MAX_PREFIXES = 32;
 
-/** One range of a reply: either a bucket summary or, when small, its entries. */
+/**
+ * Bytes per listed entry: the first 8 bytes of the id, 8 of SHA-256(id|version), the time as a
+ * 48-bit ms count and a tombstone flag. The asker holds the full ids of what it may push, so this
+ * is all it needs (a full [id, version, at] would be ~140 bytes).
+ */
+export const LIST_RECORD = 23;
+
+/** One range of a reply: equal to the asker's, a bucket summary or, when small, a compact list. */
 export type Part =
   | { prefix: string; count: number; same: true }
   | { prefix: string; count: number; hashes: Uint8Array; counts: Uint8Array }
-  | { prefix: string; count: number; entries: [string, string, number][] };
+  | { prefix: string; count: number; list: Uint8Array };
 
 export function isTomb(e: Pick<Entry, 'v'>): boolean {
   return e.v.startsWith('tomb:');
@@ -39,7 +48,11 @@ export function newer(a: Entry, b: Entry): boolean {
   if (a.at !== b.at) return a.at > b.at;
   const ta = isTomb(a);
   if (ta !== isTomb(b)) return ta;
-  return a.v > b.v;
+  return hashHex(a) > hashHex(b);
+}
+
+function hashHex(e: Entry): string {
+  return e.h ?? entryHash(e).subarray(0, HASH_BYTES).toString('hex');
 }
 
 /** Entries sorted by id, with the range under a hex prefix found by binary search. */
@@ -120,11 +133,15 @@ export function answer(set: SortedEntries, prefixes: readonly string[], root?: U
   return prefixes.map((prefix) => {
     const range = set.under(prefix);
     if (range.length <= LIST_MAX || prefix.length >= 62) {
-      return {
-        prefix,
-        count: range.length,
-        entries: range.map((e) => [e.id, e.v, e.at] as [string, string, number]),
-      };
+      const list = Buffer.alloc(range.length * LIST_RECORD);
+      range.forEach((e, i) => {
+        const o = i * LIST_RECORD;
+        list.write(e.id.slice(0, 16), o, 'hex');
+        entryHash(e).copy(list, o + 8, 0, HASH_BYTES);
+        list.writeUIntBE(Math.min(e.at, 2 ** 48 - 1), o + 16, 6);
+        list[o + 22] = isTomb(e) ? 1 : 0;
+      });
+      return { prefix, count: range.length, list };
     }
     return { prefix, count: range.length, ...summarize(range, prefix) };
   });
@@ -171,8 +188,8 @@ export async function reconcile(
     for (const part of parts) {
       if ('same' in part) continue;
       const mine = local.under(part.prefix);
-      if ('entries' in part) {
-        diffs.push(...diffLists(mine, part.entries));
+      if ('list' in part) {
+        diffs.push(...diffLists(mine, part.list));
         continue;
       }
       const own = summarize(mine, part.prefix);
@@ -186,16 +203,28 @@ export async function reconcile(
   return diffs;
 }
 
-function diffLists(mine: readonly Entry[], theirs: [string, string, number][]): Diff[] {
-  const byId = new Map<string, Entry>();
-  for (const [id, v, at] of theirs) byId.set(id, { id, v, at });
+/**
+ * Keys of `mine` the other side lacks or holds another version of. Keys only the other side holds
+ * are left out: a compact list does not carry whole ids, and they are that side's to push.
+ */
+function diffLists(mine: readonly Entry[], list: Uint8Array): Diff[] {
+  const buf = Buffer.from(list.buffer, list.byteOffset, list.byteLength);
+  const theirs = new Map<string, { h: string; at: number; tomb: boolean }>();
+  for (let o = 0; o + LIST_RECORD <= buf.length; o += LIST_RECORD) {
+    theirs.set(buf.toString('hex', o, o + 8), {
+      h: buf.toString('hex', o + 8, o + 16),
+      at: buf.readUIntBE(o + 16, 6),
+      tomb: buf[o + 22] === 1,
+    });
+  }
   const out: Diff[] = [];
   for (const e of mine) {
-    const t = byId.get(e.id);
-    byId.delete(e.id);
+    const t = theirs.get(e.id.slice(0, 16));
     if (!t) out.push({ id: e.id, mine: e });
-    else if (t.v !== e.v) out.push({ id: e.id, mine: e, theirs: t });
+    else if (t.h !== hashHex(e)) {
+      const v = t.tomb ? tombVersion(t.at) : '';
+      out.push({ id: e.id, mine: e, theirs: { id: e.id, v, at: t.at, h: t.h } });
+    }
   }
-  for (const t of byId.values()) out.push({ id: t.id, theirs: t });
   return out;
 }
