@@ -48,8 +48,12 @@ export interface CasStoreOptions {
 export interface WriteOptions {
   /** Kept in the metadata as JSON. */
   extra?: Record<string, unknown>;
-  /** SHA-256 hex the stored bytes must have; on mismatch nothing is kept (IntegrityError). */
-  expectedDigest?: string;
+  /**
+   * SHA-256 hex the stored bytes must have; on mismatch nothing is kept (IntegrityError). A
+   * function is asked once the source has ended (while the bytes are being synced), for a digest
+   * known only after the stream; if it throws, the write fails with that error and keeps nothing.
+   */
+  expectedDigest?: string | (() => string | Promise<string>);
   signal?: AbortSignal;
 }
 
@@ -92,6 +96,40 @@ function isCode(err: unknown, ...codes: string[]): boolean {
 
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+function isDigest(value: unknown): value is string {
+  return typeof value === 'string' && DIGEST.test(value.toLowerCase());
+}
+
+function checkDigest(expected: string, digest: string): void {
+  if (expected.toLowerCase() !== digest) {
+    throw new IntegrityError(`digest mismatch: expected ${expected}, stored bytes ${digest}`);
+  }
+}
+
+/** Asks a late `expectedDigest` for its value; abort does not wait for it. */
+async function lateDigest(
+  expected: () => string | Promise<string>,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  checkSignal(signal);
+  let onAbort: (() => void) | undefined;
+  try {
+    const value = await new Promise<string>((resolve, reject) => {
+      if (signal) {
+        onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      Promise.resolve().then(expected).then(resolve, reject);
+    });
+    if (!isDigest(value)) {
+      throw new InvalidArgumentError('expectedDigest must give 64 hex characters');
+    }
+    return value;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -189,9 +227,10 @@ export class CasStore {
     }
     if (
       expectedDigest !== undefined &&
-      (typeof expectedDigest !== 'string' || !DIGEST.test(expectedDigest.toLowerCase()))
+      typeof expectedDigest !== 'function' &&
+      !isDigest(expectedDigest)
     ) {
-      throw new InvalidArgumentError('expectedDigest must be 64 hex characters');
+      throw new InvalidArgumentError('expectedDigest must be 64 hex characters or a function');
     }
     checkSignal(signal);
 
@@ -205,11 +244,7 @@ export class CasStore {
     try {
       fh = await this.#createIn(loc, blobTmp);
       const { size, digest } = await pump(source, fh, signal);
-      if (expectedDigest !== undefined && expectedDigest.toLowerCase() !== digest) {
-        throw new IntegrityError(
-          `digest mismatch: expected ${expectedDigest}, stored bytes ${digest}`,
-        );
-      }
+      if (typeof expectedDigest === 'string') checkDigest(expectedDigest, digest);
       checkSignal(signal);
       const record: MetaRecord = {
         v: 1,
@@ -222,7 +257,19 @@ export class CasStore {
       };
       if (extraJson !== undefined) record.extra = JSON.parse(extraJson) as Record<string, unknown>;
       const metaBytes = Buffer.from(encodeMeta(record), 'utf8');
-      await Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes)]);
+      const syncing = Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes)]);
+      if (typeof expectedDigest === 'function') {
+        // Waited for beside the fsyncs, which must settle before the file is closed or unlinked.
+        const [synced, late] = await Promise.allSettled([
+          syncing,
+          lateDigest(expectedDigest, signal),
+        ]);
+        if (synced.status === 'rejected') throw synced.reason;
+        if (late.status === 'rejected') throw late.reason;
+        checkDigest(late.value, digest);
+      } else {
+        await syncing;
+      }
       await fh.close();
       fh = undefined;
       checkSignal(signal);

@@ -8,6 +8,9 @@ import { AbortError, InvalidArgumentError } from './errors.js';
 export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
 
 const STAGE = 1 << 20;
+// The first staging buffer starts this small and grows to STAGE: a small file never pays for
+// two 1 MiB buffers (garbage the collector must chase when thousands of small writes run).
+const FIRST_STAGE = 64 << 10;
 // Start flushing to disk every this many bytes, in the background, so the final fsync has
 // little left to do: without it the kernel holds a large blob in page cache until that fsync.
 const EARLY_FLUSH = 64 << 20;
@@ -66,18 +69,24 @@ export async function pump(
   const hash = createHash('sha256');
   const it = iteratorOf(source);
   let done = false;
-  let onAbort: (() => void) | undefined;
-  const aborted = signal
-    ? new Promise<never>((_, reject) => {
-        onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
-        signal.addEventListener('abort', onAbort, { once: true });
-      })
-    : undefined;
-  aborted?.catch(() => {});
+  // Abort rejects only the pull in progress. Racing every pull against one long-lived promise
+  // would leave a reaction per chunk on it, each holding its chunk until the write ends.
+  let rejectPull: ((err: Error) => void) | undefined;
+  const onAbort = () => rejectPull?.(new AbortError(undefined, { cause: signal?.reason }));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const pull = (): Promise<IteratorResult<unknown>> | IteratorResult<unknown> => {
+    const next = it.next();
+    if (!signal) return next;
+    return new Promise((resolve, reject) => {
+      rejectPull = reject;
+      Promise.resolve(next).then(resolve, reject);
+    });
+  };
 
-  let stage = Buffer.allocUnsafe(STAGE);
-  let spare = Buffer.allocUnsafe(STAGE);
+  let stage: Buffer | undefined;
+  let spare: Buffer | undefined;
   let used = 0;
+  let flushed = false;
   let size = 0;
   let pending: Promise<void> | undefined;
   let flushing: Promise<void> | undefined;
@@ -95,21 +104,21 @@ export async function pump(
 
   const flushStage = async () => {
     if (pending) await pending;
-    const full = stage;
+    const full = stage!;
     const len = used;
     pending = writeAll(fh, full, len);
     pending.catch(() => {});
     written(len);
     stage = spare;
-    spare = full;
+    spare = full.length === STAGE ? full : undefined;
     used = 0;
+    flushed = true;
   };
 
   try {
     for (;;) {
       if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      const next = it.next();
-      const r = aborted ? await Promise.race([next, aborted]) : await next;
+      const r = await pull();
       if (r.done) {
         done = true;
         break;
@@ -131,11 +140,23 @@ export async function pump(
       hash.update(chunk);
       let off = 0;
       while (off < chunk.byteLength) {
-        const n = Math.min(STAGE - used, chunk.byteLength - off);
+        const left = chunk.byteLength - off;
+        if (!stage) {
+          stage = Buffer.allocUnsafe(
+            flushed ? STAGE : Math.min(STAGE, Math.max(FIRST_STAGE, left)),
+          );
+        } else if (used + left > stage.length && stage.length < STAGE) {
+          const grown = Buffer.allocUnsafe(
+            Math.min(STAGE, Math.max(2 * stage.length, used + left)),
+          );
+          stage.copy(grown, 0, 0, used);
+          stage = grown;
+        }
+        const n = Math.min(stage.length - used, left);
         stage.set(chunk.subarray(off, off + n), used);
         used += n;
         off += n;
-        if (used === STAGE) await flushStage();
+        if (used === stage.length) await flushStage();
       }
     }
     if (used > 0) await flushStage();
@@ -146,7 +167,7 @@ export async function pump(
     // Never hand the file back to the caller (who closes it) with a write still in flight.
     if (pending) await pending.catch(() => {});
     if (flushing) await flushing.catch(() => {});
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     if (!done) {
       // Not awaited: a hung source must not hold the caller after abort.
       const ret = (it as AsyncIterator<unknown>).return?.();

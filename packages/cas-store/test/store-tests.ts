@@ -6,6 +6,8 @@ import { readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CasStore } from '../src/index.js';
@@ -186,6 +188,92 @@ export function storeTests({ name, setup, teardown }: StoreTestOptions): void {
       await expect(store.write(NS, 'k', [], { expectedDigest: 'abc' })).rejects.toEqual(
         code('ERR_INVALID_ARGUMENT'),
       );
+    });
+
+    it('checks a late expectedDigest, asked only once the source has ended', async () => {
+      const data = pattern(300_000, 9);
+      let ended = false;
+      async function* tracked(bytes: Buffer) {
+        yield* chunked(bytes);
+        ended = true;
+      }
+      let askedAfterEnd: boolean | undefined;
+      await store.write(NS, 'k', tracked(data), {
+        expectedDigest: async () => {
+          askedAfterEnd = ended;
+          return sha256(data);
+        },
+      });
+      expect(askedAfterEnd).toBe(true);
+      const other = pattern(70_000, 10);
+      await expect(
+        store.write(NS, 'k', chunked(other), { expectedDigest: () => sha256(data) }),
+      ).rejects.toEqual(code('ERR_INTEGRITY'));
+      const refused = Object.assign(new Error('no commit'), { code: 'E_NO_COMMIT' });
+      await expect(
+        store.write(NS, 'k', chunked(other), {
+          expectedDigest: async () => {
+            throw refused;
+          },
+        }),
+      ).rejects.toBe(refused);
+      await expect(
+        store.write(NS, 'k', chunked(other), { expectedDigest: async () => 'abc' }),
+      ).rejects.toEqual(code('ERR_INVALID_ARGUMENT'));
+      // an abort does not wait for a digest that never comes
+      const ac = new AbortController();
+      const waiting = store.write(NS, 'k', chunked(other), {
+        expectedDigest: () => new Promise<string>(() => {}),
+        signal: ac.signal,
+      });
+      await sleep(100);
+      ac.abort();
+      await expect(waiting).rejects.toEqual(code('ERR_ABORTED'));
+      expect((await readAll(NS, 'k')).equals(data)).toBe(true);
+      expect(await onDisk()).toHaveLength(2);
+    });
+
+    it('a write with a signal does not hold on to the chunks it has written', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const refs: WeakRef<Buffer>[] = [];
+      let retained = -1;
+      async function* source() {
+        for (let i = 0; i < 48; i++) {
+          const chunk = pattern(1024 * 1024, i + 1);
+          refs.push(new WeakRef(chunk));
+          yield chunk;
+          if (i === 47) {
+            // a write's chunks are garbage once written, even while the write goes on
+            await sleep(10);
+            gc();
+            retained = refs.slice(0, 40).filter((r) => r.deref() !== undefined).length;
+          }
+        }
+      }
+      const ac = new AbortController();
+      await store.write(NS, 'k', source(), { signal: ac.signal });
+      expect(retained).toBeGreaterThanOrEqual(0);
+      expect(retained).toBeLessThan(4);
+    });
+
+    it('round-trips any mix of small and large chunks (staging grows as needed)', async () => {
+      const sizes = [1, 65_535, 1, 65_536, 100_000, 300_000, 5, 1_048_576, 7, 262_143, 3];
+      const data = pattern(
+        sizes.reduce((a, b) => a + b, 0),
+        11,
+      );
+      async function* parts() {
+        let off = 0;
+        for (const n of sizes) {
+          yield data.subarray(off, off + n);
+          off += n;
+        }
+      }
+      const { digest, size } = await store.write(NS, 'mix', parts());
+      expect(size).toBe(data.length);
+      expect(digest).toBe(sha256(data));
+      expect((await readAll(NS, 'mix')).equals(data)).toBe(true);
     });
 
     it('rejects extra that is not a JSON object', async () => {
