@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { casPathTransform } from '@peerstash/cas-store';
 import { deriveFileId, deriveNamespace } from '@peerstash/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FileServer, placeReplicas } from '../src/index.js';
+import { type FileServer, placeReplicas, readApiInfo } from '../src/index.js';
 import { type Cluster, pattern, startCluster, startNode, tempDir, waitFor } from './helpers.js';
 
 const R = 3;
@@ -134,6 +134,23 @@ describe('anti-entropy repair', () => {
     // reads work from any node after the move
     const text = await sixth.read(keys[7]!);
     expect(text.size).toBe(1000 + 7 * 37);
+  });
+
+  it('GET /v1/status reports the repair state', async () => {
+    c = await startCluster(2, { ...FAST, api: true });
+    await c.nodes[0]!.store('s/1', pattern('s', 100));
+    await c.nodes[0]!.repair();
+    const info = (await readApiInfo(c.dirs[0]!))!;
+    const res = await fetch(`${info.url}/v1/status`, {
+      headers: { authorization: `Bearer ${info.token}` },
+    });
+    expect(res.status).toBe(200);
+    const st = (await res.json()) as Record<string, unknown>;
+    expect(st.keysHeld).toBe(1);
+    expect(st.underReplicated).toBe(0);
+    expect(typeof st.repairInProgress).toBe('boolean');
+    expect(typeof st.lastRepairAt).toBe('number');
+    expect(typeof st.repairBytesSent).toBe('number');
   });
 
   it('a delete everywhere survives a replica holder that was down, and a later put wins', async () => {
