@@ -60,15 +60,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
 import { AntiEntropy, type RepairStatus } from './repair/anti-entropy.js';
 import { Replies, type Waiter } from './replies.js';
-import {
-  type ByteSource,
-  bothDone,
-  DigestCheck,
-  Fanout,
-  Meter,
-  Rechunk,
-  toReadable,
-} from './streams.js';
+import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from './streams.js';
 
 /** pino's shape; any logger with these four methods works. */
 export interface Logger {
@@ -552,7 +544,9 @@ export class FileServer {
         fanout,
         signal ? { signal } : {},
       );
-      const writing = cas.write(ns, id, local, { extra }).finally(() => this.#changed());
+      const writing = cas
+        .write(ns, id, local, signal ? { extra, signal } : { extra })
+        .finally(() => this.#changed());
       written = await bothDone(writing, piping);
     } catch (err) {
       input.destroy();
@@ -1148,9 +1142,8 @@ export class FileServer {
   // ---------------------------------------------------------------- store path
 
   /**
-   * A peer streams us a replica: keep it only if it matches the digest, offered up front (checked
-   * by cas-store as it writes) or sent after the stream in a store-commit (checked by DigestCheck
-   * before the write may commit).
+   * A peer streams us a replica: keep it only if it matches the digest, offered up front or sent
+   * after the stream in a store-commit (cas-store's late expectedDigest: hashed once, as written).
    */
   async #receiveReplica(peerId: string, offer: StoreOffer, stream: Readable): Promise<void> {
     const { cas, transport } = this.#running();
@@ -1179,27 +1172,19 @@ export class FileServer {
         idleMs: this.#idleTimeoutMs,
         what: 'replica receive',
       });
-      let tail: Readable = meter;
-      let piping: Promise<void>;
-      if (commit) {
-        const check = new DigestCheck(async () => {
-          commit.arm(this.#ackTimeoutMs);
-          const reply = await commit.promise;
+      const piping = pipeline(stream, meter);
+      const expectedDigest =
+        offer.digest ??
+        (async () => {
+          commit!.arm(this.#ackTimeoutMs);
+          const reply = await commit!.promise;
           if (reply.kind !== 'message' || reply.msg.type !== 'store-commit') {
             throw new ProtocolError('expected a store-commit');
           }
           return reply.msg.digest;
         });
-        piping = pipeline(stream, meter, check);
-        tail = check;
-      } else {
-        piping = pipeline(stream, meter);
-      }
       const writing = cas
-        .write(offer.ns, offer.id, tail, {
-          extra: offer.extra,
-          ...(offer.digest !== undefined ? { expectedDigest: offer.digest } : {}),
-        })
+        .write(offer.ns, offer.id, meter, { extra: offer.extra, expectedDigest })
         .finally(() => this.#changed());
       await bothDone(writing, piping);
       await ack(true);

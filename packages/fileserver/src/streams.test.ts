@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { DigestCheck, Fanout, Meter } from './streams.js';
+import { Fanout, Meter } from './streams.js';
 
 const bytes = (n: number, seed = 1) => Buffer.alloc(n, seed);
 const collect = () => {
@@ -32,27 +31,6 @@ describe('Meter', () => {
     const src = new PassThrough();
     src.write(bytes(5));
     await expect(pipeline(src, m, collect().w)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-  });
-});
-
-describe('DigestCheck', () => {
-  const data = bytes(100_000, 7);
-  const digest = createHash('sha256').update(data).digest('hex');
-
-  it('ends cleanly when the digest matches', async () => {
-    const out = collect();
-    await pipeline(Readable.from([data]), new DigestCheck(async () => digest), out.w);
-    expect(out.all().equals(data)).toBe(true);
-  });
-
-  it('fails with ERR_INTEGRITY on a mismatch, before the stream ends', async () => {
-    const check = new DigestCheck(async () => 'f'.repeat(64));
-    let ended = false;
-    check.on('end', () => (ended = true));
-    await expect(pipeline(Readable.from([data]), check, collect().w)).rejects.toMatchObject({
-      code: 'ERR_INTEGRITY',
-    });
-    expect(ended).toBe(false);
   });
 });
 

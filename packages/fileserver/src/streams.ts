@@ -1,9 +1,8 @@
 // Small stream helpers: accept any byte source as a Readable, and a pass-through meter that
 // counts bytes and fails a transfer that stays silent for too long (a stuck peer or client).
 
-import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
-import { errorCode, IntegrityError, InvalidArgumentError, TimeoutError } from './errors.js';
+import { errorCode, InvalidArgumentError, TimeoutError } from './errors.js';
 
 /** Bytes for `store`: a stream, an (async) iterable of chunks, or one buffer. */
 export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
@@ -80,35 +79,6 @@ export class Meter extends Transform {
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     this.#disarm();
     cb(err);
-  }
-}
-
-/**
- * Passes bytes through while hashing them; at the end it asks `expected()` for the SHA-256 the
- * bytes must have and fails the stream on a mismatch, so a consumer that commits only on a clean
- * end (cas-store's atomic write) never keeps them.
- */
-export class DigestCheck extends Transform {
-  readonly #hash: Hash = createHash('sha256');
-  readonly #expected: () => Promise<string>;
-
-  constructor(expected: () => Promise<string>) {
-    super({ highWaterMark: 64 * 1024 });
-    this.#expected = expected;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#hash.update(chunk);
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    const actual = this.#hash.digest('hex');
-    this.#expected().then(
-      (want) =>
-        cb(want === actual ? null : new IntegrityError(`replica digest ${actual} ≠ ${want}`)),
-      (err: Error) => cb(err),
-    );
   }
 }
 
