@@ -103,7 +103,7 @@ export interface FileServerOptions {
   chunkSize?: number;
   /** Transport limits; the default raises the per-stream window to 1 MiB (see README). */
   transportLimits?: Partial<TransportLimits>;
-  /** Time between anti-entropy repair rounds (default 30,000 ms). */
+  /** Time between anti-entropy repair rounds (default 30,000 ms; 0: only when repair() is called). */
   repairIntervalMs?: number;
   /** Repair traffic limit in bytes per second (default 50 MB/s; 0: unlimited). */
   repairRateBytesPerSec?: number;

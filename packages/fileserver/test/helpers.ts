@@ -34,7 +34,14 @@ export interface ClusterOptions extends Partial<FileServerOptions> {
 export async function startNode(
   options: Partial<FileServerOptions> & { dataDir: string },
 ): Promise<FileServer> {
-  const node = new FileServer({ listen: '127.0.0.1:0', logger: silent, api: false, ...options });
+  // no background repair unless a test asks for it: other tests count copies and transfers exactly
+  const node = new FileServer({
+    listen: '127.0.0.1:0',
+    logger: silent,
+    api: false,
+    repairIntervalMs: 0,
+    ...options,
+  });
   await node.start();
   return node;
 }

@@ -60,7 +60,7 @@ export interface RepairHost {
 }
 
 export interface RepairOptions {
-  /** Time between rounds (default 30 s). */
+  /** Time between rounds (default 30 s); 0: no rounds of its own, only when runRound() is called. */
   intervalMs?: number;
   /** Repair bytes per second (default 50 MB/s; 0 or Infinity: unlimited). */
   rateBytesPerSec?: number;
@@ -215,7 +215,7 @@ export class AntiEntropy {
 
   /** A peer joined or left: run a round soon (debounced, since meshing brings several events). */
   peersChanged(): void {
-    if (this.#stopped || this.#poke) return;
+    if (this.#stopped || this.#poke || this.#intervalMs === 0) return;
     this.#poke = setTimeout(
       () => {
         this.#poke = undefined;
@@ -227,7 +227,7 @@ export class AntiEntropy {
   }
 
   #schedule(ms: number): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#intervalMs === 0) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.runRound(), ms);
     this.#timer.unref();
@@ -447,7 +447,7 @@ export class AntiEntropy {
         if (
           first === this.#h.selfId ||
           isTomb(d.mine) ||
-          Date.now() - since >= Math.min(2 * this.#intervalMs, DEFER_MAX_MS)
+          Date.now() - since >= Math.min(2 * (this.#intervalMs || DEFER_MAX_MS), DEFER_MAX_MS)
         ) {
           pushes.push({ ...d.mine, ns });
         } else {
