@@ -136,6 +136,31 @@ describe('anti-entropy repair', () => {
     expect(text.size).toBe(1000 + 7 * 37);
   });
 
+  it('repair pushes keep to repairRateBytesPerSec', async () => {
+    // 4 sealed files of 512 KiB at 512 KB/s, the first 1 MiB as the bucket's burst: >= ~1.9 s
+    c = await startCluster(1, { ...FAST, repairRateBytesPerSec: 512_000 });
+    const a = membersOf(c)[0]!;
+    const keys: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      keys.push(`rate/${i}`);
+      await a.node.store(`rate/${i}`, pattern(`rate/${i}`, 512 * 1024));
+    }
+    const dir = await tempDir('rate');
+    const started = performance.now();
+    const b = await startNode({
+      dataDir: dir,
+      bootstrap: [a.node.address!],
+      vaultKey: c.vaultKey,
+      clusterSecret: c.clusterSecret,
+      ...FAST,
+    });
+    const joined = { node: b, dir, id: b.nodeId };
+    extra.push(joined);
+    await waitFor('copied', () => keys.every((k) => holders(c!, [joined], k).length === 1), 60_000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1500);
+    expect((await a.node.status()).repairBytesSent).toBeGreaterThanOrEqual(4 * 512 * 1024);
+  });
+
   it('GET /v1/status reports the repair state', async () => {
     c = await startCluster(2, { ...FAST, api: true });
     await c.nodes[0]!.store('s/1', pattern('s', 100));
