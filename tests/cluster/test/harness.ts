@@ -304,12 +304,14 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Starts n vault nodes sharing one key file; node 0 is everyone's bootstrap. */
 export async function startCluster(
   n: number,
-  opts: { replicas?: number; storageOnly?: number[] } = {},
+  opts: { replicas?: number; storageOnly?: number[]; extraArgs?: string[] } = {},
 ): Promise<NodeProc[]> {
   const nodes: NodeProc[] = [];
   const first = await tempDir('n0');
   await initNode(first);
-  nodes.push(await new NodeProc(first, { replicas: opts.replicas }).start());
+  nodes.push(
+    await new NodeProc(first, { replicas: opts.replicas, extraArgs: opts.extraArgs }).start(),
+  );
   for (let i = 1; i < n; i++) {
     const dir = await tempDir(`n${i}`);
     await initNode(dir, { join: keyFile(first), storageOnly: opts.storageOnly?.includes(i) });
