@@ -108,7 +108,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         })
         .option('repair-interval', {
           type: 'number',
-          describe: 'Seconds between anti-entropy repair rounds (default 30)',
+          describe: 'Seconds between anti-entropy repair rounds (default 30; 0: off)',
           requiresArg: true,
         })
         .option('repair-rate', {
@@ -143,11 +143,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           if (r !== undefined && (!Number.isInteger(r) || r < 0)) {
             throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 0');
           }
-          // The interval and the TTL must be > 0; the rate may be 0 (unlimited).
+          // The TTL must be > 0; the rate may be 0 (unlimited), the interval 0 (background rounds off).
           for (const flag of ['repair-interval', 'repair-rate', 'tombstone-ttl'] as const) {
             const v = a[flag] as number | undefined;
             if (v === undefined) continue;
-            const zeroOk = flag === 'repair-rate';
+            const zeroOk = flag !== 'tombstone-ttl';
             if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) {
               throw new UsageError(
                 `bad --${flag} ${String(v)}`,
