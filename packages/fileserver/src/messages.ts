@@ -1,11 +1,9 @@
 // The peer-to-peer message schema of the file server (carried as CBOR by transport-tcp) and a
 // strict parser: anything a peer sends is checked here before the node acts on it.
 
-import { ProtocolError } from './errors.js';
+import { bool, fail, hex64, isHex64, obj, reqId, uint } from './message-fields.js';
 import { parseRepairMessage, type RepairMessage } from './repair/messages.js';
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const REQ_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ADDR = /^[^\s]{1,255}:\d{1,5}$/;
 export const MAX_PEER_ADDRS = 1024;
 const MAX_EXTRA_KEYS = 16;
@@ -111,37 +109,6 @@ export type PeerMessage =
 
 export type StreamHeader = StoreOffer | GetResponse;
 
-function fail(what: string): never {
-  throw new ProtocolError(`bad message: ${what}`);
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
-    fail('not a map');
-  }
-  return v as Record<string, unknown>;
-}
-
-function hex64(v: unknown, name: string): string {
-  if (typeof v !== 'string' || !HEX64.test(v)) fail(`${name} must be 64 lowercase hex`);
-  return v;
-}
-
-function reqId(v: unknown): string {
-  if (typeof v !== 'string' || !REQ_ID.test(v)) fail('reqId');
-  return v;
-}
-
-function size(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail('size');
-  return v;
-}
-
-function bool(v: unknown, name: string): boolean {
-  if (typeof v !== 'boolean') fail(name);
-  return v;
-}
-
 function extra(v: unknown): Extra {
   const o = obj(v);
   const keys = Object.keys(o);
@@ -170,7 +137,7 @@ export function parseMessage(raw: unknown): PeerMessage {
         type: 'store-commit',
         reqId: reqId(m.reqId),
         digest: hex64(m.digest, 'digest'),
-        size: size(m.size),
+        size: uint(m.size, 'size'),
       };
     case 'store-ack': {
       const out: StoreAck = { type: 'store-ack', reqId: reqId(m.reqId), ok: bool(m.ok, 'ok') };
@@ -202,12 +169,7 @@ export function parseMessage(raw: unknown): PeerMessage {
       for (const p of m.peers as unknown[]) {
         if (typeof p !== 'object' || p === null) continue;
         const { id, addr } = p as Record<string, unknown>;
-        if (
-          typeof id === 'string' &&
-          HEX64.test(id) &&
-          typeof addr === 'string' &&
-          ADDR.test(addr)
-        ) {
+        if (typeof id === 'string' && isHex64(id) && typeof addr === 'string' && ADDR.test(addr)) {
           peers.push({ id, addr });
         }
       }
@@ -236,7 +198,7 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
         extra: m.extra === undefined ? {} : extra(m.extra),
       };
       if (m.digest !== undefined) offer.digest = hex64(m.digest, 'digest');
-      if (m.size !== undefined) offer.size = size(m.size);
+      if (m.size !== undefined) offer.size = uint(m.size, 'size');
       return offer;
     }
     case 'get-response':
@@ -245,7 +207,7 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
         type: 'get-response',
         reqId: reqId(m.reqId),
         found: true,
-        size: size(m.size),
+        size: uint(m.size, 'size'),
         digest: hex64(m.digest, 'digest'),
         extra: m.extra === undefined ? {} : extra(m.extra),
       };

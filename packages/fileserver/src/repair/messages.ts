@@ -1,12 +1,10 @@
 // Peer messages of anti-entropy repair (summaries, holdings queries, tombstones) and their strict
 // parser; messages.ts hands every type it does not know to parseRepairMessage.
 
-import { ProtocolError } from '../errors.js';
+import { fail, hex64, reqId, uint } from '../message-fields.js';
 import { FANOUT, LIST_RECORD, MAX_PREFIXES, type Part } from './summary.js';
 
-const HEX64 = /^[0-9a-f]{64}$/;
 const PREFIX = /^(?:[0-9a-f]{2}){0,31}$/;
-const REQ_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION = /^(?:[0-9a-f]{64}|tomb:\d{1,16})$/;
 /** Ids asked about in one repair-have. */
 export const MAX_HAVE_IDS = 512;
@@ -64,25 +62,6 @@ export type RepairMessage =
   | RepairHaveReply
   | TombstoneMessage;
 
-function fail(what: string): never {
-  throw new ProtocolError(`bad message: ${what}`);
-}
-
-function hex64(v: unknown, name: string): string {
-  if (typeof v !== 'string' || !HEX64.test(v)) fail(`${name} must be 64 lowercase hex`);
-  return v;
-}
-
-function reqId(v: unknown): string {
-  if (typeof v !== 'string' || !REQ_ID.test(v)) fail('reqId');
-  return v;
-}
-
-function time(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(name);
-  return v;
-}
-
 function bytes(v: unknown, len: number, name: string): Uint8Array {
   if (!(v instanceof Uint8Array) || v.length !== len) fail(name);
   return v;
@@ -97,7 +76,7 @@ function part(v: unknown): Part {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('part');
   const p = v as Record<string, unknown>;
   if (typeof p.prefix !== 'string' || !PREFIX.test(p.prefix)) fail('part.prefix');
-  const count = time(p.count, 'part.count');
+  const count = uint(p.count, 'part.count');
   if (p.same === true) return { prefix: p.prefix, count, same: true };
   if (p.list !== undefined) {
     const list = p.list;
@@ -160,7 +139,7 @@ export function parseRepairMessage(m: Record<string, unknown>): RepairMessage | 
           const [id, ver, at, keeps] = array(e, 4, 'entry');
           if (typeof ver !== 'string' || !VERSION.test(ver)) fail('entry version');
           if (typeof keeps !== 'boolean') fail('entry keeps');
-          return [hex64(id, 'entry id'), ver, time(at, 'entry at'), keeps] as [
+          return [hex64(id, 'entry id'), ver, uint(at, 'entry at'), keeps] as [
             string,
             string,
             number,
@@ -173,7 +152,7 @@ export function parseRepairMessage(m: Record<string, unknown>): RepairMessage | 
         type: 'tombstone',
         ns: hex64(m.ns, 'ns'),
         id: hex64(m.id, 'id'),
-        deletedAt: time(m.deletedAt, 'deletedAt'),
+        deletedAt: uint(m.deletedAt, 'deletedAt'),
         origin: hex64(m.origin, 'origin'),
       };
     default:
