@@ -132,7 +132,12 @@ export class ApiServer {
       { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 },
       (req, res) => {
         this.#handle(req, res).catch((err) => {
-          this.#log.error({ err }, 'API handler failed');
+          // A refused request (unknown key, bad input) is the client's business, not a node fault.
+          if (statusForCode(errorCode(err) ?? 'ERR_INTERNAL') >= 500) {
+            this.#log.error({ err }, 'API handler failed');
+          } else {
+            this.#log.debug({ code: errorCode(err) }, 'API request refused');
+          }
           sendError(res, err);
         });
       },
@@ -319,9 +324,11 @@ export class ApiServer {
         stalled.stop();
       }
     } catch (err) {
+      // Only a failure after the body started is a broken download; before it, sendError answers.
+      const midBody = res.headersSent;
       if (!ac.signal.aborted) sendError(res, err);
       else res.destroy();
-      if (res.headersSent) this.#log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
+      if (midBody) this.#log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
     } finally {
       res.off('close', onClose);
     }
