@@ -2,10 +2,10 @@
 // another replica with the right bytes.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  findSender,
   type NodeProc,
   patternSha256,
   patternStream,
-  sleep,
   startCluster,
   stopCluster,
 } from './harness.js';
@@ -31,19 +31,13 @@ it('a get whose serving peer dies mid-transfer completes from another replica', 
   // d forgets its own copy, so its get has to come over the network.
   expect(await d.del('crash-get')).toBeLessThan(300);
 
-  const before = await Promise.all([a, b, c].map((n) => n.metric('peerstash_bytes_out_total')));
-  const get = d.get('crash-get', 120_000);
   // Find the peer that is sending (its bytes-out counter moves) and kill it.
-  let victim: NodeProc | undefined;
-  for (let i = 0; i < 400 && !victim; i++) {
-    await sleep(10);
-    for (const [j, n] of [a, b, c].entries()) {
-      const now = await n.metric('peerstash_bytes_out_total').catch(() => 0);
-      if (now - before[j]! > 256 * 1024) victim = n;
-    }
-  }
-  expect(victim).toBeDefined();
-  await victim!.kill();
+  let get!: ReturnType<NodeProc['get']>;
+  const j = await findSender([a, b, c], () => {
+    get = d.get('crash-get', 120_000);
+  });
+  expect(j).toBeGreaterThanOrEqual(0);
+  await [a, b, c][j]!.kill();
   const got = await get;
   expect(got.status).toBe(200);
   expect(got.sha256).toBe(want);

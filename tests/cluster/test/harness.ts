@@ -282,6 +282,23 @@ export class NodeProc {
   }
 }
 
+/**
+ * Starts `begin` (a get), then finds which of `candidates` is serving it: the one whose
+ * bytes-out counter moves first. Resolves the index, or -1 if none moved within ~10 s.
+ */
+export async function findSender(candidates: NodeProc[], begin: () => void): Promise<number> {
+  const metric = 'peerstash_bytes_out_total';
+  const before = await Promise.all(candidates.map((n) => n.metric(metric)));
+  begin();
+  for (let i = 0; i < 1000; i++) {
+    await sleep(10);
+    for (const [j, n] of candidates.entries()) {
+      if ((await n.metric(metric).catch(() => 0)) - before[j]! > 256 * 1024) return j;
+    }
+  }
+  return -1;
+}
+
 export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
