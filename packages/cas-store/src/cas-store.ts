@@ -167,6 +167,8 @@ export class CasStore {
   readonly #transform: PathTransform;
   readonly #log: Logger;
   readonly #locks = new KeyLock();
+  /** Writes, deletes and clears in progress: what `idle()` waits for. */
+  readonly #busy = new Set<Promise<unknown>>();
 
   constructor(options: CasStoreOptions) {
     if (!options || typeof options.root !== 'string' || options.root === '') {
@@ -199,10 +201,26 @@ export class CasStore {
     // crashes the process. The copy still gets that error from the stream's iterator.
     const release = holdErrors(source);
     try {
-      return await this.#write(ns, key, source, options);
+      return await this.#track(this.#write(ns, key, source, options));
     } finally {
       release();
     }
+  }
+
+  /**
+   * Resolves once every write, delete and clear in progress has finished or failed, including
+   * its clean-up of temp files and empty folders. Call it before removing the root or exiting;
+   * end or abort the sources of writes first, or it waits for them.
+   */
+  async idle(): Promise<void> {
+    while (this.#busy.size > 0) await Promise.allSettled([...this.#busy]);
+  }
+
+  #track<T>(op: Promise<T>): Promise<T> {
+    this.#busy.add(op);
+    const done = () => this.#busy.delete(op);
+    op.then(done, done);
+    return op;
   }
 
   async #write(
@@ -372,6 +390,10 @@ export class CasStore {
 
   /** Removes the blob and its metadata, then empty folders up to the namespace; false if absent. */
   async delete(ns: string, key: string): Promise<boolean> {
+    return this.#track(this.#delete(ns, key));
+  }
+
+  async #delete(ns: string, key: string): Promise<boolean> {
     const loc = this.#locate(ns, key);
     const found = await this.#locks.run(`${ns}/${loc.filename}`, async () => {
       const record = await this.#readRecord(loc);
@@ -427,9 +449,13 @@ export class CasStore {
 
   /** Removes every namespace (and so every blob) under the root; other files are left alone. */
   async clear(): Promise<void> {
-    for (const ns of await this.namespaces()) {
-      await rm(join(this.root, ns), { recursive: true, force: true });
-    }
+    await this.#track(
+      (async () => {
+        for (const ns of await this.namespaces()) {
+          await rm(join(this.root, ns), { recursive: true, force: true });
+        }
+      })(),
+    );
   }
 
   #locate(ns: string, key: string): Location {

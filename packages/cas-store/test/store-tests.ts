@@ -287,6 +287,43 @@ export function storeTests({ name, setup, teardown }: StoreTestOptions): void {
       expect(await onDisk()).toEqual([]);
     });
 
+    it('idle() waits for writes and deletes in progress, clean-up included', async () => {
+      await store.idle(); // nothing in progress: resolves at once
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      async function* slow() {
+        yield pattern(1024 * 1024, 3);
+        await gate;
+        yield pattern(1024, 4);
+      }
+      const ac = new AbortController();
+      const aborted = store.write(NS, 'a', slow(), { signal: ac.signal });
+      const finished = store.write(NS, 'b', slow());
+      const removed = store.write(NS, 'c', [Buffer.from('c')]).then(() => store.delete(NS, 'c'));
+      let idle = false;
+      const waiting = store.idle().then(() => {
+        idle = true;
+      });
+      await sleep(50);
+      expect(idle).toBe(false);
+      ac.abort();
+      await expect(aborted).rejects.toEqual(code('ERR_ABORTED'));
+      await sleep(20);
+      expect(idle).toBe(false); // 'b' is still being written
+      release();
+      await waiting;
+      // everything settled before idle() resolved: 'b' complete, 'a' gone without a trace
+      expect(await store.has(NS, 'b')).toBe(true);
+      expect(await store.has(NS, 'a')).toBe(false);
+      await expect(finished).resolves.toMatchObject({ size: 1024 * 1024 + 1024 });
+      await removed;
+      await store.idle();
+      expect((await onDisk()).filter((p) => p.endsWith('.tmp'))).toEqual([]);
+      expect(await onDisk()).toHaveLength(2);
+    });
+
     it('aborts a write whose source hangs, leaving no temp file and the old version', async () => {
       await store.write(NS, 'k', [Buffer.from('old')]);
       const ac = new AbortController();

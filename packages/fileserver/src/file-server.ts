@@ -2,6 +2,7 @@
 // fetches missing ones from peers (verified), deletes everywhere, and serves the HTTP control API.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -240,6 +241,8 @@ export class FileServer {
   readonly #replies = new Replies();
   readonly #dialing = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Aborted by stop(): every disk write in progress gives up, so stop() can wait for them. */
+  readonly #halt = new AbortController();
   readonly #checking = new Set<string>();
   readonly metrics: ServerMetrics;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -270,6 +273,8 @@ export class FileServer {
     }
     this.#opts = options;
     this.#replication = r;
+    // one listener per write in progress: many at once is normal, not a leak
+    setMaxListeners(0, this.#halt.signal);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 60_000;
@@ -455,6 +460,7 @@ export class FileServer {
 
   async #teardown(): Promise<void> {
     const repairDone = this.#repair?.stop();
+    this.#halt.abort(new ClosedError('file server stopped'));
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     if (this.#savePeersTimer) {
@@ -468,6 +474,9 @@ export class FileServer {
       ?.close()
       .catch((err) => this.#log.warn({ err }, 'closing the transport failed'));
     await repairDone;
+    // writes in progress were aborted: wait for their clean-up, so nothing touches the data dir
+    // once stop() resolves
+    await this.#cas?.idle();
     await removeApiInfo(this.#opts.dataDir).catch(() => {});
   }
 
@@ -487,6 +496,11 @@ export class FileServer {
       throw new ClosedError();
     }
     return { node: this.#node, cas: this.#cas, transport: this.#transport };
+  }
+
+  /** A local write's signal: the caller's, and stop(). */
+  #writeSignal(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.#halt.signal]) : this.#halt.signal;
   }
 
   #vault(): { vaultKey: Buffer; ns: string } {
@@ -552,7 +566,7 @@ export class FileServer {
         signal ? { signal } : {},
       );
       const writing = cas
-        .write(ns, id, local, signal ? { extra, signal } : { extra })
+        .write(ns, id, local, { extra, signal: this.#writeSignal(signal) })
         .finally(() => this.#changed());
       written = await bothDone(writing, piping);
     } catch (err) {
@@ -700,6 +714,7 @@ export class FileServer {
     async function* plaintext(): AsyncGenerator<Buffer> {
       let cur = opened;
       let delivered = 0;
+      let corrupt = rotten;
       const abandoned: Promise<unknown>[] = [];
       try {
         for (;;) {
@@ -750,8 +765,15 @@ export class FileServer {
               else
                 self.#log.info({ peer: cur.peerId, code }, 'fetch broke off; trying another peer');
             }
+            if (code === 'ERR_INTEGRITY') corrupt = true;
             // bytes already went out: only the very same blob may continue them
-            cur = await self.#openFromPeers(key, ns, id, opened.digest, true, tried, signal);
+            try {
+              cur = await self.#openFromPeers(key, ns, id, opened.digest, corrupt, tried, signal);
+            } catch (next) {
+              // nobody can continue: report why the transfer broke, not a missing file
+              if (errorCode(next) === 'ERR_NOT_FOUND') throw err;
+              throw next;
+            }
           }
         }
       } finally {
@@ -1065,7 +1087,7 @@ export class FileServer {
       const opener = openSealed(vaultKey);
       const toDisk = new PassThrough({ highWaterMark: 1024 * 1024 });
       const writing = cas
-        .write(ns, id, toDisk, { extra, expectedDigest: digest })
+        .write(ns, id, toDisk, { extra, expectedDigest: digest, signal: this.#halt.signal })
         .finally(() => this.#changed());
       writing.catch(() => {});
       const fan = new Fanout(opener, [toDisk], (_w, err) =>
@@ -1191,7 +1213,11 @@ export class FileServer {
           return reply.msg.digest;
         });
       const writing = cas
-        .write(offer.ns, offer.id, meter, { extra: offer.extra, expectedDigest })
+        .write(offer.ns, offer.id, meter, {
+          extra: offer.extra,
+          expectedDigest,
+          signal: this.#halt.signal,
+        })
         .finally(() => this.#changed());
       await bothDone(writing, piping);
       await ack(true);
@@ -1473,6 +1499,7 @@ export class FileServer {
 
   #mapAbort(err: unknown, signal: AbortSignal | undefined): unknown {
     if (signal?.aborted) return abortError(signal);
+    if (this.#halt.signal.aborted) return new ClosedError('file server stopped', { cause: err });
     if (errorCode(err) === 'ABORT_ERR') return new AbortedError(undefined, { cause: err });
     return err;
   }

@@ -1,7 +1,8 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { Fanout, Meter } from './streams.js';
+import { ClosedError } from './errors.js';
+import { bothDone, Fanout, Meter } from './streams.js';
 
 const bytes = (n: number, seed = 1) => Buffer.alloc(n, seed);
 const collect = () => {
@@ -111,5 +112,32 @@ describe('Rechunk', () => {
     expect(Buffer.concat(parts).equals(Buffer.concat(chunks))).toBe(true);
     expect(sizes.slice(0, -1).every((n) => n >= 4096 && n < 5096)).toBe(true);
     expect(sizes.length).toBeLessThan(30);
+  });
+});
+
+describe('bothDone', () => {
+  const never = new Promise<never>(() => {});
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+
+  it('gives the write result once the feeding side is done too', async () => {
+    await expect(bothDone(Promise.resolve(7), Promise.resolve())).resolves.toBe(7);
+    await expect(
+      bothDone(Promise.resolve(7), Promise.reject(coded('ERR_TIMEOUT'))),
+    ).rejects.toThrow('ERR_TIMEOUT');
+  });
+
+  it('a write failing with a code is final at once, even when the source has stalled', async () => {
+    await expect(bothDone(Promise.reject(new ClosedError()), never)).rejects.toMatchObject({
+      code: 'ERR_CLOSED',
+    });
+  });
+
+  it('an uncoded write failure gives way to the feeding side coded cause', async () => {
+    await expect(
+      bothDone(Promise.reject(new Error('premature close')), Promise.reject(coded('ERR_ABORTED'))),
+    ).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(
+      bothDone(Promise.reject(new Error('premature close')), Promise.reject(new Error('other'))),
+    ).rejects.toThrow('premature close');
   });
 });

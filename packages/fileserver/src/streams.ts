@@ -177,16 +177,26 @@ export class Fanout extends Writable {
 }
 
 /**
- * Waits for a store write and the pipeline feeding it. When either fails both do, and the
- * error worth reporting is the one with a code (the disk's ERR_NO_SPACE rather than the
- * feeding side's "ended early"), the write's first.
+ * Waits for a store write and the pipeline feeding it. The error worth reporting is the one with
+ * a code (the disk's ERR_NO_SPACE rather than the feeding side's "ended early"), the write's
+ * first. A write that failed with a code is final at once: the feeding side may be a stalled
+ * source that would notice only at its idle timeout.
  */
 export async function bothDone<T>(writing: Promise<T>, piping: Promise<unknown>): Promise<T> {
-  const [w, p] = await Promise.allSettled([writing, piping]);
-  if (w.status === 'fulfilled' && p.status === 'fulfilled') return w.value;
-  const failures = [w, p].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  const coded = failures.find((r) => errorCode(r.reason) !== undefined);
-  throw (coded ?? failures[0]!).reason;
+  piping.catch(() => {});
+  let value: T;
+  try {
+    value = await writing;
+  } catch (werr) {
+    if (errorCode(werr) !== undefined) throw werr;
+    const perr = await piping.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    throw perr !== undefined && errorCode(perr) !== undefined ? perr : werr;
+  }
+  await piping;
+  return value;
 }
 
 /**
