@@ -20,6 +20,9 @@ import { Meter } from './streams.js';
 export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_IDLE_MS = 30_000;
+/** How much of a refused request's body is read and dropped so the client sees the answer. */
+const LINGER_BYTES = 64 * 1024 * 1024;
+const LINGER_MS = 10_000;
 
 const STATUS_BY_CODE: Record<string, number> = {
   ERR_INVALID_KEY: 400,
@@ -72,6 +75,30 @@ function sendError(res: ServerResponse, err: unknown): void {
 }
 
 class HttpError extends FileServerError {}
+
+/**
+ * Reads and drops the rest of a refused request's body. Closing a socket with unread bytes makes
+ * the kernel send a reset, which can reach the client before the answer does; a client that keeps
+ * sending past the cap (bytes or time) has the connection cut.
+ */
+const discarding = new WeakSet<IncomingMessage>();
+
+function discardBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed || discarding.has(req)) return;
+  discarding.add(req);
+  let seen = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > LINGER_BYTES) cut();
+  });
+  req.once('end', done);
+  req.once('close', done);
+  req.resume();
+}
 
 /**
  * Destroys `res` when its client has not taken any bytes for `ms` while the response waits to
@@ -139,6 +166,7 @@ export class ApiServer {
             this.#log.debug({ code: errorCode(err) }, 'API request refused');
           }
           sendError(res, err);
+          discardBody(req);
         });
       },
     );
@@ -211,7 +239,7 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.#authorized(req)) {
-      req.resume();
+      discardBody(req);
       sendError(res, new AuthError());
       return;
     }
@@ -258,16 +286,16 @@ export class ApiServer {
     };
     const route = routes[path];
     if (!route) {
-      req.resume();
+      discardBody(req);
       throw new HttpError('ERR_NOT_FOUND', `no route ${path.slice(0, 200)}`);
     }
     if (method !== 'GET' && method !== 'HEAD') return this.#notAllowed(req, res, 'GET');
-    req.resume();
+    discardBody(req);
     await route();
   }
 
   #notAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-    req.resume();
+    discardBody(req);
     sendJson(res, 405, { code: 'ERR_METHOD', message: `use ${allow}` }, { allow });
   }
 
@@ -290,10 +318,8 @@ export class ApiServer {
         res.destroy();
         return;
       }
-      // the rest of the body will not be read; the connection cannot be reused
-      if (!req.complete) res.setHeader('connection', 'close');
       sendError(res, err);
-      req.resume();
+      discardBody(req);
     } finally {
       res.off('close', onClose);
     }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -190,6 +191,49 @@ describe('HTTP control API', () => {
     const method = await fetch(`${base}/v1/files/x`, { method: 'POST', headers: auth() });
     expect(method.status).toBe(405);
     expect((await fetch(`${base}/v1/status`, { headers: auth() })).status).toBe(200);
+  });
+
+  it('a refused PUT with a large body gets its answer, not a reset, and the connection lives on', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const body = Buffer.alloc(16 * 1024 * 1024, 1);
+    const put = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; code: string; socket: unknown }>((resolve, reject) => {
+        const req = request(`${base}${path}`, { method: 'PUT', agent, headers }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              code: JSON.parse(Buffer.concat(parts).toString('utf8')).code,
+              socket: req.socket,
+            }),
+          );
+        });
+        req.on('error', reject);
+        // the whole body goes out in pieces while the node has already refused it
+        for (let i = 0; i < body.length; i += 256 * 1024)
+          req.write(body.subarray(i, i + 256 * 1024));
+        req.end();
+      });
+    try {
+      const refusals = [
+        ['/v1/files/x', { authorization: 'Bearer wrong' }, 401, 'ERR_AUTH'],
+        ['/v1/files/bad%zz', auth(), 400, 'ERR_INVALID_KEY'],
+        [`/v1/files/${'k'.repeat(5000)}`, auth(), 400, 'ERR_INVALID_KEY'],
+        ['/v1/status', auth(), 405, 'ERR_METHOD'],
+      ] as const;
+      const sockets = new Set<unknown>();
+      for (const [path, headers, status, code] of refusals) {
+        const r = await put(path, headers);
+        expect([r.status, r.code]).toEqual([status, code]);
+        sockets.add(r.socket);
+      }
+      // the refused bodies were read to the end: one kept-alive connection served every request
+      expect(sockets.size).toBe(1);
+      expect(await a.has('x')).toBe(false);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a body that stops arriving is abandoned and nothing is stored', async () => {
