@@ -89,7 +89,8 @@ describe('10-node cluster', () => {
   let c: Cluster;
   beforeAll(async () => {
     // chained bootstrap: each node knows only the previous one; peer exchange meshes them
-    c = await startCluster(10, { chain: true, replicationFactor: 3 });
+    // peers get 20 s to answer, so a quick miss below is an answer, not a timeout on a loaded host
+    c = await startCluster(10, { chain: true, replicationFactor: 3, requestTimeoutMs: 20_000 });
   });
   afterAll(async () => {
     await c?.stop();
@@ -112,20 +113,21 @@ describe('10-node cluster', () => {
   it('an unknown key fails with ERR_NOT_FOUND quickly', async () => {
     const t0 = Date.now();
     await expect(c.nodes[0]!.get('never-stored')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
 
 describe('5-node cluster', () => {
-  it('unknown key → ERR_NOT_FOUND within a second', async () => {
-    const c = await startCluster(5);
+  it('unknown key → ERR_NOT_FOUND at once, not after waiting out a peer', async () => {
+    // peers are given 20 s to answer: a miss well under that was answered, not timed out
+    const c = await startCluster(5, { requestTimeoutMs: 20_000 });
     try {
       for (let i = 0; i < 3; i++) {
         const t0 = performance.now();
         await expect(c.nodes[i]!.get(`missing-${i}`)).rejects.toMatchObject({
           code: 'ERR_NOT_FOUND',
         });
-        expect(performance.now() - t0).toBeLessThan(1000);
+        expect(performance.now() - t0).toBeLessThan(5000);
       }
     } finally {
       await c.stop();
