@@ -81,6 +81,8 @@ describe('help and parsing', () => {
     [['serve', '--tombstone-ttl', '0']],
     [['serve', '--repair-rate', '-1']],
     [['serve', '--tombstone-ttl', 'soon']],
+    [['serve', '--scrub-interval', '-1']],
+    [['serve', '--scrub-rate', 'fast']],
     [['serve', '--log-level', 'loud']],
     [['demo', '--size', 'huge']],
     [['init', '--listen', 'x']],

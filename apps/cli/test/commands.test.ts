@@ -116,6 +116,7 @@ describe('put / get / ls / status / rm against two nodes', () => {
     expect(human.stdout).toMatch(/peers\s+1/);
     expect(human.stdout).toContain('TLS-PSK');
     expect(human.stdout).toMatch(/repair\s+\d+ keys held, \d+ under-replicated/);
+    expect(human.stdout).toMatch(/scrub\s+no pass yet, 0 rotten copies/);
   });
 
   it('PEERSTASH_DIR finds the node', async () => {
@@ -350,7 +351,7 @@ describe('Ctrl-C during a transfer', () => {
   beforeAll(async () => {
     dir = join(root, 'ctrl-c');
     expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
-    // The repair knobs are accepted and handed to the node.
+    // The repair and scrub knobs are accepted and handed to the node.
     const args = [
       '--replicas',
       '0',
@@ -360,6 +361,10 @@ describe('Ctrl-C during a transfer', () => {
       '0',
       '--tombstone-ttl',
       '1',
+      '--scrub-interval',
+      '0.5',
+      '--scrub-rate',
+      '5',
     ];
     n = await startNode({ dir, args, timeoutMs: 30_000 });
   });
@@ -383,10 +388,21 @@ describe('Ctrl-C during a transfer', () => {
     const [code] = await closed;
     expect(code, err).toBe(EXIT.INTERRUPTED);
     expect(expectOneLine(err)).toContain('interrupted');
-    // The node notices the client is gone and drops the half-received file.
-    for (let i = 0; i < 150 && (await walk(dir)).some((f) => f.endsWith('.tmp')); i++) {
+    // The node notices the client is gone and drops the half-received file. It counts the failed
+    // put only once that write has been cleaned up (the request may reach it after the CLI died).
+    const failedPuts = async () => {
+      const res = await n.client.request('GET', '/metrics');
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const m = /^peerstash_puts_total\{result="error"\} (\d+)$/m.exec(
+        Buffer.concat(chunks).toString(),
+      );
+      return m ? Number(m[1]) : 0;
+    };
+    for (let i = 0; i < 150 && (await failedPuts()) < 1; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
+    expect(await failedPuts()).toBe(1);
     expect((await walk(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await n.client.has('intr')).toBe(false);
   });

@@ -60,6 +60,7 @@ import {
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
 import { AntiEntropy, type RepairStatus } from './repair/anti-entropy.js';
+import { Scrubber, type ScrubReport, type ScrubStatus } from './repair/scrub.js';
 import { Replies, type Waiter } from './replies.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from './streams.js';
 
@@ -110,6 +111,13 @@ export interface FileServerOptions {
   repairRateBytesPerSec?: number;
   /** How long delete tombstones are kept (default 7 days). */
   tombstoneTtlMs?: number;
+  /**
+   * Time between background scrub passes, which re-read every local blob and drop rotten copies
+   * for repair to replace (default 86,400,000 ms, one day; 0: only when scrub() is called).
+   */
+  scrubIntervalMs?: number;
+  /** Disk read limit of a scrub pass in bytes per second (default 20 MB/s; 0: unlimited). */
+  scrubRateBytesPerSec?: number;
 }
 
 export interface StoreResult {
@@ -155,7 +163,7 @@ export interface PeerStatus {
   outbound: boolean;
 }
 
-export interface NodeStatus extends RepairStatus {
+export interface NodeStatus extends RepairStatus, ScrubStatus {
   nodeId: string;
   listen: string;
   api: string | null;
@@ -254,6 +262,7 @@ export class FileServer {
   #transport: TcpTransport | undefined;
   #api: ApiServer | undefined;
   #repair: AntiEntropy | undefined;
+  #scrub: Scrubber | undefined;
   #address: string | undefined;
   #knownPeers = new Map<string, string>();
   #savePeersTimer: NodeJS.Timeout | undefined;
@@ -359,6 +368,8 @@ export class FileServer {
     for (const addr of this.#opts.bootstrap ?? []) this.#dial(addr);
     for (const addr of this.#knownPeers.values()) this.#dial(addr);
     this.#repair.start();
+    this.#scrub = this.#createScrubber();
+    this.#scrub.start();
   }
 
   #createRepair(node: NodeFile): AntiEntropy {
@@ -395,6 +406,39 @@ export class FileServer {
           : {}),
       },
     );
+  }
+
+  #createScrubber(): Scrubber {
+    const self = this;
+    return new Scrubber(
+      {
+        get cas() {
+          return self.#running().cas;
+        },
+        log: this.#log,
+        dropped: () => {
+          this.metrics.integrityFailures.inc({ source: 'local' });
+          this.#changed();
+          // peers push the missing copy back in their next round; ask for one soon
+          this.#repair?.peersChanged();
+        },
+      },
+      {
+        intervalMs: this.#opts.scrubIntervalMs ?? 86_400_000,
+        ...(this.#opts.scrubRateBytesPerSec !== undefined
+          ? { rateBytesPerSec: this.#opts.scrubRateBytesPerSec }
+          : {}),
+      },
+    );
+  }
+
+  /**
+   * Re-reads every local blob now (also run periodically) and drops copies whose bytes no longer
+   * match their digest, for repair to replace; resolves with what the pass found.
+   */
+  async scrub(): Promise<ScrubReport> {
+    this.#running();
+    return this.#scrub!.runPass();
   }
 
   /** Runs one anti-entropy repair round now (also run periodically); resolves when done. */
@@ -460,6 +504,7 @@ export class FileServer {
 
   async #teardown(): Promise<void> {
     const repairDone = this.#repair?.stop();
+    const scrubDone = this.#scrub?.stop();
     this.#halt.abort(new ClosedError('file server stopped'));
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
@@ -474,6 +519,7 @@ export class FileServer {
       ?.close()
       .catch((err) => this.#log.warn({ err }, 'closing the transport failed'));
     await repairDone;
+    await scrubDone;
     // writes in progress were aborted: wait for their clean-up, so nothing touches the data dir
     // once stop() resolves
     await this.#cas?.idle();
@@ -933,6 +979,7 @@ export class FileServer {
         repairSummaryBytes: 0,
         repairRounds: 0,
       }),
+      ...(this.#scrub?.status() ?? { lastScrubAt: null, scrubRotten: 0 }),
       process: {
         pid: process.pid,
         rss: mem.rss,

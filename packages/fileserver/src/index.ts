@@ -57,3 +57,4 @@ export type {
   RepairSummaryReply,
   TombstoneMessage,
 } from './repair/messages.js';
+export type { ScrubReport, ScrubStatus } from './repair/scrub.js';

@@ -136,6 +136,27 @@ describe('anti-entropy repair', () => {
     expect(text.size).toBe(1000 + 7 * 37);
   });
 
+  it('R = 0: repair leaves every copy where it was written, alone or among peers', async () => {
+    c = await startCluster(2, { ...FAST, replicationFactor: 0 });
+    const [a, b] = c.nodes as [FileServer, FileServer];
+    const dir = await tempDir('r0');
+    const alone = await startNode({
+      dataDir: dir,
+      vaultKey: c.vaultKey,
+      replicationFactor: 0,
+      repairIntervalMs: 50,
+    });
+    extra.push({ node: alone, dir, id: alone.nodeId });
+    for (const n of [a, alone]) {
+      expect((await n.store('here', pattern('here', 10_000))).replicas).toBe(0);
+    }
+    for (let i = 0; i < 3; i++) await Promise.all([a.repair(), b.repair(), alone.repair()]);
+    expect(await a.has('here')).toBe(true);
+    expect(await b.has('here')).toBe(false);
+    expect(await alone.has('here')).toBe(true);
+    expect((await a.status()).keysHeld).toBe(1);
+  });
+
   it('repair pushes keep to repairRateBytesPerSec', async () => {
     // 4 sealed files of 512 KiB at 512 KB/s, the first 1 MiB as the bucket's burst: >= ~1.9 s
     c = await startCluster(1, { ...FAST, repairRateBytesPerSec: 512_000 });

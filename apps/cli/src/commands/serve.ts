@@ -24,6 +24,8 @@ interface ServeArgs extends GlobalArgs {
   repairInterval?: number;
   repairRate?: number;
   tombstoneTtl?: number;
+  scrubInterval?: number;
+  scrubRate?: number;
   stopTimeout: number;
   exitWithParent: boolean;
 }
@@ -121,6 +123,16 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           describe: 'Days a delete tombstone is kept (default 7)',
           requiresArg: true,
         })
+        .option('scrub-interval', {
+          type: 'number',
+          describe: 'Hours between scrub passes that re-read every local blob (default 24; 0: off)',
+          requiresArg: true,
+        })
+        .option('scrub-rate', {
+          type: 'number',
+          describe: 'Disk read limit of a scrub pass in MB/s (default 20; 0: unlimited)',
+          requiresArg: true,
+        })
         .option('log-level', {
           choices: LOG_LEVELS,
           default: 'info' as LogLevel,
@@ -144,7 +156,13 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
             throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 0');
           }
           // The TTL must be > 0; the rate may be 0 (unlimited), the interval 0 (background rounds off).
-          for (const flag of ['repair-interval', 'repair-rate', 'tombstone-ttl'] as const) {
+          for (const flag of [
+            'repair-interval',
+            'repair-rate',
+            'tombstone-ttl',
+            'scrub-interval',
+            'scrub-rate',
+          ] as const) {
             const v = a[flag] as number | undefined;
             if (v === undefined) continue;
             const zeroOk = flag !== 'tombstone-ttl';
@@ -226,6 +244,12 @@ async function runNode(o: {
       : {}),
     ...(o.argv.tombstoneTtl !== undefined
       ? { tombstoneTtlMs: Math.round(o.argv.tombstoneTtl * 86_400_000) }
+      : {}),
+    ...(o.argv.scrubInterval !== undefined
+      ? { scrubIntervalMs: Math.round(o.argv.scrubInterval * 3_600_000) }
+      : {}),
+    ...(o.argv.scrubRate !== undefined
+      ? { scrubRateBytesPerSec: Math.round(o.argv.scrubRate * 1_000_000) }
       : {}),
     logger,
   });

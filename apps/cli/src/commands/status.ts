@@ -49,6 +49,13 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
       }, ${last}${typeof st.repairBytesSent === 'number' ? `, ${formatBytes(st.repairBytesSent)} sent` : ''}`,
     );
   }
+  if (typeof st.scrubRotten === 'number') {
+    const last =
+      typeof st.lastScrubAt === 'number'
+        ? `last pass ${formatDuration(Date.now() - st.lastScrubAt)} ago`
+        : 'no pass yet';
+    add('scrub', `${last}, ${st.scrubRotten} rotten copies dropped for repair`);
+  }
   const proc = st.process as { pid?: number; rss?: number; uptime?: number } | undefined;
   if (proc && typeof proc.pid === 'number') {
     const up = typeof proc.uptime === 'number' ? `, up ${formatDuration(proc.uptime * 1000)}` : '';

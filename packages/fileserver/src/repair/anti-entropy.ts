@@ -324,6 +324,8 @@ export class AntiEntropy {
     for (const [ns, m] of byId) {
       for (const e of m.values()) {
         if (!isTomb(e)) keysHeld++;
+        // R = 0 asks for no replicas: each copy stays where it was written, untouched by repair
+        if (r < 1) continue;
         const placement = placeReplicas(e.id, members, r);
         if (!placement.includes(self)) {
           surplus.push({ e, placement });

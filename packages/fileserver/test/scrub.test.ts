@@ -1,0 +1,79 @@
+import { open, truncate } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { blobFiles, pattern, patternSha, sha256Of, startCluster, waitFor } from './helpers.js';
+
+async function flipByte(path: string, at: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0x01;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+describe('background scrubbing', () => {
+  it('finds flipped and truncated local copies, drops them, and repair brings sound ones back', async () => {
+    // rounds twice a second: the copy a scrub drops comes back by itself
+    const c = await startCluster(3, { repairIntervalMs: 500 });
+    const [a, b, d] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    try {
+      const size = 3 * 1024 * 1024 + 5;
+      expect((await a.store('rot', pattern('rot', size))).replicas).toBe(2);
+      expect((await a.store('kept', pattern('kept', 1000))).replicas).toBe(2);
+      const want = await patternSha('rot', size);
+      const blobOf = async (dir: string) => {
+        for (const p of await blobFiles(dir)) {
+          const fh = await open(p, 'r');
+          const { size: n } = await fh.stat();
+          await fh.close();
+          if (n > size) return p;
+        }
+        throw new Error('no blob of rot');
+      };
+      await flipByte(await blobOf(c.dirs[1]!), 2_000_000);
+      await truncate(await blobOf(c.dirs[2]!), 1_000_000);
+
+      // a sound node finds nothing; the others each find their one rotten copy and drop it
+      expect(await a.scrub()).toMatchObject({ checked: 2, rotten: 0 });
+      expect(await b.scrub()).toMatchObject({ checked: 2, rotten: 1 });
+      expect(await d.scrub()).toMatchObject({ checked: 2, rotten: 1 });
+      expect(await b.has('kept')).toBe(true);
+      const st = await b.status();
+      expect(st.scrubRotten).toBe(1);
+      expect(st.lastScrubAt).not.toBeNull();
+
+      // repair replaces them from the sound copy; a second pass finds every copy sound
+      await waitFor('copies restored', async () => (await b.has('rot')) && (await d.has('rot')));
+      for (const n of [b, d]) {
+        expect(await n.scrub()).toMatchObject({ checked: 2, rotten: 0 });
+        const got = await n.read('rot');
+        expect(got.source).toBe('local');
+        expect(await sha256Of(got.stream)).toBe(want);
+      }
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('runs by itself every scrubIntervalMs, and repair rounds restore the copy', async () => {
+    const c = await startCluster(2, { scrubIntervalMs: 200, repairIntervalMs: 300 });
+    const [a, b] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];
+    try {
+      expect((await a.store('auto', pattern('auto', 500_000))).replicas).toBe(1);
+      const [blob] = await blobFiles(c.dirs[1]!);
+      await flipByte(blob!, 100_000);
+      await waitFor('rotten copy found', async () => (await b.status()).scrubRotten === 1);
+      await waitFor('copy restored', async () => b.has('auto'));
+      await waitFor('restored copy scrubbed sound', async () => {
+        const r = await b.scrub();
+        return r.checked === 1 && r.rotten === 0;
+      });
+      expect(await sha256Of(await b.get('auto'))).toBe(await patternSha('auto', 500_000));
+    } finally {
+      await c.stop();
+    }
+  });
+});
