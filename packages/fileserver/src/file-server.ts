@@ -62,7 +62,15 @@ import { rankNodes } from './placement.js';
 import { AntiEntropy, type RepairStatus } from './repair/anti-entropy.js';
 import { Scrubber, type ScrubReport, type ScrubStatus } from './repair/scrub.js';
 import { Replies, type Waiter } from './replies.js';
-import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from './streams.js';
+import {
+  type ByteSource,
+  bothDone,
+  Fanout,
+  Meter,
+  Rechunk,
+  toReadable,
+  watchStarved,
+} from './streams.js';
 
 /** pino's shape; any logger with these four methods works. */
 export interface Logger {
@@ -99,6 +107,11 @@ export interface FileServerOptions {
   requestTimeoutMs?: number;
   /** How long a transfer may stay silent before it is abandoned (default 30,000 ms). */
   idleTimeoutMs?: number;
+  /**
+   * How long a get waits on a peer that sends nothing while the reader wants more (a frozen node,
+   * a link gone silent) before it continues from another copy (default 10,000 ms).
+   */
+  stallTimeoutMs?: number;
   /** How long to wait for a replica's acknowledgement once its bytes are sent (default 60,000 ms). */
   ackTimeoutMs?: number;
   /** Sealed-blob chunk size (default 64 KiB). */
@@ -244,6 +257,7 @@ export class FileServer {
   readonly #replication: number;
   readonly #requestTimeoutMs: number;
   readonly #idleTimeoutMs: number;
+  readonly #stallTimeoutMs: number;
   readonly #ackTimeoutMs: number;
   readonly #chunkSize: number;
   readonly #replies = new Replies();
@@ -286,6 +300,7 @@ export class FileServer {
     setMaxListeners(0, this.#halt.signal);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? 10_000;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 60_000;
     this.#chunkSize = options.chunkSize ?? SEAL_CHUNK_SIZE;
     this.#log = options.logger ?? pino({ level: 'info' }, pino.destination(2));
@@ -1131,6 +1146,7 @@ export class FileServer {
         idleMs: this.#idleTimeoutMs,
         what: 'replica fetch',
       });
+      watchStarved(stream, meter, this.#stallTimeoutMs, 'replica fetch');
       const opener = openSealed(vaultKey);
       const toDisk = new PassThrough({ highWaterMark: 1024 * 1024 });
       const writing = cas

@@ -177,6 +177,37 @@ export class Fanout extends Writable {
 }
 
 /**
+ * Destroys `source` with ERR_TIMEOUT once it has been starved for `ms`: nothing buffered in it or
+ * in `meter`, and no byte through `meter`, while the reader downstream waits for more. A reader
+ * that is merely slow keeps those buffers full, so it never trips this; a peer whose link went
+ * silent (no reset, no FIN) is given up on long before the transport's idle timeout.
+ */
+export function watchStarved(source: Readable, meter: Meter, ms: number, what: string): void {
+  if (ms <= 0) return;
+  let seen = meter.bytes;
+  let since = performance.now();
+  const timer = setInterval(
+    () => {
+      const now = performance.now();
+      const buffered = source.readableLength + meter.writableLength + meter.readableLength;
+      if (meter.bytes !== seen || buffered > 0) {
+        seen = meter.bytes;
+        since = now;
+      } else if (now - since >= ms) {
+        clearInterval(timer);
+        source.destroy(new TimeoutError(`${what}: the peer sent nothing for ${ms} ms`));
+      }
+    },
+    Math.max(20, Math.floor(ms / 5)),
+  );
+  timer.unref();
+  const stop = () => clearInterval(timer);
+  source.once('close', stop);
+  source.once('end', stop);
+  meter.once('close', stop);
+}
+
+/**
  * Waits for a store write and the pipeline feeding it. The error worth reporting is the one with
  * a code (the disk's ERR_NO_SPACE rather than the feeding side's "ended early"), the write's
  * first. A write that failed with a code is final at once: the feeding side may be a stalled

@@ -85,6 +85,69 @@ describe('peer killed mid-transfer', () => {
     expect(leftovers).toEqual([]);
   });
 
+  it('get continues from another replica when the serving peer freezes mid-transfer', async () => {
+    const vaultKey = Buffer.alloc(32, 5);
+    const clusterSecret = Buffer.alloc(32, 6);
+    const dirs = await Promise.all(['f', 'b', 'h'].map((p) => tempDir(p)));
+    cleanup.push(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+    const b64 = (b: Buffer) => b.toString('base64');
+    // the victim stops (SIGSTOP) after sending 4 MiB: its sockets stay open and go silent
+    const f = await spawnNode({
+      dataDir: dirs[0],
+      vaultKey: b64(vaultKey),
+      clusterSecret: b64(clusterSecret),
+      killAfterBytes: 4 * 1024 * 1024,
+      freeze: true,
+    });
+    cleanup.push(async () => {
+      if (f.child.exitCode === null && f.child.signalCode === null) {
+        f.child.kill('SIGKILL');
+        await once(f.child, 'exit');
+      }
+    });
+    const nodes: FileServer[] = [];
+    cleanup.push(() => Promise.all(nodes.map((n) => n.stop())));
+    for (const dir of dirs.slice(1)) {
+      nodes.push(
+        await startNode({
+          dataDir: dir,
+          vaultKey,
+          clusterSecret,
+          bootstrap: [f.address],
+          // only the stall watch can move the get on before the test's own timeout
+          stallTimeoutMs: 1000,
+          idleTimeoutMs: 300_000,
+          transportLimits: {
+            streamWindow: 1024 * 1024,
+            pingIntervalMs: 100_000,
+            idleTimeoutMs: 300_000,
+          },
+        }),
+      );
+    }
+    const [b, h] = nodes as [FileServer, FileServer];
+    await waitFor('mesh', async () => {
+      for (const n of nodes) if ((await n.status()).peers.length < 2) return false;
+      return true;
+    });
+    let key = '';
+    for (let i = 0; ; i++) {
+      key = `frozen-${i}`;
+      if (rankNodes(deriveFileId(vaultKey, key), [f.nodeId, b.nodeId])[0] === f.nodeId) break;
+    }
+    const size = 24 * 1024 * 1024;
+    expect((await b.store(key, pattern(key, size))).replicas).toBe(2);
+    await h.delete(key);
+
+    const got = await h.read(key);
+    expect(got.source).toBe('peer');
+    expect(await sha256Of(got.stream)).toBe(await patternSha(key, size));
+    // the victim is still there, frozen: nothing but the stall watch moved the get on
+    expect(f.child.exitCode).toBeNull();
+    expect(f.child.signalCode).toBeNull();
+    expect((await h.status()).peers.map((p) => p.id)).toContain(f.nodeId);
+  });
+
   it('a replica that dies mid-put: the store completes with the others, nothing half-kept', async () => {
     const vaultKey = Buffer.alloc(32, 3);
     const clusterSecret = Buffer.alloc(32, 4);
