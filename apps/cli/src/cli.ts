@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
 import { rmCommand } from './commands/rm.js';
+import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import type { CliContext, GlobalArgs } from './context.js';
@@ -64,6 +65,7 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(rmCommand(ctx))
     .command(lsCommand(ctx))
     .command(statusCommand(ctx))
+    .command(scrubCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'give a command (see --help)')
     .recommendCommands()

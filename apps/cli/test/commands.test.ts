@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,37 @@ describe('put / get / ls / status / rm against two nodes', () => {
     expect(human.stdout).toContain('TLS-PSK');
     expect(human.stdout).toMatch(/repair\s+\d+ keys held, \d+ under-replicated/);
     expect(human.stdout).toMatch(/scrub\s+no pass yet, 0 rotten copies/);
+  });
+
+  it('scrub checks every blob; a flipped byte is found, dropped, and gets still succeed', async () => {
+    const clean = await runCli(['scrub', '--json', '--dir', dirB]);
+    expect(clean.code, clean.stderr).toBe(0);
+    const before = JSON.parse(clean.stdout) as { checked: number; rotten: number };
+    expect(before.checked).toBeGreaterThan(0);
+    expect(before.rotten).toBe(0);
+    // rot one of B's blobs on disk
+    const blobs = (await walk(join(dirB, 'blobs'))).filter((f) => f.endsWith('.blob'));
+    const victim = blobs[0]!;
+    const fh = await open(victim, 'r+');
+    const byte = Buffer.alloc(1);
+    await fh.read(byte, 0, 1, 100);
+    byte[0] = byte[0]! ^ 0xff;
+    await fh.write(byte, 0, 1, 100);
+    await fh.close();
+    const found = await runCli(['scrub', '--dir', dirB]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toMatch(
+      new RegExp(
+        `^checked ${before.checked} blobs \\(.+\\): 1 rotten copy dropped; repair brings it back from peers\n$`,
+      ),
+    );
+    expect(await walk(join(dirB, 'blobs'))).not.toContain(victim);
+    const st = JSON.parse((await runCli(['status', '--json', '--dir', dirB])).stdout);
+    expect(st.scrubRotten).toBe(1);
+    // every file still reads on B, the dropped one from A
+    const out = join(root, 'after-scrub.bin');
+    expect((await runCli(['get', 'docs/input.bin', '-o', out, '--dir', dirB])).code).toBe(0);
+    expect(await sha256File(out)).toBe(inputSha);
   });
 
   it('PEERSTASH_DIR finds the node', async () => {

@@ -994,7 +994,12 @@ export class FileServer {
         repairSummaryBytes: 0,
         repairRounds: 0,
       }),
-      ...(this.#scrub?.status() ?? { lastScrubAt: null, scrubRotten: 0 }),
+      ...(this.#scrub?.status() ?? {
+        lastScrubAt: null,
+        lastScrub: null,
+        scrubInProgress: false,
+        scrubRotten: 0,
+      }),
       process: {
         pid: process.pid,
         rss: mem.rss,
@@ -1152,7 +1157,11 @@ export class FileServer {
       const writing = cas
         .write(ns, id, toDisk, { extra, expectedDigest: digest, signal: this.#halt.signal })
         .finally(() => this.#changed());
-      writing.catch(() => {});
+      // a write that fails before it reads its source (mkdir/open errors) leaves toDisk
+      // unread: drop it from the fan-out, or the reader waits on it until the idle timeout
+      writing.catch((err: unknown) =>
+        toDisk.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
       const fan = new Fanout(opener, [toDisk], (_w, err) =>
         this.#log.warn({ id, code: errorCode(err) }, 'cannot keep a local copy of a fetched blob'),
       );

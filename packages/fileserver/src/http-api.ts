@@ -284,6 +284,18 @@ export class ApiServer {
         res.end(text);
       },
     };
+    if (path === '/v1/scrub') {
+      if (method !== 'POST') return this.#notAllowed(req, res, 'POST');
+      discardBody(req);
+      // a pass may take hours: it runs on, and status() tells when it is done and what it found
+      this.#fs.scrub().catch((err) => {
+        // stop() cuts a pass short: that is not a failure worth a warning
+        if (errorCode(err) === 'ABORT_ERR') this.#log.debug({ err }, 'scrub pass cut short');
+        else this.#log.warn({ err }, 'scrub pass failed');
+      });
+      sendJson(res, 202, { started: true });
+      return;
+    }
     const route = routes[path];
     if (!route) {
       discardBody(req);

@@ -127,6 +127,26 @@ describe('HTTP control API', () => {
     expect(head.status).toBe(404);
   });
 
+  it('POST /v1/scrub starts a pass whose result status reports; other methods get 405', async () => {
+    const asked = Date.now();
+    const r = await fetch(`${base}/v1/scrub`, { method: 'POST', headers: auth() });
+    expect(r.status).toBe(202);
+    expect(await r.json()).toEqual({ started: true });
+    await waitFor('scrub pass', async () => {
+      const st = (await (await fetch(`${base}/v1/status`, { headers: auth() })).json()) as {
+        scrubInProgress: boolean;
+        lastScrubAt: number | null;
+      };
+      return !st.scrubInProgress && (st.lastScrubAt ?? 0) >= asked;
+    });
+    const st = await a.status();
+    expect(st.lastScrub).toMatchObject({ checked: (await a.list()).length, rotten: 0 });
+    const get = await fetch(`${base}/v1/scrub`, { headers: auth() });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${base}/v1/scrub`, { method: 'POST' })).status).toBe(401);
+  });
+
   it('status and metrics', async () => {
     const st = (await (await fetch(`${base}/v1/status`, { headers: auth() })).json()) as Record<
       string,

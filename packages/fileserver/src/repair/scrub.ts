@@ -36,6 +36,9 @@ export interface ScrubReport {
 export interface ScrubStatus {
   /** When the last complete pass over the local blobs ended. */
   lastScrubAt: number | null;
+  /** What that pass found (null before the first one). */
+  lastScrub: ScrubReport | null;
+  scrubInProgress: boolean;
   /** Rotten local copies found and dropped since the node started. */
   scrubRotten: number;
 }
@@ -48,6 +51,7 @@ export class Scrubber {
   #timer: NodeJS.Timeout | undefined;
   #pass: Promise<ScrubReport> | undefined;
   #lastAt: number | null = null;
+  #last: ScrubReport | null = null;
   #rotten = 0;
 
   constructor(host: ScrubHost, options: ScrubOptions = {}) {
@@ -68,7 +72,12 @@ export class Scrubber {
   }
 
   status(): ScrubStatus {
-    return { lastScrubAt: this.#lastAt, scrubRotten: this.#rotten };
+    return {
+      lastScrubAt: this.#lastAt,
+      lastScrub: this.#last,
+      scrubInProgress: this.#pass !== undefined,
+      scrubRotten: this.#rotten,
+    };
   }
 
   /** One pass over every local blob now (joins the pass in flight, if any). */
@@ -119,6 +128,7 @@ export class Scrubber {
       }
     }
     this.#lastAt = Date.now();
+    this.#last = report;
     log.info({ ...report }, 'scrub pass done');
     return report;
   }
