@@ -559,9 +559,26 @@ export class FileServer {
     return { node: this.#node, cas: this.#cas, transport: this.#transport };
   }
 
-  /** A local write's signal: the caller's, and stop(). */
-  #writeSignal(signal: AbortSignal | undefined): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.#halt.signal]) : this.#halt.signal;
+  /**
+   * A local write's signal: aborted by the caller's signal or by stop(); call `unlink()` once the
+   * write is over. (Not AbortSignal.any: on Node 20 every composite of the node-long stop signal
+   * stays referenced by it, a leak per put.)
+   */
+  #writeSignal(signal: AbortSignal | undefined): { signal: AbortSignal; unlink(): void } {
+    const halt = this.#halt.signal;
+    if (!signal) return { signal: halt, unlink: () => {} };
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(signal.aborted ? signal.reason : halt.reason);
+    if (signal.aborted || halt.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    halt.addEventListener('abort', onAbort, { once: true });
+    return {
+      signal: ac.signal,
+      unlink: () => {
+        signal.removeEventListener('abort', onAbort);
+        halt.removeEventListener('abort', onAbort);
+      },
+    };
   }
 
   #vault(): { vaultKey: Buffer; ns: string } {
@@ -617,6 +634,7 @@ export class FileServer {
       },
     );
     let written: { size: number; digest: string };
+    const writeSignal = this.#writeSignal(signal);
     try {
       const piping = pipeline(
         input,
@@ -627,7 +645,7 @@ export class FileServer {
         signal ? { signal } : {},
       );
       const writing = cas
-        .write(ns, id, local, { extra, signal: this.#writeSignal(signal) })
+        .write(ns, id, local, { extra, signal: writeSignal.signal })
         .finally(() => this.#changed());
       written = await bothDone(writing, piping);
     } catch (err) {
@@ -640,6 +658,8 @@ export class FileServer {
       }
       this.metrics.puts.inc({ result: 'error' });
       throw this.#mapAbort(err, signal);
+    } finally {
+      writeSignal.unlink();
     }
 
     const acks = await Promise.all(

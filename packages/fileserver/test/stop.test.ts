@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +30,23 @@ describe('stop() with transfers in progress', () => {
       expect(await temps()).toEqual([]);
       await expect(storing).rejects.toMatchObject({ code: 'ERR_CLOSED' });
       for (const d of c.dirs) await rm(d, { recursive: true });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('a store with a signal leaves no listener on it once done, stored or aborted', async () => {
+    const c = await startCluster(1);
+    try {
+      const ac = new AbortController();
+      await c.nodes[0]!.store('plain', pattern('plain', 100_000), { signal: ac.signal });
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      const cut = new AbortController();
+      const storing = c.nodes[0]!.store('cut', stalls(100_000), { signal: cut.signal });
+      await sleep(50);
+      cut.abort();
+      await expect(storing).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+      expect(getEventListeners(cut.signal, 'abort')).toHaveLength(0);
     } finally {
       await c.stop();
     }
