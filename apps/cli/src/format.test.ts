@@ -21,6 +21,9 @@ describe('format', () => {
   it('formats durations', () => {
     expect(formatDuration(12.3)).toBe('12 ms');
     expect(formatDuration(4200)).toBe('4.2 s');
+    expect(formatDuration(125_000)).toBe('2 min');
+    expect(formatDuration(5.5 * 3_600_000)).toBe('5.5 h');
+    expect(formatDuration(8 * 86_400_000)).toBe('8.0 days');
   });
 
   it('aligns table columns', () => {

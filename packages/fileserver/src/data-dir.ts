@@ -11,6 +11,8 @@ export const KEYS_FILE = 'keys.json';
 export const TOKEN_FILE = 'api-token';
 export const API_FILE = 'api.json';
 export const BLOBS_DIR = 'blobs';
+/** When the node was last known running (ms since the epoch), refreshed while it runs. */
+export const ALIVE_FILE = 'last-alive';
 
 export interface NodeFile {
   nodeId: string;
@@ -62,6 +64,24 @@ async function readJson(path: string): Promise<unknown | undefined> {
   } catch (cause) {
     throw new InvalidArgumentError(`${path} is not valid JSON`, { cause });
   }
+}
+
+/** The last time the node in `dataDir` was known running; undefined before its first start. */
+export async function readLastAlive(dataDir: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, ALIVE_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const at = Number(text.trim());
+  // a damaged file says nothing reliable: treat it as unknown rather than refuse to start
+  return Number.isSafeInteger(at) && at > 0 ? at : undefined;
+}
+
+export async function writeLastAlive(dataDir: string, at = Date.now()): Promise<void> {
+  await writeFileAtomic(join(dataDir, ALIVE_FILE), `${at}\n`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

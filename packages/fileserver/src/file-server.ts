@@ -24,10 +24,12 @@ import {
   loadOrCreateNode,
   loadOrCreateToken,
   type NodeFile,
+  readLastAlive,
   removeApiInfo,
   resolveKeys,
   saveNode,
   writeApiInfo,
+  writeLastAlive,
 } from './data-dir.js';
 import {
   AbortedError,
@@ -59,7 +61,7 @@ import {
 } from './messages.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { rankNodes } from './placement.js';
-import { AntiEntropy, type RepairStatus } from './repair/anti-entropy.js';
+import { AntiEntropy, DEFAULT_TOMBSTONE_TTL_MS, type RepairStatus } from './repair/anti-entropy.js';
 import { Scrubber, type ScrubReport, type ScrubStatus } from './repair/scrub.js';
 import { Replies, type Waiter } from './replies.js';
 import {
@@ -177,6 +179,13 @@ export interface PeerStatus {
 }
 
 export interface NodeStatus extends RepairStatus, ScrubStatus {
+  /** How long the node had been down when it started (null on its first start). */
+  offlineBeforeStartMs: number | null;
+  /**
+   * It had been down longer than the tombstone TTL: deletes everywhere made meanwhile may have
+   * been forgotten by the cluster, so files deleted then can come back from this node.
+   */
+  tombstonesMayBeMissed: boolean;
   nodeId: string;
   listen: string;
   api: string | null;
@@ -227,6 +236,8 @@ interface PlainSource {
 
 const PEER_DIAL_GRACE_MS = 1500;
 const MAX_SAVED_PEERS = 64;
+/** How often a running node refreshes its last-alive mark (downtime is known to this precision). */
+const ALIVE_EVERY_MS = 3_600_000;
 /**
  * A 256 KiB window caps one stream at window / round-trip; on a loaded host the round trip is
  * the receiver's event-loop delay (milliseconds), so replicas crawled. 1 MiB per stream keeps a
@@ -277,6 +288,8 @@ export class FileServer {
   #api: ApiServer | undefined;
   #repair: AntiEntropy | undefined;
   #scrub: Scrubber | undefined;
+  #offlineMs: number | null = null;
+  #aliveTimer: NodeJS.Timeout | undefined;
   #address: string | undefined;
   #knownPeers = new Map<string, string>();
   #savePeersTimer: NodeJS.Timeout | undefined;
@@ -349,6 +362,7 @@ export class FileServer {
     this.#clusterSecret = keys.clusterSecret;
     this.#ns = keys.vaultKey ? deriveNamespace(keys.vaultKey) : undefined;
 
+    await this.#noteDowntime(dataDir);
     this.#cas = new CasStore({ root: join(dataDir, BLOBS_DIR), logger: this.#log });
     await this.#cas.open();
     this.#repair = this.#createRepair(node);
@@ -520,6 +534,11 @@ export class FileServer {
   async #teardown(): Promise<void> {
     const repairDone = this.#repair?.stop();
     const scrubDone = this.#scrub?.stop();
+    if (this.#aliveTimer) {
+      clearInterval(this.#aliveTimer);
+      this.#aliveTimer = undefined;
+      await writeLastAlive(this.#opts.dataDir).catch(() => {});
+    }
     this.#halt.abort(new ClosedError('file server stopped'));
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
@@ -539,6 +558,38 @@ export class FileServer {
     // once stop() resolves
     await this.#cas?.idle();
     await removeApiInfo(this.#opts.dataDir).catch(() => {});
+  }
+
+  /**
+   * Compares the downtime with the tombstone TTL: past it, the cluster may have pruned tombstones
+   * of files this node still holds, and repair would bring them back. Then keeps the mark fresh.
+   */
+  async #noteDowntime(dataDir: string): Promise<void> {
+    const last = await readLastAlive(dataDir);
+    this.#offlineMs = last === undefined ? null : Math.max(0, Date.now() - last);
+    if (this.#tombstonesMayBeMissed()) {
+      const days = (ms: number) => Math.round((ms / 86_400_000) * 10) / 10;
+      this.#log.warn(
+        { offlineDays: days(this.#offlineMs!), tombstoneTtlDays: days(this.#tombstoneTtlMs()) },
+        'this node was down longer than the tombstone TTL: files deleted everywhere meanwhile may ' +
+          'come back from it; wipe its blobs before it rejoins, or keep tombstones longer',
+      );
+    }
+    await writeLastAlive(dataDir);
+    this.#aliveTimer = setInterval(() => {
+      writeLastAlive(dataDir).catch((err) =>
+        this.#log.debug({ err }, 'could not refresh the last-alive mark'),
+      );
+    }, ALIVE_EVERY_MS);
+    this.#aliveTimer.unref();
+  }
+
+  #tombstoneTtlMs(): number {
+    return this.#opts.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+  }
+
+  #tombstonesMayBeMissed(): boolean {
+    return this.#offlineMs !== null && this.#offlineMs > this.#tombstoneTtlMs();
   }
 
   async #removeStaleTemps(dataDir: string): Promise<void> {
@@ -1020,6 +1071,8 @@ export class FileServer {
         scrubInProgress: false,
         scrubRotten: 0,
       }),
+      offlineBeforeStartMs: this.#offlineMs,
+      tombstonesMayBeMissed: this.#tombstonesMayBeMissed(),
       process: {
         pid: process.pid,
         rss: mem.rss,

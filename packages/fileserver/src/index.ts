@@ -6,6 +6,7 @@ export {
   type Keys,
   readApiInfo,
   readKeyFile,
+  readLastAlive,
   writeKeyFile,
 } from './data-dir.js';
 export {

@@ -56,6 +56,16 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
         : 'no pass yet';
     add('scrub', `${last}, ${st.scrubRotten} rotten copies dropped for repair`);
   }
+  if (st.tombstonesMayBeMissed === true) {
+    const down =
+      typeof st.offlineBeforeStartMs === 'number'
+        ? `down ${formatDuration(st.offlineBeforeStartMs)} before this start`
+        : 'down long before this start';
+    add(
+      'warning',
+      `${down}, longer than the tombstone TTL: files deleted meanwhile may come back from this node`,
+    );
+  }
   const proc = st.process as { pid?: number; rss?: number; uptime?: number } | undefined;
   if (proc && typeof proc.pid === 'number') {
     const up = typeof proc.uptime === 'number' ? `, up ${formatDuration(proc.uptime * 1000)}` : '';

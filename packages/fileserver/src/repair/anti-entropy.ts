@@ -33,6 +33,8 @@ import {
   tombVersion,
 } from './summary.js';
 
+export const DEFAULT_TOMBSTONE_TTL_MS = 7 * 24 * 3600 * 1000;
+
 interface Log {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
@@ -177,7 +179,7 @@ export class AntiEntropy {
   constructor(host: RepairHost, options: RepairOptions = {}) {
     this.#h = host;
     this.#intervalMs = options.intervalMs ?? 30_000;
-    this.#ttlMs = options.tombstoneTtlMs ?? 7 * 24 * 3600 * 1000;
+    this.#ttlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
     this.#bucket = new TokenBucket(options.rateBytesPerSec ?? 50_000_000);
     this.tombstones = new TombstoneStore(host.dataDir);
   }
