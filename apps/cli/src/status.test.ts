@@ -6,14 +6,14 @@ const base = { nodeId: 'ab'.repeat(32), listen: '127.0.0.1:7400', peers: [] };
 describe('formatStatus', () => {
   it('shows the scrub state: no pass yet, then the last pass', () => {
     expect(formatStatus({ ...base, scrubRotten: 0, lastScrubAt: null }, '/d', 'http://x')).toMatch(
-      /^scrub\s+no pass yet, 0 rotten copies dropped for repair$/m,
+      /^scrub\s+no pass yet, 0 rotten copies found$/m,
     );
     const later = formatStatus(
       { ...base, scrubRotten: 2, lastScrubAt: Date.now() - 2 * 3_600_000 },
       '/d',
       'http://x',
     );
-    expect(later).toMatch(/^scrub\s+last pass 2\.0 h ago, 2 rotten copies dropped for repair$/m);
+    expect(later).toMatch(/^scrub\s+last pass 2\.0 h ago, 2 rotten copies found$/m);
   });
 
   it('warns when the node was down longer than the tombstone TTL, and only then', () => {

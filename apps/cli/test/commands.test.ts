@@ -116,7 +116,7 @@ describe('put / get / ls / status / rm against two nodes', () => {
     expect(human.stdout).toMatch(/peers\s+1/);
     expect(human.stdout).toContain('TLS-PSK');
     expect(human.stdout).toMatch(/repair\s+\d+ keys held, \d+ under-replicated/);
-    expect(human.stdout).toMatch(/scrub\s+no pass yet, 0 rotten copies/);
+    expect(human.stdout).toMatch(/scrub\s+no pass yet, 0 rotten copies found/);
   });
 
   it('scrub checks every blob; a flipped byte is found, dropped, and gets still succeed', async () => {

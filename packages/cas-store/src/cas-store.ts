@@ -45,6 +45,11 @@ export interface CasStoreOptions {
   logger?: Logger;
 }
 
+export interface DeleteOptions {
+  /** Delete only this version of the key (as `stat` or `read` described it). */
+  ifMatch?: { digest: string; createdAt: number };
+}
+
 export interface WriteOptions {
   /** Kept in the metadata as JSON. */
   extra?: Record<string, unknown>;
@@ -388,16 +393,23 @@ export class CasStore {
     }
   }
 
-  /** Removes the blob and its metadata, then empty folders up to the namespace; false if absent. */
-  async delete(ns: string, key: string): Promise<boolean> {
-    return this.#track(this.#delete(ns, key));
+  /**
+   * Removes the blob and its metadata, then empty folders up to the namespace; false if absent.
+   * With `ifMatch`, only the version with that digest and commit time goes (checked under the
+   * key's lock): a newer write of the key is kept, and the call returns false.
+   */
+  async delete(ns: string, key: string, options: DeleteOptions = {}): Promise<boolean> {
+    return this.#track(this.#delete(ns, key, options));
   }
 
-  async #delete(ns: string, key: string): Promise<boolean> {
+  async #delete(ns: string, key: string, { ifMatch }: DeleteOptions): Promise<boolean> {
     const loc = this.#locate(ns, key);
     const found = await this.#locks.run(`${ns}/${loc.filename}`, async () => {
       const record = await this.#readRecord(loc);
       if (!record || record.key !== key) return false;
+      if (ifMatch && (record.digest !== ifMatch.digest || record.createdAt !== ifMatch.createdAt)) {
+        return false;
+      }
       // Meta first: once it is gone the pair is absent, whatever happens next.
       await unlink(loc.metaPath);
       await unlinkQuiet(join(loc.dir, record.blob));

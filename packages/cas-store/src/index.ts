@@ -3,6 +3,7 @@
 
 export type {
   CasStoreOptions,
+  DeleteOptions,
   Logger,
   OpenReport,
   ReadResult,

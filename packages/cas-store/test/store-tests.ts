@@ -383,6 +383,24 @@ export function storeTests({ name, setup, teardown }: StoreTestOptions): void {
       );
     });
 
+    it('delete with ifMatch removes only that version of the key', async () => {
+      await store.write(NS, 'v', [Buffer.from('one')]);
+      const first = await store.stat(NS, 'v');
+      await sleep(2); // a later commit time
+      await store.write(NS, 'v', [Buffer.from('one')]); // same bytes, a newer version
+      const second = await store.stat(NS, 'v');
+      expect(second.createdAt).toBeGreaterThan(first.createdAt);
+      expect(await store.delete(NS, 'v', { ifMatch: first })).toBe(false);
+      expect(await store.has(NS, 'v')).toBe(true);
+      expect(
+        await store.delete(NS, 'v', {
+          ifMatch: { digest: 'f'.repeat(64), createdAt: second.createdAt },
+        }),
+      ).toBe(false);
+      expect(await store.delete(NS, 'v', { ifMatch: second })).toBe(true);
+      expect(await store.has(NS, 'v')).toBe(false);
+    });
+
     it('delete removes the pair and empty folders up to the namespace, not shared ones', async () => {
       await store.write(NS, 'a', [Buffer.from('a')]);
       await store.write(NS, 'b', [Buffer.from('b')]);

@@ -307,6 +307,22 @@ export class FileServer {
     if (!Number.isSafeInteger(r) || r < 0) {
       throw new InvalidArgumentError('replicationFactor must be a non-negative integer');
     }
+    for (const name of [
+      'requestTimeoutMs',
+      'idleTimeoutMs',
+      'stallTimeoutMs',
+      'ackTimeoutMs',
+      'repairIntervalMs',
+      'repairRateBytesPerSec',
+      'tombstoneTtlMs',
+      'scrubIntervalMs',
+      'scrubRateBytesPerSec',
+    ] as const) {
+      const v = options[name];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+        throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+      }
+    }
     this.#opts = options;
     this.#replication = r;
     // one listener per write in progress: many at once is normal, not a leak
@@ -445,6 +461,7 @@ export class FileServer {
           return self.#running().cas;
         },
         log: this.#log,
+        mayDrop: () => this.#replication > 0,
         dropped: () => {
           this.metrics.integrityFailures.inc({ source: 'local' });
           this.#changed();
@@ -1463,10 +1480,16 @@ export class FileServer {
     try {
       const meta = await cas.stat(report.ns, report.id).catch(() => undefined);
       if (!meta) return;
-      if (await this.#verifyLocal(cas, report.ns, report.id, meta.digest)) return;
+      if (await this.#verifyLocal(cas, report.ns, report.id, meta.digest, this.#halt.signal)) {
+        return;
+      }
+      // stop() may have come while the blob was read: nothing touches the data dir after it
+      if (!this.#live()) return;
       this.metrics.integrityFailures.inc({ source: 'local' });
       this.#log.warn({ peer: peerId, id: report.id }, 'dropping a rotten replica a peer reported');
-      await cas.delete(report.ns, report.id).finally(() => this.#changed());
+      // that version only: a sound one written meanwhile stays
+      const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
+      await cas.delete(report.ns, report.id, { ifMatch }).finally(() => this.#changed());
     } finally {
       this.#checking.delete(k);
     }

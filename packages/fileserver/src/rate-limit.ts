@@ -35,7 +35,8 @@ export class TokenBucket {
       this.#tokens -= n;
       if (this.#tokens < 0) {
         const wait = Math.ceil((-this.#tokens / this.#rate) * 1000);
-        await new Promise((r) => setTimeout(r, wait));
+        // background work only: the wait alone does not keep the process alive
+        await new Promise((r) => setTimeout(r, wait).unref());
         this.#refill();
       }
     });

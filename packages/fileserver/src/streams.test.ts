@@ -2,7 +2,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { ClosedError } from './errors.js';
-import { bothDone, Fanout, Meter } from './streams.js';
+import { bothDone, Fanout, Meter, watchStarved } from './streams.js';
 
 const bytes = (n: number, seed = 1) => Buffer.alloc(n, seed);
 const collect = () => {
@@ -139,5 +139,47 @@ describe('bothDone', () => {
     await expect(
       bothDone(Promise.reject(new Error('premature close')), Promise.reject(new Error('other'))),
     ).rejects.toThrow('premature close');
+  });
+});
+
+describe('watchStarved', () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('gives up on a source that sends nothing while the reader waits', async () => {
+    const source = new PassThrough();
+    const meter = new Meter();
+    watchStarved(source, meter, 200, 'test fetch');
+    const got: Buffer[] = [];
+    const done = pipeline(
+      source,
+      meter,
+      new Writable({
+        write(c, _e, cb) {
+          got.push(c);
+          cb();
+        },
+      }),
+    );
+    source.write(bytes(1000));
+    await expect(done).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(Buffer.concat(got).length).toBe(1000);
+  });
+
+  it('leaves alone a source whose reader is slow, and one that ends', async () => {
+    const source = new PassThrough();
+    const meter = new Meter();
+    watchStarved(source, meter, 100, 'test fetch');
+    source.pipe(meter);
+    // plenty buffered and nobody reading for many periods: the reader is slow, the peer is not
+    source.write(bytes(256 * 1024));
+    await wait(600);
+    expect(source.destroyed).toBe(false);
+    source.end();
+    const parts: Buffer[] = [];
+    for await (const c of meter) parts.push(c as Buffer);
+    expect(Buffer.concat(parts).length).toBe(256 * 1024);
+    await wait(300);
+    expect(source.destroyed).toBe(true); // ended normally (autoDestroy), not by the watch
+    expect(source.errored).toBeNull();
   });
 });

@@ -184,22 +184,25 @@ export class Fanout extends Writable {
  */
 export function watchStarved(source: Readable, meter: Meter, ms: number, what: string): void {
   if (ms <= 0) return;
+  const period = Math.max(20, Math.floor(ms / 5));
   let seen = meter.bytes;
   let since = performance.now();
-  const timer = setInterval(
-    () => {
-      const now = performance.now();
-      const buffered = source.readableLength + meter.writableLength + meter.readableLength;
-      if (meter.bytes !== seen || buffered > 0) {
-        seen = meter.bytes;
-        since = now;
-      } else if (now - since >= ms) {
-        clearInterval(timer);
-        source.destroy(new TimeoutError(`${what}: the peer sent nothing for ${ms} ms`));
-      }
-    },
-    Math.max(20, Math.floor(ms / 5)),
-  );
+  let last = since;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    // a late tick means this process was not running (GC, a loaded host): timers fire before
+    // the socket is read, so bytes may be waiting; count it as progress, not as the peer's silence
+    const late = now - last > 2 * period;
+    last = now;
+    const buffered = source.readableLength + meter.writableLength + meter.readableLength;
+    if (meter.bytes !== seen || buffered > 0 || late) {
+      seen = meter.bytes;
+      since = now;
+    } else if (now - since >= ms) {
+      clearInterval(timer);
+      source.destroy(new TimeoutError(`${what}: the peer sent nothing for ${ms} ms`));
+    }
+  }, period);
   timer.unref();
   const stop = () => clearInterval(timer);
   source.once('close', stop);

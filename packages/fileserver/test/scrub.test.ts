@@ -38,8 +38,8 @@ describe('background scrubbing', () => {
 
       // a sound node finds nothing; the others each find their one rotten copy and drop it
       expect(await a.scrub()).toMatchObject({ checked: 2, rotten: 0 });
-      expect(await b.scrub()).toMatchObject({ checked: 2, rotten: 1 });
-      expect(await d.scrub()).toMatchObject({ checked: 2, rotten: 1 });
+      expect(await b.scrub()).toMatchObject({ checked: 2, rotten: 1, dropped: 1 });
+      expect(await d.scrub()).toMatchObject({ checked: 2, rotten: 1, dropped: 1 });
       expect(await b.has('kept')).toBe(true);
       const st = await b.status();
       expect(st.scrubRotten).toBe(1);
@@ -72,6 +72,26 @@ describe('background scrubbing', () => {
         return r.checked === 1 && r.rotten === 0;
       });
       expect(await sha256Of(await b.get('auto'))).toBe(await patternSha('auto', 500_000));
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('with R = 0 a rotten copy is reported and kept; a month-long interval is not a 1 ms one', async () => {
+    const c = await startCluster(1, { replicationFactor: 0, scrubIntervalMs: 30 * 86_400_000 });
+    const [n] = c.nodes as [(typeof c.nodes)[0]];
+    try {
+      await n.store('only', pattern('only', 200_000));
+      const [blob] = await blobFiles(c.dirs[0]!);
+      await flipByte(blob!, 50_000);
+      await new Promise((r) => setTimeout(r, 300));
+      // setTimeout would have turned 30 days into 1 ms: passes back to back
+      expect((await n.status()).lastScrubAt).toBeNull();
+      expect(await n.scrub()).toMatchObject({ checked: 1, rotten: 1, dropped: 0 });
+      expect(await n.has('only')).toBe(true);
+      await expect(new Promise((r, j) => n.get('only').then(r, j))).rejects.toMatchObject({
+        code: 'ERR_INTEGRITY',
+      });
     } finally {
       await c.stop();
     }

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { pattern, startCluster, walk } from './helpers.js';
+import { pattern, startCluster, waitFor, walk } from './helpers.js';
 
 // A source that sends `first` bytes, then hangs until the test lets it go (never, here).
 async function* stalls(first: number): AsyncGenerator<Uint8Array> {
@@ -22,8 +22,7 @@ describe('stop() with transfers in progress', () => {
         [...(await walk(c.dirs[0]!)), ...(await walk(c.dirs[1]!))].filter((p) =>
           p.endsWith('.tmp'),
         );
-      for (let i = 0; i < 200 && (await temps()).length < 2; i++) await sleep(10);
-      expect((await temps()).length).toBeGreaterThanOrEqual(2);
+      await waitFor('both writes in progress', async () => (await temps()).length >= 2, 20_000);
 
       await Promise.all([a.stop(), b.stop()]);
       // nothing is still being written or cleaned up once stop() resolved

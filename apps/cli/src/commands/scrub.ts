@@ -15,16 +15,22 @@ interface ScrubReport {
   checked: number;
   bytes: number;
   rotten: number;
+  dropped: number;
 }
 
+const copies = (n: number) => `${n} rotten ${n === 1 ? 'copy' : 'copies'}`;
+
 export function formatScrub(r: ScrubReport): string {
-  const found =
-    r.rotten === 0
-      ? 'all sound'
-      : `${r.rotten} rotten ${r.rotten === 1 ? 'copy' : 'copies'} dropped; repair brings ${
-          r.rotten === 1 ? 'it' : 'them'
-        } back from peers`;
-  return `checked ${r.checked} ${r.checked === 1 ? 'blob' : 'blobs'} (${formatBytes(r.bytes)}): ${found}`;
+  const kept = r.rotten - r.dropped;
+  const found: string[] = [];
+  if (r.dropped > 0) {
+    found.push(
+      `${copies(r.dropped)} dropped; repair brings ${r.dropped === 1 ? 'it' : 'them'} back from peers`,
+    );
+  }
+  if (kept > 0) found.push(`${copies(kept)} kept (no replicas to replace them from)`);
+  const blobs = `${r.checked} ${r.checked === 1 ? 'blob' : 'blobs'}`;
+  return `checked ${blobs} (${formatBytes(r.bytes)}): ${found.join('; ') || 'all sound'}`;
 }
 
 export function scrubCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
@@ -38,8 +44,9 @@ export function scrubCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalA
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const asked = Date.now();
       await client.expectOk(await client.request('POST', '/v1/scrub'));
-      // the pass runs in the node (it may take long on a big store); its end shows in status
-      for (;;) {
+      // the pass runs in the node (it may take long on a big store); its end shows in status,
+      // asked less and less often so a long pass is not slowed by status walks of the store
+      for (let i = 0; ; i++) {
         const st = await client.status();
         const at = typeof st.lastScrubAt === 'number' ? st.lastScrubAt : 0;
         if (st.scrubInProgress === false) {
@@ -56,7 +63,7 @@ export function scrubCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalA
           writeLine(formatScrub(report));
           return;
         }
-        await sleep(200);
+        await sleep(Math.min(5000, 200 * 1.5 ** i));
       }
     },
   };

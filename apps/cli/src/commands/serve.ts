@@ -70,6 +70,11 @@ async function assertNotRunning(dir: string): Promise<void> {
   }
 }
 
+/** MB/s to bytes/s; 0 stays 0 (unlimited), a tiny rate stays at least 1 byte/s rather than 0. */
+function rateOf(mbPerSec: number): number {
+  return mbPerSec === 0 ? 0 : Math.max(1, Math.round(mbPerSec * 1_000_000));
+}
+
 export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
@@ -240,7 +245,7 @@ async function runNode(o: {
       ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
       : {}),
     ...(o.argv.repairRate !== undefined
-      ? { repairRateBytesPerSec: Math.round(o.argv.repairRate * 1_000_000) }
+      ? { repairRateBytesPerSec: rateOf(o.argv.repairRate) }
       : {}),
     ...(o.argv.tombstoneTtl !== undefined
       ? { tombstoneTtlMs: Math.round(o.argv.tombstoneTtl * 86_400_000) }
@@ -248,9 +253,7 @@ async function runNode(o: {
     ...(o.argv.scrubInterval !== undefined
       ? { scrubIntervalMs: Math.round(o.argv.scrubInterval * 3_600_000) }
       : {}),
-    ...(o.argv.scrubRate !== undefined
-      ? { scrubRateBytesPerSec: Math.round(o.argv.scrubRate * 1_000_000) }
-      : {}),
+    ...(o.argv.scrubRate !== undefined ? { scrubRateBytesPerSec: rateOf(o.argv.scrubRate) } : {}),
     logger,
   });
 

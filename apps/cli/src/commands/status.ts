@@ -54,7 +54,10 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
       typeof st.lastScrubAt === 'number'
         ? `last pass ${formatDuration(Date.now() - st.lastScrubAt)} ago`
         : 'no pass yet';
-    add('scrub', `${last}, ${st.scrubRotten} rotten copies dropped for repair`);
+    add(
+      'scrub',
+      `${last}, ${st.scrubRotten} rotten ${st.scrubRotten === 1 ? 'copy' : 'copies'} found`,
+    );
   }
   if (st.tombstonesMayBeMissed === true) {
     const down =

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CasStore } from '@peerstash/cas-store';
-import { errorCode } from '../errors.js';
+import type { BlobMeta, CasStore } from '@peerstash/cas-store';
+import { errorCode, InvalidArgumentError } from '../errors.js';
 import { Throttle, TokenBucket } from '../rate-limit.js';
 
 interface Log {
@@ -16,9 +16,13 @@ interface Log {
 export interface ScrubHost {
   readonly cas: CasStore;
   log: Log;
+  /** Whether a rotten copy may be deleted (false with R = 0: no peer would bring it back). */
+  mayDrop(): boolean;
   /** A rotten copy was dropped: count it and let repair replace it. */
   dropped(ns: string, id: string): void;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ScrubOptions {
   /** Time from the end of one pass to the start of the next (0: only when `runPass()` is called). */
@@ -28,9 +32,13 @@ export interface ScrubOptions {
 }
 
 export interface ScrubReport {
+  /** Blobs read back and re-hashed. */
   checked: number;
   bytes: number;
+  /** Copies found rotten (wrong bytes, wrong size, unreadable). */
   rotten: number;
+  /** Of those, copies deleted for repair to replace (none with R = 0). */
+  dropped: number;
 }
 
 export interface ScrubStatus {
@@ -39,7 +47,7 @@ export interface ScrubStatus {
   /** What that pass found (null before the first one). */
   lastScrub: ScrubReport | null;
   scrubInProgress: boolean;
-  /** Rotten local copies found and dropped since the node started. */
+  /** Rotten local copies found since the node started. */
   scrubRotten: number;
 }
 
@@ -57,6 +65,9 @@ export class Scrubber {
   constructor(host: ScrubHost, options: ScrubOptions = {}) {
     this.#host = host;
     this.#intervalMs = options.intervalMs ?? 0;
+    if (!Number.isFinite(this.#intervalMs) || this.#intervalMs < 0) {
+      throw new InvalidArgumentError('scrubIntervalMs must be a number ≥ 0');
+    }
     this.#bucket = new TokenBucket(options.rateBytesPerSec ?? 20_000_000);
   }
 
@@ -95,33 +106,44 @@ export class Scrubber {
   #schedule(): void {
     if (this.#halt.signal.aborted || this.#intervalMs === 0) return;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.runPass().catch((err) => {
-        if (!this.#halt.signal.aborted) {
-          this.#host.log.warn({ code: errorCode(err), err }, 'scrub pass failed');
-        }
-      });
-    }, this.#intervalMs);
+    this.#timer = setTimeout(
+      () => {
+        this.runPass().catch((err) => {
+          if (!this.#halt.signal.aborted) {
+            this.#host.log.warn({ code: errorCode(err), err }, 'scrub pass failed');
+          }
+        });
+        // setTimeout turns anything past 2^31 - 1 ms (~24.8 days) into 1 ms
+      },
+      Math.min(this.#intervalMs, MAX_TIMER_MS),
+    );
     this.#timer.unref();
   }
 
   async #run(): Promise<ScrubReport> {
     const { cas, log } = this.#host;
     const signal = this.#halt.signal;
-    const report: ScrubReport = { checked: 0, bytes: 0, rotten: 0 };
+    const report: ScrubReport = { checked: 0, bytes: 0, rotten: 0, dropped: 0 };
     for (const ns of await cas.namespaces()) {
       for await (const listed of cas.list(ns)) {
-        if (signal.aborted) return report;
+        signal.throwIfAborted();
         const verdict = await this.#check(ns, listed.key);
         if (verdict === 'gone') continue;
         report.checked++;
-        report.bytes += verdict.size;
+        report.bytes += verdict.meta.size;
         if (verdict.sound) continue;
-        // dropped only if no other version replaced the rotten one while it was being read
-        const now = await cas.stat(ns, listed.key).catch(() => undefined);
-        if (!now || now.digest !== verdict.digest) continue;
-        await cas.delete(ns, listed.key);
+        if (!this.#host.mayDrop()) {
+          report.rotten++;
+          this.#rotten++;
+          log.warn({ ns, id: listed.key }, 'scrub found a rotten local copy (no replicas: kept)');
+          continue;
+        }
+        // only the very version found rotten: a sound copy written meanwhile (a get re-fetching
+        // it from a peer) stays, and then there is nothing to count
+        const { digest, createdAt } = verdict.meta;
+        if (!(await cas.delete(ns, listed.key, { ifMatch: { digest, createdAt } }))) continue;
         report.rotten++;
+        report.dropped++;
         this.#rotten++;
         log.warn({ ns, id: listed.key }, 'scrub found a rotten local copy; dropped it for repair');
         this.#host.dropped(ns, listed.key);
@@ -133,23 +155,27 @@ export class Scrubber {
     return report;
   }
 
-  /** Re-hashes one blob against the digest recorded with the very version read. */
-  async #check(
-    ns: string,
-    id: string,
-  ): Promise<'gone' | { sound: boolean; size: number; digest: string }> {
+  /**
+   * Re-hashes one blob against the digest recorded with the very version read. A blob that cannot
+   * be read back (EIO from a bad sector) is rotten too; other failures skip it and the pass goes on.
+   */
+  async #check(ns: string, id: string): Promise<'gone' | { sound: boolean; meta: BlobMeta }> {
+    const { cas, log } = this.#host;
     const signal = this.#halt.signal;
+    // the version as it was before reading: what a failed read is blamed on
+    const before = await cas.stat(ns, id).catch(() => undefined);
+    if (!before) return 'gone';
     let read: Awaited<ReturnType<CasStore['read']>>;
     try {
-      read = await this.#host.cas.read(ns, id, { signal });
+      read = await cas.read(ns, id, { signal });
     } catch (err) {
-      if (errorCode(err) === 'ERR_NOT_FOUND') return 'gone';
-      if (errorCode(err) === 'ERR_INTEGRITY') {
-        // the blob file no longer has its recorded size
-        const meta = await this.#host.cas.stat(ns, id).catch(() => undefined);
-        return meta ? { sound: false, size: meta.size, digest: meta.digest } : 'gone';
-      }
-      throw err;
+      signal.throwIfAborted();
+      const code = errorCode(err);
+      if (code === 'ERR_NOT_FOUND') return 'gone';
+      // the blob file no longer has its recorded size, or cannot be read at all
+      if (code === 'ERR_INTEGRITY' || code === 'EIO') return { sound: false, meta: before };
+      log.warn({ ns, id, code }, 'scrub could not read a blob; skipped');
+      return 'gone';
     }
     const hash = createHash('sha256');
     const sink = new Writable({
@@ -158,8 +184,14 @@ export class Scrubber {
         cb();
       },
     });
-    await pipeline(read.stream, new Throttle(this.#bucket), sink, { signal });
-    const { size, digest } = read.meta;
-    return { sound: hash.digest('hex') === digest, size, digest };
+    try {
+      await pipeline(read.stream, new Throttle(this.#bucket), sink, { signal });
+    } catch (err) {
+      signal.throwIfAborted();
+      if (errorCode(err) === 'EIO') return { sound: false, meta: read.meta };
+      log.warn({ ns, id, code: errorCode(err) }, 'scrub could not read a blob; skipped');
+      return 'gone';
+    }
+    return { sound: hash.digest('hex') === read.meta.digest, meta: read.meta };
   }
 }
