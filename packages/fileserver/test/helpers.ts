@@ -2,7 +2,7 @@
 // deterministic pseudo-random content streamed in pieces, and polling helpers for a loaded machine.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -138,4 +138,17 @@ export async function walk(dir: string): Promise<string[]> {
 /** Blob files (not metadata) of a node's data dir. */
 export async function blobFiles(dataDir: string): Promise<string[]> {
   return (await walk(join(dataDir, 'blobs'))).filter((p) => p.endsWith('.blob'));
+}
+
+/** Flips the lowest bit of the byte at `at` in a file on disk (bit rot, for the tests). */
+export async function flipByte(path: string, at: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0x01;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,10 +1,11 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { deriveFileId } from '@peerstash/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rankNodes } from '../src/index.js';
 import {
   blobFiles,
   type Cluster,
+  flipByte,
   pattern,
   patternSha,
   sha256Of,
@@ -12,18 +13,6 @@ import {
   waitFor,
   walk,
 } from './helpers.js';
-
-async function flipByte(path: string, at: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, at);
-    b[0] = b[0]! ^ 0x01;
-    await fh.write(b, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-}
 
 async function metric(node: Cluster['nodes'][number], line: RegExp): Promise<number> {
   const text = await node.metrics.registry.metrics();

@@ -1,18 +1,14 @@
 import { open, truncate } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { blobFiles, pattern, patternSha, sha256Of, startCluster, waitFor } from './helpers.js';
-
-async function flipByte(path: string, at: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, at);
-    b[0] = b[0]! ^ 0x01;
-    await fh.write(b, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-}
+import {
+  blobFiles,
+  flipByte,
+  pattern,
+  patternSha,
+  sha256Of,
+  startCluster,
+  waitFor,
+} from './helpers.js';
 
 describe('background scrubbing', () => {
   it('finds flipped and truncated local copies, drops them, and repair brings sound ones back', async () => {

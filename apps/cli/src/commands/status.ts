@@ -15,6 +15,13 @@ function peerLine(p: unknown): string {
   return `${id} ${String(addr)}${o.outbound === undefined ? '' : o.outbound ? ' (out)' : ' (in)'}`;
 }
 
+/** "last round 4.2 s ago" or "no round yet". */
+function lastTime(at: unknown, what: string): string {
+  return typeof at === 'number'
+    ? `last ${what} ${formatDuration(Date.now() - at)} ago`
+    : `no ${what} yet`;
+}
+
 export function formatStatus(st: Record<string, unknown>, dir: string, api: string): string {
   const lines: string[] = [];
   const add = (k: string, v: unknown) => {
@@ -38,10 +45,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   add('blobs', blobs);
   if (typeof st.bytes === 'number') add('bytes', formatBytes(st.bytes));
   if (typeof st.keysHeld === 'number') {
-    const last =
-      typeof st.lastRepairAt === 'number'
-        ? `last round ${formatDuration(Date.now() - st.lastRepairAt)} ago`
-        : 'no round yet';
+    const last = lastTime(st.lastRepairAt, 'round');
     add(
       'repair',
       `${st.keysHeld} keys held, ${String(st.underReplicated ?? 0)} under-replicated, ${
@@ -50,10 +54,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
     );
   }
   if (typeof st.scrubRotten === 'number') {
-    const last =
-      typeof st.lastScrubAt === 'number'
-        ? `last pass ${formatDuration(Date.now() - st.lastScrubAt)} ago`
-        : 'no pass yet';
+    const last = lastTime(st.lastScrubAt, 'pass');
     add(
       'scrub',
       `${last}, ${st.scrubRotten} rotten ${st.scrubRotten === 1 ? 'copy' : 'copies'} found`,
