@@ -19,6 +19,8 @@ export interface FileEntry {
   key: string;
   size: number;
   createdAt?: number;
+  /** With `list({ all: true })`: nodes holding the file's newest version. */
+  copies?: number;
 }
 
 export interface DeleteResult {
@@ -223,8 +225,8 @@ export class ApiClient {
     return { deleted: out?.deleted ?? true, peers: Number(out?.peers ?? 0) };
   }
 
-  async list(): Promise<FileEntry[]> {
-    const res = await this.request('GET', '/v1/files');
+  async list(opts: { all?: boolean } = {}): Promise<FileEntry[]> {
+    const res = await this.request('GET', opts.all ? '/v1/files?all=1' : '/v1/files');
     const out = await this.#json<unknown>(res);
     const arr = Array.isArray(out) ? out : ((out as { files?: unknown[] })?.files ?? []);
     return arr.map((e) => {
@@ -233,6 +235,7 @@ export class ApiClient {
         key: String(o.key ?? o.name ?? ''),
         size: Number(o.size ?? 0),
         ...(o.createdAt !== undefined ? { createdAt: Number(o.createdAt) } : {}),
+        ...(o.copies !== undefined ? { copies: Number(o.copies) } : {}),
       };
     });
   }

@@ -103,6 +103,14 @@ describe('put / get / ls / status / rm against two nodes', () => {
     const table = await runCli(['ls', '--dir', dirA]);
     expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+SIZE\s+CREATED$/);
     expect(table.stdout).toContain('docs/input.bin');
+    // --all asks the peer too: both nodes hold every file here
+    const every = await runCli(['ls', '--all', '--json', '--dir', dirB]);
+    expect(every.code, every.stderr).toBe(0);
+    const listed = JSON.parse(every.stdout) as Array<{ key: string; copies: number }>;
+    expect(listed.find((f) => f.key === 'input.bin')?.copies).toBe(2);
+    const wide = await runCli(['ls', '--all', '--dir', dirB]);
+    expect(wide.stdout.split('\n')[0]).toMatch(/^KEY\s+SIZE\s+CREATED\s+COPIES$/);
+    expect(wide.stdout).toMatch(/input\.bin\s+3\.00 MiB\s+\S+\s+2\n/);
   });
 
   it('status shows id, addresses and the peer', async () => {

@@ -19,6 +19,7 @@ import {
 } from '@peerstash/crypto';
 import { type PeerInfo, TcpTransport, type TransportLimits } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
+import { ListMerge, lineOf, listBody, readListBody } from './cluster-list.js';
 import {
   BLOBS_DIR,
   loadOrCreateNode,
@@ -51,6 +52,9 @@ import {
   type GetRequest,
   type GetResponse,
   type IntegrityReport,
+  type ListLine,
+  type ListRequest,
+  type ListResponse,
   type PeerAddr,
   type PeerMessage,
   type PeersMessage,
@@ -149,6 +153,8 @@ export interface FileEntry {
   key: string;
   size: number;
   createdAt: number;
+  /** With `list({ all: true })`: nodes holding this version (this one and its peers). */
+  copies?: number;
 }
 
 export interface FileInfo extends FileEntry {
@@ -1032,25 +1038,90 @@ export class FileServer {
     return { deleted, peers };
   }
 
-  /** Files of this vault held by this node, sorted by key. */
-  async list(): Promise<FileEntry[]> {
-    const { cas } = this.#running();
+  /**
+   * Files of this vault, sorted by key: those this node holds, or with `all` every file that this
+   * node or any connected peer holds (storage-only peers included), each with `copies`, the number
+   * of nodes holding its newest version. A peer that does not answer is left out (logged).
+   */
+  async list(options: { all?: boolean } = {}): Promise<FileEntry[]> {
+    const { cas, transport } = this.#running();
     const { vaultKey, ns } = this.#vault();
+    const merge = new ListMerge();
+    for await (const meta of cas.list(ns)) merge.add(lineOf(meta));
+    if (options.all) {
+      const peers = this.#peerIds();
+      await Promise.all(peers.map((p) => this.#listFrom(transport, p, ns, merge)));
+    }
     const out: FileEntry[] = [];
-    for await (const meta of cas.list(ns)) {
-      const name = meta.extra?.name;
+    for (const { line, copies } of merge.values()) {
+      const name = line.extra.name;
       if (typeof name !== 'string') continue;
       let key: string;
       try {
         key = openBytes(vaultKey, Buffer.from(name, 'base64')).toString('utf8');
       } catch (err) {
-        this.#log.warn({ id: meta.key, code: errorCode(err) }, 'sealed file name does not open');
+        this.#log.warn({ id: line.id, code: errorCode(err) }, 'sealed file name does not open');
         continue;
       }
-      out.push({ key, size: this.#plainSize(meta), createdAt: meta.createdAt });
+      const entry: FileEntry = { key, size: this.#plainSize(line), createdAt: line.createdAt };
+      if (options.all) entry.copies = copies;
+      out.push(entry);
     }
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
+  }
+
+  /** Adds what one peer holds in `ns` to `merge`; a peer that fails is logged and skipped. */
+  async #listFrom(
+    transport: TcpTransport,
+    peerId: string,
+    ns: string,
+    merge: ListMerge,
+  ): Promise<void> {
+    const reqId = randomBytes(9).toString('base64url');
+    const waiter = this.#waitReply(peerId, reqId);
+    waiter.arm(this.#requestTimeoutMs);
+    let stream: Readable | undefined;
+    try {
+      await transport.send(peerId, { type: 'list-request', reqId, ns } satisfies ListRequest);
+      const reply = await waiter.promise;
+      if (reply.kind !== 'stream' || reply.header.type !== 'list-response') {
+        throw new ProtocolError('expected a list-response');
+      }
+      stream = reply.stream;
+      const meter = new Meter({ idleMs: this.#idleTimeoutMs, what: 'list' });
+      const body = stream.pipe(meter);
+      stream.once('error', (err) => meter.destroy(err));
+      // one peer's list is merged only once it arrived whole
+      const lines: ListLine[] = [];
+      for await (const line of readListBody(body)) lines.push(line);
+      for (const line of lines) merge.add(line);
+    } catch (err) {
+      stream?.destroy();
+      this.#log.info({ peer: peerId, code: errorCode(err) }, 'a peer did not list its files');
+    } finally {
+      waiter.cancel();
+    }
+  }
+
+  /** A peer asks which blobs this node holds in a namespace: stream them as JSON lines. */
+  async #serveList(peerId: string, req: ListRequest): Promise<void> {
+    const { cas, transport } = this.#running();
+    let out: Awaited<ReturnType<TcpTransport['openStream']>>;
+    try {
+      out = await transport.openStream(peerId, {
+        type: 'list-response',
+        reqId: req.reqId,
+      } satisfies ListResponse);
+    } catch (err) {
+      this.#log.debug({ peer: peerId, err }, 'could not open a stream to the peer');
+      return;
+    }
+    try {
+      await pipeline(listBody(cas, req.ns), out);
+    } catch (err) {
+      this.#log.debug({ peer: peerId, code: errorCode(err) }, 'listing for a peer ended early');
+    }
   }
 
   async status(): Promise<NodeStatus> {
@@ -1138,7 +1209,7 @@ export class FileServer {
 
   // ---------------------------------------------------------------- get path
 
-  #plainSize(meta: BlobMeta): number {
+  #plainSize(meta: { size: number; extra?: Record<string, unknown> }): number {
     const cs =
       typeof meta.extra?.chunkSize === 'number' ? meta.extra.chunkSize : DEFAULT_CHUNK_SIZE;
     try {
@@ -1223,6 +1294,7 @@ export class FileServer {
       if (reply.kind === 'message') return 'missing';
       stream = reply.stream;
       const { header } = reply;
+      if (header.type !== 'get-response') throw new ProtocolError('expected a get-response');
       const digest = header.digest!;
       if (wantDigest !== undefined && digest !== wantDigest) {
         // another version of the file: it cannot continue bytes already sent
@@ -1533,6 +1605,9 @@ export class FileServer {
         return;
       case 'get-request':
         run(this.#serveGet(peerId, msg));
+        return;
+      case 'list-request':
+        run(this.#serveList(peerId, msg));
         return;
       case 'delete':
         run(this.#serveDelete(peerId, msg));

@@ -273,7 +273,10 @@ export class ApiServer {
       }
     }
     const routes: Record<string, () => Promise<void>> = {
-      '/v1/files': async () => sendJson(res, 200, { files: await this.#fs.list() }),
+      '/v1/files': async () => {
+        const all = ['1', 'true', 'yes'].includes(query.get('all') ?? '');
+        sendJson(res, 200, { files: await this.#fs.list({ all }) });
+      },
       '/v1/status': async () => sendJson(res, 200, await this.#fs.status()),
       '/metrics': async () => {
         const text = await this.#fs.metrics.registry.metrics();

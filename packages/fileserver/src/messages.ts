@@ -96,8 +96,31 @@ export type IntegrityReport = {
   id: string;
 };
 
+/** "Which blobs do you hold in this namespace?": answered with a list-response stream. */
+export type ListRequest = {
+  type: 'list-request';
+  reqId: string;
+  ns: string;
+};
+
+/** Header of the answer: the body is one JSON `ListLine` per line. */
+export type ListResponse = {
+  type: 'list-response';
+  reqId: string;
+};
+
+/** One blob a peer holds: its sealed size and digest, commit time and metadata (sealed name). */
+export type ListLine = {
+  id: string;
+  size: number;
+  digest: string;
+  createdAt: number;
+  extra: Extra;
+};
+
 export type PeerMessage =
   | StoreCommit
+  | ListRequest
   | StoreAck
   | GetRequest
   | GetResponse
@@ -107,7 +130,7 @@ export type PeerMessage =
   | IntegrityReport
   | RepairMessage;
 
-export type StreamHeader = StoreOffer | GetResponse;
+export type StreamHeader = StoreOffer | GetResponse | ListResponse;
 
 function extra(v: unknown): Extra {
   const o = obj(v);
@@ -177,6 +200,8 @@ export function parseMessage(raw: unknown): PeerMessage {
     }
     case 'integrity-report':
       return { type: 'integrity-report', ns: hex64(m.ns, 'ns'), id: hex64(m.id, 'id') };
+    case 'list-request':
+      return { type: 'list-request', reqId: reqId(m.reqId), ns: hex64(m.ns, 'ns') };
     default: {
       const repair = parseRepairMessage(m);
       if (repair) return repair;
@@ -211,7 +236,27 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
         digest: hex64(m.digest, 'digest'),
         extra: m.extra === undefined ? {} : extra(m.extra),
       };
+    case 'list-response':
+      return { type: 'list-response', reqId: reqId(m.reqId) };
     default:
       fail(`unknown stream type ${describeType(m.type)}`);
   }
+}
+
+/** Checks one line of a peer's list-response body (JSON text). */
+export function parseListLine(text: string): ListLine {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    fail('list line is not JSON');
+  }
+  const m = obj(raw);
+  return {
+    id: hex64(m.id, 'id'),
+    size: uint(m.size, 'size'),
+    digest: hex64(m.digest, 'digest'),
+    createdAt: uint(m.createdAt, 'createdAt'),
+    extra: m.extra === undefined ? {} : extra(m.extra),
+  };
 }

@@ -3,11 +3,11 @@
 
 import type { Readable } from 'node:stream';
 import { AbortedError, TimeoutError } from './errors.js';
-import type { GetResponse, PeerMessage } from './messages.js';
+import type { GetResponse, ListResponse, PeerMessage } from './messages.js';
 
 export type Reply =
   | { kind: 'message'; msg: PeerMessage }
-  | { kind: 'stream'; header: GetResponse; stream: Readable };
+  | { kind: 'stream'; header: GetResponse | ListResponse; stream: Readable };
 
 export interface Waiter {
   promise: Promise<Reply>;

@@ -1,4 +1,5 @@
-// `peerstash ls`: the files this node holds, as a table or (--json) one JSON array.
+// `peerstash ls`: the files this node holds (--all: every file in the cluster, with its copies),
+// as a table or (--json) one JSON array.
 
 import type { Argv, CommandModule } from 'yargs';
 import { ApiClient } from '../api-client.js';
@@ -7,16 +8,25 @@ import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
 import { formatBytes, formatTable, printable } from '../format.js';
 
-export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
+interface LsArgs extends GlobalArgs {
+  all: boolean;
+}
+
+export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, LsArgs> {
   return {
     command: 'ls',
-    describe: 'List the files this node holds',
-    builder: (y: Argv<GlobalArgs>) => y,
+    describe: 'List the files this node holds (--all: every file in the cluster)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y.option('all', {
+        type: 'boolean',
+        default: false,
+        describe: 'Ask every peer too: all files of the vault, with how many nodes hold each',
+      }) as unknown as Argv<LsArgs>,
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
-      const files = await client.list();
+      const files = await client.list({ all: argv.all });
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (argv.json) return writeJson(files);
       if (files.length === 0) return writeLine('(no files)');
@@ -24,8 +34,10 @@ export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs
         printable(f.key),
         formatBytes(f.size),
         f.createdAt === undefined ? '' : new Date(f.createdAt).toISOString(),
+        ...(argv.all ? [String(f.copies ?? '')] : []),
       ]);
-      writeLine(formatTable(['KEY', 'SIZE', 'CREATED'], rows, new Set([1])));
+      const header = ['KEY', 'SIZE', 'CREATED', ...(argv.all ? ['COPIES'] : [])];
+      writeLine(formatTable(header, rows, new Set(argv.all ? [1, 3] : [1])));
     },
   };
 }
