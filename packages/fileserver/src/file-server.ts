@@ -52,7 +52,6 @@ import {
   type GetRequest,
   type GetResponse,
   type IntegrityReport,
-  type ListLine,
   type ListRequest,
   type ListResponse,
   type PeerAddr,
@@ -1092,10 +1091,8 @@ export class FileServer {
       const meter = new Meter({ idleMs: this.#idleTimeoutMs, what: 'list' });
       const body = stream.pipe(meter);
       stream.once('error', (err) => meter.destroy(err));
-      // one peer's list is merged only once it arrived whole
-      const lines: ListLine[] = [];
-      for await (const line of readListBody(body)) lines.push(line);
-      for (const line of lines) merge.add(line);
+      // merged as it arrives: a peer cut off part-way still contributes what it did hold
+      for await (const line of readListBody(body)) merge.add(line);
     } catch (err) {
       stream?.destroy();
       this.#log.info({ peer: peerId, code: errorCode(err) }, 'a peer did not list its files');
