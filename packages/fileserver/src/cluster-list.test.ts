@@ -43,12 +43,13 @@ describe('list bodies', () => {
 describe('ListMerge', () => {
   it('keeps the newest version and counts the nodes holding exactly it', () => {
     const m = new ListMerge();
-    m.add(line('a', '1', 10)); // an old version on one node
-    m.add(line('a', '2', 20)); // the newest on three
-    m.add(line('a', '2', 20));
-    m.add(line('a', '1', 10));
-    m.add(line('a', '2', 20));
-    m.add(line('b', '3', 5));
+    m.add(line('a', '1', 10), 'n1'); // an old version on one node
+    m.add(line('a', '2', 20), 'n2'); // the newest on three
+    m.add(line('a', '2', 20), 'n3');
+    m.add(line('a', '1', 10), 'n4');
+    m.add(line('a', '2', 20), 'n5');
+    m.add(line('a', '2', 20), 'n5'); // a node repeating itself counts once
+    m.add(line('b', '3', 5), 'n1');
     const got = [...m.values()].map((v) => [v.line.id[0], v.line.digest[0], v.copies]);
     expect(got).toEqual([
       ['a', '2', 3],

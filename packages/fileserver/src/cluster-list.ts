@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
 import { fail } from './message-fields.js';
 import { type Extra, type ListLine, parseListLine } from './messages.js';
+import { newer } from './repair/summary.js';
 
 /** Longest list line accepted from a peer (a sealed name is at most a few KiB). */
 const MAX_LINE = 64 * 1024;
@@ -57,33 +58,37 @@ export async function* readListBody(body: AsyncIterable<Buffer>): AsyncGenerator
   if (pending.trim() !== '') yield parseListLine(pending);
 }
 
-/** The version a line describes, for ordering: the writer's put time, else the commit time. */
-function versionOf(l: ListLine): number {
-  return typeof l.extra.putAt === 'number' ? l.extra.putAt : l.createdAt;
+/**
+ * The version a line describes, as repair orders them: the writer's put time when it is a sane
+ * one, else the commit time.
+ */
+export function versionOf(l: ListLine): number {
+  const p = l.extra.putAt;
+  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : l.createdAt;
 }
 
-/** Keeps the newest version of each file seen and how many nodes hold exactly that version. */
+/** Keeps the newest version of each file seen and the nodes holding exactly that version. */
 export class ListMerge {
-  readonly #files = new Map<string, { line: ListLine; copies: number }>();
+  readonly #files = new Map<string, { line: ListLine; holders: Set<string> }>();
 
-  add(line: ListLine): void {
+  /** `node` holds `line`; the same node saying it twice counts once. */
+  add(line: ListLine, node: string): void {
     const cur = this.#files.get(line.id);
     if (!cur) {
-      this.#files.set(line.id, { line, copies: 1 });
+      this.#files.set(line.id, { line, holders: new Set([node]) });
       return;
     }
     if (cur.line.digest === line.digest) {
-      cur.copies++;
+      cur.holders.add(node);
       return;
     }
-    const a = versionOf(line);
-    const b = versionOf(cur.line);
-    if (a > b || (a === b && line.digest > cur.line.digest)) {
-      this.#files.set(line.id, { line, copies: 1 });
-    }
+    // the same rule as repair's, so the listing shows the version repair keeps
+    const mine = { id: line.id, v: line.digest, at: versionOf(line) };
+    const theirs = { id: line.id, v: cur.line.digest, at: versionOf(cur.line) };
+    if (newer(mine, theirs)) this.#files.set(line.id, { line, holders: new Set([node]) });
   }
 
-  values(): IterableIterator<{ line: ListLine; copies: number }> {
-    return this.#files.values();
+  *values(): Generator<{ line: ListLine; copies: number }> {
+    for (const { line, holders } of this.#files.values()) yield { line, copies: holders.size };
   }
 }

@@ -19,7 +19,7 @@ import {
 } from '@peerstash/crypto';
 import { type PeerInfo, TcpTransport, type TransportLimits } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
-import { ListMerge, lineOf, listBody, readListBody } from './cluster-list.js';
+import { ListMerge, lineOf, listBody, readListBody, versionOf } from './cluster-list.js';
 import {
   BLOBS_DIR,
   loadOrCreateNode,
@@ -52,6 +52,7 @@ import {
   type GetRequest,
   type GetResponse,
   type IntegrityReport,
+  type ListLine,
   type ListRequest,
   type ListResponse,
   type PeerAddr,
@@ -295,6 +296,7 @@ export class FileServer {
   #scrub: Scrubber | undefined;
   #offlineMs: number | null = null;
   #aliveTimer: NodeJS.Timeout | undefined;
+  #aliveWrite: Promise<void> | undefined;
   #address: string | undefined;
   #knownPeers = new Map<string, string>();
   #savePeersTimer: NodeJS.Timeout | undefined;
@@ -362,6 +364,7 @@ export class FileServer {
     try {
       await this.#start();
       this.#state = 'running';
+      await this.#startAliveMark();
     } catch (err) {
       await this.#teardown();
       this.#state = 'stopped';
@@ -559,6 +562,7 @@ export class FileServer {
     if (this.#aliveTimer) {
       clearInterval(this.#aliveTimer);
       this.#aliveTimer = undefined;
+      await this.#aliveWrite;
       await writeLastAlive(this.#opts.dataDir).catch(() => {});
     }
     this.#halt.abort(new ClosedError('file server stopped'));
@@ -597,9 +601,19 @@ export class FileServer {
           'come back from it; wipe its blobs before it rejoins, or keep tombstones longer',
       );
     }
-    await writeLastAlive(dataDir);
+  }
+
+  /**
+   * Marks the node alive, now and hourly; only once it runs, so a start that fails keeps the
+   * downtime it found for the next attempt to report.
+   */
+  async #startAliveMark(): Promise<void> {
+    const dataDir = this.#opts.dataDir;
+    await writeLastAlive(dataDir).catch((err) =>
+      this.#log.warn({ err }, 'could not write the last-alive mark'),
+    );
     this.#aliveTimer = setInterval(() => {
-      writeLastAlive(dataDir).catch((err) =>
+      this.#aliveWrite = writeLastAlive(dataDir).catch((err) =>
         this.#log.debug({ err }, 'could not refresh the last-alive mark'),
       );
     }, ALIVE_EVERY_MS);
@@ -1043,28 +1057,41 @@ export class FileServer {
    * of nodes holding its newest version. A peer that does not answer is left out (logged).
    */
   async list(options: { all?: boolean } = {}): Promise<FileEntry[]> {
-    const { cas, transport } = this.#running();
+    const { cas, transport, node } = this.#running();
     const { vaultKey, ns } = this.#vault();
-    const merge = new ListMerge();
-    for await (const meta of cas.list(ns)) merge.add(lineOf(meta));
-    if (options.all) {
-      const peers = this.#peerIds();
-      await Promise.all(peers.map((p) => this.#listFrom(transport, p, ns, merge)));
-    }
     const out: FileEntry[] = [];
-    for (const { line, copies } of merge.values()) {
+    const entry = (line: ListLine): FileEntry | undefined => {
       const name = line.extra.name;
-      if (typeof name !== 'string') continue;
+      if (typeof name !== 'string') return undefined;
       let key: string;
       try {
         key = openBytes(vaultKey, Buffer.from(name, 'base64')).toString('utf8');
       } catch (err) {
         this.#log.warn({ id: line.id, code: errorCode(err) }, 'sealed file name does not open');
-        continue;
+        return undefined;
       }
-      const entry: FileEntry = { key, size: this.#plainSize(line), createdAt: line.createdAt };
-      if (options.all) entry.copies = copies;
-      out.push(entry);
+      // a name replayed under another file's id (a peer's mistake or malice) is not that file
+      if (deriveFileId(vaultKey, key) !== line.id) return undefined;
+      // deleted everywhere after this version: a returning peer's old copy is not a file
+      const tomb = this.#repair?.tombstones.get(ns, line.id);
+      if (tomb && tomb.deletedAt >= versionOf(line)) return undefined;
+      return { key, size: this.#plainSize(line), createdAt: line.createdAt };
+    };
+    if (!options.all) {
+      for await (const meta of cas.list(ns)) {
+        const e = entry(lineOf(meta));
+        if (e) out.push(e);
+      }
+    } else {
+      const merge = new ListMerge();
+      for await (const meta of cas.list(ns)) merge.add(lineOf(meta), node.nodeId);
+      const peers = this.#peerIds();
+      await Promise.all(peers.map((p) => this.#listFrom(transport, p, ns, merge)));
+      if (!this.#live()) throw new ClosedError();
+      for (const { line, copies } of merge.values()) {
+        const e = entry(line);
+        if (e) out.push({ ...e, copies });
+      }
     }
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
@@ -1092,7 +1119,7 @@ export class FileServer {
       const body = stream.pipe(meter);
       stream.once('error', (err) => meter.destroy(err));
       // merged as it arrives: a peer cut off part-way still contributes what it did hold
-      for await (const line of readListBody(body)) merge.add(line);
+      for await (const line of readListBody(body)) merge.add(line, peerId);
     } catch (err) {
       stream?.destroy();
       this.#log.info({ peer: peerId, code: errorCode(err) }, 'a peer did not list its files');

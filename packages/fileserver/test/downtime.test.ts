@@ -1,4 +1,5 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -69,5 +70,24 @@ describe('downtime and the tombstone TTL', () => {
     nodes.push(kept);
     expect((await kept.status()).tombstonesMayBeMissed).toBe(false);
     expect(log2.lines.filter((l) => String(l.msg).includes('tombstone TTL'))).toEqual([]);
+  });
+
+  it('a start that fails keeps the downtime it found for the next one to report', async () => {
+    const dir = await tempDir('failed-start');
+    dirs.push(dir);
+    const long = Date.now() - 10 * DAY;
+    await writeFile(join(dir, 'last-alive'), `${long}\n`);
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(startNode({ dataDir: dir, listen: `127.0.0.1:${port}` })).rejects.toBeDefined();
+    } finally {
+      blocker.close();
+    }
+    expect(await readLastAlive(dir)).toBe(long);
+    const n = await startNode({ dataDir: dir });
+    nodes.push(n);
+    expect((await n.status()).tombstonesMayBeMissed).toBe(true);
   });
 });

@@ -1,6 +1,9 @@
+import { join } from 'node:path';
+import { CasStore } from '@peerstash/cas-store';
+import { deriveFileId, deriveNamespace } from '@peerstash/crypto';
 import { describe, expect, it } from 'vitest';
-import { readApiInfo } from '../src/index.js';
-import { pattern, startCluster, waitFor } from './helpers.js';
+import { type FileServer, readApiInfo } from '../src/index.js';
+import { pattern, startCluster, startNode, waitFor } from './helpers.js';
 
 describe('listing the vault across the cluster', () => {
   it('list() is this node; list({ all }) is every file any node holds, with its copies', async () => {
@@ -45,6 +48,37 @@ describe('listing the vault across the cluster', () => {
       });
       const body = (await res.json()) as { files: Array<{ key: string; copies: number }> };
       expect(body.files.map((f) => f.key)).toEqual([...keys].sort());
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('leaves out files deleted everywhere, and names replayed under another id', async () => {
+    const c = await startCluster(3, { api: false });
+    const [a, b, d] = c.nodes as [FileServer, FileServer, FileServer];
+    try {
+      for (const key of ['kept', 'gone']) await a.store(key, pattern(key, 3000));
+      // d is down while 'gone' is deleted everywhere, and comes back still holding it
+      await d.stop();
+      expect((await a.delete('gone', { everywhere: true })).deleted).toBe(true);
+      const back = await startNode({
+        dataDir: c.dirs[2]!,
+        vaultKey: c.vaultKey,
+        clusterSecret: c.clusterSecret,
+        bootstrap: [a.address!],
+      });
+      c.nodes[2] = back;
+      await waitFor('d back', async () => (await a.status()).peers.length === 2);
+      expect(await back.has('gone')).toBe(true);
+      // a blob on b that carries kept's sealed name under some other id
+      const ns = deriveNamespace(c.vaultKey);
+      const cas = new CasStore({ root: join(c.dirs[1]!, 'blobs') });
+      const real = await cas.stat(ns, deriveFileId(c.vaultKey, 'kept'));
+      await cas.write(ns, 'ab'.repeat(32), [Buffer.alloc(100)], { extra: real.extra! });
+
+      const listed = await a.list({ all: true });
+      expect(listed.map((f) => [f.key, f.copies])).toEqual([['kept', 3]]);
+      expect((await b.list()).map((f) => f.key)).toEqual(['kept']);
     } finally {
       await c.stop();
     }
