@@ -1,7 +1,7 @@
 // The peerstash node: seals and stores files, replicates them to the rendezvous-chosen peers,
 // fetches missing ones from peers (verified), deletes everywhere, and serves the HTTP control API.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -1271,27 +1271,6 @@ export class FileServer {
     throw new NotFoundError(`no such file: ${key}`);
   }
 
-  /** Re-hashes a local blob against its recorded digest (catches bit rot before any byte leaves). */
-  async #verifyLocal(
-    cas: CasStore,
-    ns: string,
-    id: string,
-    digest: string,
-    signal?: AbortSignal,
-  ): Promise<boolean> {
-    try {
-      const { stream } = await cas.read(ns, id, signal ? { signal } : {});
-      const hash = createHash('sha256');
-      for await (const chunk of stream) hash.update(chunk as Buffer);
-      return hash.digest('hex') === digest;
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal);
-      if (errorCode(err) === 'ERR_INTEGRITY') return false;
-      if (errorCode(err) === 'ERR_NOT_FOUND') return false;
-      throw err;
-    }
-  }
-
   /**
    * Asks one peer for the blob. Its stream is opened for the reader and, through a fan-out, written
    * to the local store with cas-store's `expectedDigest` (the opener is the primary: a full disk
@@ -1571,21 +1550,21 @@ export class FileServer {
   async #checkReplica(peerId: string, report: IntegrityReport): Promise<void> {
     const { cas } = this.#running();
     const k = `${report.ns}/${report.id}`;
-    if (this.#checking.has(k)) return;
+    if (this.#checking.has(k) || !this.#scrub) return;
     this.#checking.add(k);
     try {
-      const meta = await cas.stat(report.ns, report.id).catch(() => undefined);
-      if (!meta) return;
-      if (await this.#verifyLocal(cas, report.ns, report.id, meta.digest, this.#halt.signal)) {
-        return;
-      }
+      // the scrubber's check: the version read, EIO counted as rot, cut short by stop()
+      const verdict = await this.#scrub.verify(report.ns, report.id, { throttled: false });
+      if (verdict === 'gone' || verdict.sound) return;
       // stop() may have come while the blob was read: nothing touches the data dir after it
       if (!this.#live()) return;
       this.metrics.integrityFailures.inc({ source: 'local' });
       this.#log.warn({ peer: peerId, id: report.id }, 'dropping a rotten replica a peer reported');
       // that version only: a sound one written meanwhile stays
-      const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
-      await cas.delete(report.ns, report.id, { ifMatch }).finally(() => this.#changed());
+      const { digest, createdAt } = verdict.meta;
+      await cas
+        .delete(report.ns, report.id, { ifMatch: { digest, createdAt } })
+        .finally(() => this.#changed());
     } finally {
       this.#checking.delete(k);
     }

@@ -81,6 +81,11 @@ class HttpError extends FileServerError {}
  * the kernel send a reset, which can reach the client before the answer does; a client that keeps
  * sending past the cap (bytes or time) has the connection cut.
  */
+/** A yes/no query parameter: `1`, `true` or `yes` is yes. */
+function flag(query: URLSearchParams, name: string): boolean {
+  return ['1', 'true', 'yes'].includes(query.get(name) ?? '');
+}
+
 const discarding = new WeakSet<IncomingMessage>();
 
 function discardBody(req: IncomingMessage): void {
@@ -261,7 +266,7 @@ export class ApiServer {
           return this.#head(req, res, key);
         case 'DELETE': {
           req.resume();
-          const everywhere = ['1', 'true', 'yes'].includes(query.get('everywhere') ?? '');
+          const everywhere = flag(query, 'everywhere');
           const result = await this.#fs.delete(key, { everywhere });
           if (!result.deleted && result.peers === 0)
             throw new NotFoundError(`no such file: ${key}`);
@@ -274,7 +279,7 @@ export class ApiServer {
     }
     const routes: Record<string, () => Promise<void>> = {
       '/v1/files': async () => {
-        const all = ['1', 'true', 'yes'].includes(query.get('all') ?? '');
+        const all = flag(query, 'all');
         sendJson(res, 200, { files: await this.#fs.list({ all }) });
       },
       '/v1/status': async () => sendJson(res, 200, await this.#fs.status()),

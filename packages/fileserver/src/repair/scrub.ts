@@ -127,7 +127,7 @@ export class Scrubber {
     for (const ns of await cas.namespaces()) {
       for await (const listed of cas.list(ns)) {
         signal.throwIfAborted();
-        const verdict = await this.#check(ns, listed.key);
+        const verdict = await this.verify(ns, listed.key);
         if (verdict === 'gone') continue;
         report.checked++;
         report.bytes += verdict.meta.size;
@@ -156,10 +156,15 @@ export class Scrubber {
   }
 
   /**
-   * Re-hashes one blob against the digest recorded with the very version read. A blob that cannot
-   * be read back (EIO from a bad sector) is rotten too; other failures skip it and the pass goes on.
+   * Re-hashes one blob against the digest recorded with the very version read, at the scrub rate
+   * unless `throttled` is false. A blob that cannot be read back (EIO from a bad sector) is rotten
+   * too; other failures report it 'gone', so a pass goes on. Cut short (ERR aborted) by stop().
    */
-  async #check(ns: string, id: string): Promise<'gone' | { sound: boolean; meta: BlobMeta }> {
+  async verify(
+    ns: string,
+    id: string,
+    { throttled = true }: { throttled?: boolean } = {},
+  ): Promise<'gone' | { sound: boolean; meta: BlobMeta }> {
     const { cas, log } = this.#host;
     const signal = this.#halt.signal;
     // the version as it was before reading: what a failed read is blamed on
@@ -185,7 +190,8 @@ export class Scrubber {
       },
     });
     try {
-      await pipeline(read.stream, new Throttle(this.#bucket), sink, { signal });
+      if (throttled) await pipeline(read.stream, new Throttle(this.#bucket), sink, { signal });
+      else await pipeline(read.stream, sink, { signal });
     } catch (err) {
       signal.throwIfAborted();
       if (errorCode(err) === 'EIO') return { sound: false, meta: read.meta };
