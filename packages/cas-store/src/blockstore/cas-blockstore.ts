@@ -49,6 +49,8 @@ export class CasBlockstore implements Blockstore {
   readonly #verify: boolean;
   readonly #concurrency: number;
   #opening: Promise<void> | undefined;
+  /** Puts and deletes from their first await on (the store sees them only once opened). */
+  readonly #busy = new Set<Promise<unknown>>();
 
   constructor(options: CasBlockstoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -88,6 +90,7 @@ export class CasBlockstore implements Blockstore {
 
   /** Waits for every put and delete in progress (clean-up included); a later call opens again. */
   async close(): Promise<void> {
+    while (this.#busy.size > 0) await Promise.allSettled([...this.#busy]);
     await this.#store.idle();
     this.#opening = undefined;
   }
@@ -104,12 +107,14 @@ export class CasBlockstore implements Blockstore {
   async put(cid: CID, bytes: BlockBytes, options: SignalOptions = {}): Promise<CID> {
     const key = blockKey(cid);
     checkSignal(options.signal);
-    await this.open();
     const like = cid as unknown as CidLike;
-    await this.#store.write(this.namespace, key, asSource(bytes), {
-      extra: cidRecord(like),
-      expectedDigest: this.#verify ? expectedSha256(like) : undefined,
-      signal: options.signal,
+    await this.#track(async () => {
+      await this.open();
+      await this.#store.write(this.namespace, key, asSource(bytes), {
+        extra: cidRecord(like),
+        expectedDigest: this.#verify ? expectedSha256(like) : undefined,
+        signal: options.signal,
+      });
     });
     return cid;
   }
@@ -162,8 +167,20 @@ export class CasBlockstore implements Blockstore {
   async delete(cid: CID, options: SignalOptions = {}): Promise<void> {
     const key = blockKey(cid);
     checkSignal(options.signal);
-    await this.open();
-    await this.#store.delete(this.namespace, key);
+    await this.#track(async () => {
+      await this.open();
+      await this.#store.delete(this.namespace, key);
+    });
+  }
+
+  async #track(work: () => Promise<void>): Promise<void> {
+    const op = work();
+    this.#busy.add(op);
+    try {
+      await op;
+    } finally {
+      this.#busy.delete(op);
+    }
   }
 
   async *deleteMany(
