@@ -1,8 +1,6 @@
 // SIGKILL of a real process in the middle of CasBlockstore puts: after reopening, every block that
 // was reported stored reads back whole, the killed put is absent, and no temp file survives.
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotFoundError } from 'interface-store';
@@ -10,6 +8,7 @@ import { CID } from 'multiformats/cid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CasBlockstore } from '../src/blockstore/index.js';
 import { collect, removeDir, sha256, tempDir, walk } from './helpers.js';
+import { killMidWrite } from './kill-mid-write.js';
 
 const writer = fileURLToPath(new URL('./fixtures/blockstore-writer.mjs', import.meta.url));
 // A sha2-256 CID whose block the writer streams forever (so it can never complete).
@@ -17,23 +16,7 @@ const BIG = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52
 
 /** Runs the writer until it is streaming the big block, SIGKILLs it; returns the CIDs it reported. */
 async function killMidPut(root: string, delayMs: number): Promise<string[]> {
-  const child = spawn(process.execPath, [writer, root, BIG.toString()], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('writing\n')) resolve();
-    });
-    child.once('exit', (c) => reject(new Error(`writer exited early with ${c}`)));
-  });
-  await new Promise((r) => setTimeout(r, delayMs));
-  child.kill('SIGKILL');
-  const [code, signal] = await exited;
-  expect(code).toBeNull();
-  expect(signal).toBe('SIGKILL');
+  const out = await killMidWrite(writer, [root, BIG.toString()], 'writing\n', delayMs);
   return [...out.matchAll(/^put (\S+)$/gm)].map((m) => m[1]!);
 }
 

@@ -1,32 +1,15 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CasStore } from '../src/index.js';
 import { collect, NS, removeDir, sha256, tempDir, walk } from './helpers.js';
+import { killMidWrite } from './kill-mid-write.js';
 
 const writer = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
 
 /** Starts the writer, waits until it is mid-write, then SIGKILLs it after `delayMs`. */
-async function killMidWrite(root: string, mode: 'large' | 'churn', delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [writer, root, NS, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('writing')) resolve();
-    });
-    child.once('exit', (c) => reject(new Error(`writer exited early with ${c}`)));
-  });
-  await new Promise((r) => setTimeout(r, delayMs));
-  child.kill('SIGKILL');
-  const [codeOrNull, signal] = await exited;
-  expect(codeOrNull).toBeNull();
-  expect(signal).toBe('SIGKILL');
+async function killWriter(root: string, mode: 'large' | 'churn', delayMs: number): Promise<void> {
+  await killMidWrite(writer, [root, NS, mode], 'writing', delayMs);
 }
 
 async function expectConsistent(root: string): Promise<number> {
@@ -60,7 +43,7 @@ describe('crash safety (SIGKILL of a real writer process)', () => {
 
   it('a large write killed midway leaves the key absent and no temp files', async () => {
     const root = join(dir, 'root');
-    await killMidWrite(root, 'large', 300);
+    await killWriter(root, 'large', 300);
     const before = await walk(root);
     expect(before.some((p) => p.endsWith('.tmp'))).toBe(true); // the kill really hit mid-write
     await expectConsistent(root);
@@ -73,7 +56,7 @@ describe('crash safety (SIGKILL of a real writer process)', () => {
     const store = new CasStore({ root });
     await store.open();
     await store.write(NS, 'big', [Buffer.from('old version')]);
-    await killMidWrite(root, 'large', 200);
+    await killWriter(root, 'large', 200);
     await expectConsistent(root);
     expect((await collect((await store.read(NS, 'big')).stream)).toString()).toBe('old version');
   });
@@ -81,7 +64,7 @@ describe('crash safety (SIGKILL of a real writer process)', () => {
   it('writes, overwrites and deletes killed at varied moments leave only complete pairs', async () => {
     const root = join(dir, 'root');
     for (const delay of [5, 40, 90, 150]) {
-      await killMidWrite(root, 'churn', delay);
+      await killWriter(root, 'churn', delay);
       await expectConsistent(root);
     }
     expect(await expectConsistent(root)).toBeGreaterThan(0);
