@@ -85,7 +85,10 @@ function splitUrl(raw: string): { path: string; query: URLSearchParams; search: 
 export function attachmentHeader(key: string): string {
   const base = key.slice(key.lastIndexOf('/') + 1) || 'download';
   const ascii = base.replace(/[^A-Za-z0-9._ -]/g, '_');
-  const exact = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  const exact = encodeURIComponent(base).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16)}`,
+  );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
 }
 

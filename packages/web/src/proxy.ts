@@ -145,16 +145,18 @@ function inProcess(
       for (const name of Object.keys(req.headers)) delete req.headers[name];
       Object.assign(req.headers, kept);
       req.url = path;
-      if (hook) {
-        const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
-        res.writeHead = ((status: number, ...rest: unknown[]) => {
-          for (const [name, v] of Object.entries(hook(status))) {
-            if (v === null) res.removeHeader(name);
-            else res.setHeader(name, v);
-          }
-          return writeHead(status, ...rest);
-        }) as ServerResponse['writeHead'];
-      }
+      // the same head as over HTTP: hop and auth headers dropped, the caller's hook applied
+      const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.writeHead = ((status: number, ...rest: unknown[]) => {
+        const given = rest.find((r) => typeof r === 'object' && r !== null && !Array.isArray(r));
+        if (given) for (const name of DROP_RESPONSE) delete (given as OutgoingHttpHeaders)[name];
+        for (const name of DROP_RESPONSE) if (name !== 'connection') res.removeHeader(name);
+        for (const [name, v] of Object.entries(hook?.(status) ?? {})) {
+          if (v === null) res.removeHeader(name);
+          else res.setHeader(name, v);
+        }
+        return writeHead(status, ...rest);
+      }) as ServerResponse['writeHead'];
       handler(req, res);
     },
   };

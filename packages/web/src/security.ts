@@ -2,8 +2,8 @@
 // against DNS rebinding, the same-origin check on state-changing requests, and the session cookie.
 
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 
 /** For the console's own pages: its scripts and styles only, never framed, no inline code. */
 export const PAGE_CSP = [

@@ -53,7 +53,12 @@ export async function call(path: string, init: RequestInit = {}): Promise<Respon
   const method = (init.method ?? 'GET').toUpperCase();
   const headers = new Headers(init.headers);
   if (method !== 'GET' && method !== 'HEAD') headers.set('x-csrf-token', csrf);
-  const res = await fetch(path, { ...init, headers, credentials: 'same-origin', cache: 'no-store' });
+  const res = await fetch(path, {
+    ...init,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
   if (res.status === 401) {
     signedOut();
     throw await errorOf(res);
@@ -82,7 +87,10 @@ export async function signOut(): Promise<void> {
 }
 
 /** Where a file is read, written and deleted (the key travels as a query, dots and all). */
-export function fileUrl(key: string, opts: { download?: boolean; everywhere?: boolean } = {}): string {
+export function fileUrl(
+  key: string,
+  opts: { download?: boolean; everywhere?: boolean } = {},
+): string {
   let url = `/ui/api/file?key=${encodeURIComponent(key)}`;
   if (opts.download) url += '&download=1';
   if (opts.everywhere) url += '&everywhere=1';

@@ -73,12 +73,10 @@ export function App() {
   );
   return (
     <>
-      <a href="#main" class="skip" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById('main')?.focus();
-      }}>
+      {/* a button, not #main: the address's fragment is the app's route */}
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <span class="brand">peerstash</span>
         <nav aria-label="Pages">

@@ -6,7 +6,6 @@ import { useEffect, useReducer, useRef } from 'preact/hooks';
 export function usePoll(fn: () => Promise<void>, ms: number, deps: unknown[] = []): void {
   const latest = useRef(fn);
   latest.current = fn;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what restarts the poll
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -11,7 +11,9 @@ function line(points: Throughput[], pick: (p: Throughput) => number, max: number
   const step = W / Math.max(1, n - 1);
   const offset = n - points.length;
   return points
-    .map((p, i) => `${((offset + i) * step).toFixed(1)},${(H - (pick(p) / max) * (H - 4)).toFixed(1)}`)
+    .map(
+      (p, i) => `${((offset + i) * step).toFixed(1)},${(H - (pick(p) / max) * (H - 4)).toFixed(1)}`,
+    )
     .join(' ');
 }
 

@@ -149,7 +149,10 @@ export function ClusterPage({ announce }: { announce(message: string): void }) {
                     <span class="muted"> · seen {formatAgo(r.lastSeenAt)}</span>
                   )}
                   {r.direction && (
-                    <span class="muted"> · {r.direction === 'out' ? 'we dialled' : 'it dialled'}</span>
+                    <span class="muted">
+                      {' '}
+                      · {r.direction === 'out' ? 'we dialled' : 'it dialled'}
+                    </span>
                   )}
                 </td>
                 <td>
@@ -194,10 +197,10 @@ export function ClusterPage({ announce }: { announce(message: string): void }) {
         <div>
           <dt>Scrub</dt>
           <dd>
-            {status.scrubInProgress ? 'running' : 'idle'} · last pass {formatAgo(status.lastScrubAt)}
-            {lastScrub
-              ? ` · ${lastScrub.checked} checked, ${lastScrub.rotten} rotten`
-              : ''} · {status.scrubRotten} rotten since start
+            {status.scrubInProgress ? 'running' : 'idle'} · last pass{' '}
+            {formatAgo(status.lastScrubAt)}
+            {lastScrub ? ` · ${lastScrub.checked} checked, ${lastScrub.rotten} rotten` : ''} ·{' '}
+            {status.scrubRotten} rotten since start
           </dd>
         </div>
       </dl>

@@ -36,7 +36,6 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
   const folderInput = useRef<HTMLInputElement>(null);
   const cursor = cursors[cursors.length - 1] ?? null;
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new folder starts on its first page
   useEffect(() => {
     setPage(0);
     setCursors([null]);
@@ -48,7 +47,6 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
     if (folderInput.current) folderInput.current.webkitdirectory = true;
   }, []);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: generation and reload are re-read triggers
   useEffect(() => {
     let live = true;
     getJson<unknown>(listUrl(prefix, cursor, PAGE_SIZE))

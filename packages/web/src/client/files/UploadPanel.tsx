@@ -1,7 +1,7 @@
 // The upload list: every file with its own progress, state, error and cancel button, and a total.
 
 import { formatBytes } from '../format';
-import type { UploadItem, Uploader } from './uploads';
+import type { Uploader, UploadItem } from './uploads';
 
 const STATE_TEXT: Record<UploadItem['state'], string> = {
   queued: 'Waiting',
@@ -23,11 +23,7 @@ export function UploadPanel({ uploader }: { uploader: Uploader }) {
           {t.done} stored{t.failed ? `, ${t.failed} failed` : ''}
           {t.active ? `, ${t.active} to go` : ''} · {formatBytes(t.loaded)} of {formatBytes(t.size)}
         </p>
-        <progress
-          aria-label="Total upload progress"
-          max={Math.max(1, t.size)}
-          value={t.loaded}
-        />
+        <progress aria-label="Total upload progress" max={Math.max(1, t.size)} value={t.loaded} />
         <div class="actions">
           {t.active > 0 && (
             <button type="button" onClick={() => uploader.cancelAll()}>

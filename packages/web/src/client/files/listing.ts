@@ -31,7 +31,9 @@ export interface Listing {
 
 function isFile(v: unknown): v is ApiFile {
   const f = v as ApiFile;
-  return typeof f === 'object' && f !== null && typeof f.key === 'string' && typeof f.size === 'number';
+  return (
+    typeof f === 'object' && f !== null && typeof f.key === 'string' && typeof f.size === 'number'
+  );
 }
 
 function segmentName(rest: string): string {
@@ -40,7 +42,11 @@ function segmentName(rest: string): string {
 
 function prefixOf(p: unknown): string | undefined {
   if (typeof p === 'string') return p;
-  if (typeof p === 'object' && p !== null && typeof (p as { prefix?: unknown }).prefix === 'string') {
+  if (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof (p as { prefix?: unknown }).prefix === 'string'
+  ) {
     return (p as { prefix: string }).prefix;
   }
   return undefined;
@@ -66,7 +72,11 @@ export function readListing(body: unknown, prefix: string): Listing {
     for (const p of serverPrefixes) {
       const full = prefixOf(p);
       if (full === undefined || !full.startsWith(prefix)) continue;
-      folders.push({ kind: 'folder', prefix: full, name: segmentName(full.slice(prefix.length, -1)) });
+      folders.push({
+        kind: 'folder',
+        prefix: full,
+        name: segmentName(full.slice(prefix.length, -1)),
+      });
     }
     const rows: Row[] = files
       .filter((f) => f.key.startsWith(prefix))
@@ -90,7 +100,11 @@ export function readListing(body: unknown, prefix: string): Listing {
     }
     const folder = prefix + rest.slice(0, slash + 1);
     if (!folders.has(folder)) {
-      folders.set(folder, { kind: 'folder', prefix: folder, name: segmentName(rest.slice(0, slash)) });
+      folders.set(folder, {
+        kind: 'folder',
+        prefix: folder,
+        name: segmentName(rest.slice(0, slash)),
+      });
     }
   }
   return {

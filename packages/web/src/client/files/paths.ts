@@ -12,7 +12,10 @@ export function breadcrumbs(prefix: string): Crumb[] {
   while (at < prefix.length) {
     const slash = prefix.indexOf('/', at);
     if (slash === -1) break;
-    crumbs.push({ label: prefix.slice(at, slash) || '(empty)', prefix: prefix.slice(0, slash + 1) });
+    crumbs.push({
+      label: prefix.slice(at, slash) || '(empty)',
+      prefix: prefix.slice(0, slash + 1),
+    });
     at = slash + 1;
   }
   return crumbs;
