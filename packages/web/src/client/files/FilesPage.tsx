@@ -43,6 +43,15 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
   }, [prefix]);
 
   useEffect(() => {
+    // coming back to the tab shows what others changed meanwhile
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') setReload((n) => n + 1);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, []);
+
+  useEffect(() => {
     // a folder pick needs this non-standard property, which has no attribute in the JSX types
     if (folderInput.current) folderInput.current.webkitdirectory = true;
   }, []);
@@ -143,6 +152,9 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
           />
         </label>
         <div class="actions">
+          <button type="button" onClick={() => setReload((n) => n + 1)}>
+            Refresh
+          </button>
           <button type="button" onClick={() => filesInput.current?.click()}>
             Upload files
           </button>
