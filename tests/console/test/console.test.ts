@@ -11,6 +11,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NodeProc, startCluster, stopCluster, waitFor } from '../../cluster/test/harness.js';
 import { type ConsoleFront, consoleOf, launchBrowser, signInUrl } from './console-harness.js';
 
+// Code passed to page.evaluate runs in Chromium; these are the few page names it uses (the
+// project's types are Node's, and the DOM's would clash with them in the shared harness).
+interface PageElement {
+  dispatchEvent(e: DragEvent): boolean;
+  scrollWidth: number;
+}
+declare const document: {
+  cookie: string;
+  documentElement: PageElement;
+  querySelector(selector: string): PageElement | null;
+  addEventListener(
+    type: 'securitypolicyviolation',
+    fn: (e: { violatedDirective: string; blockedURI: string }) => void,
+  ): void;
+};
+declare const window: { __csp: string[] };
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+declare class DragEvent {
+  constructor(
+    type: string,
+    init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean },
+  );
+}
+declare class File {
+  constructor(bits: string[], name: string);
+}
+
 const XSS = '<img src=x onerror=alert(1)>';
 /** A value for a double-quoted attribute selector. */
 const attr = (v: string) => v.replace(/["\\]/g, '\\$&');
@@ -48,11 +77,9 @@ describe('web console in a real browser', () => {
     });
     // a violation of the page's CSP would show here (the script is injected by the driver, not inline)
     await context.addInitScript(() => {
-      (window as unknown as { __csp: string[] }).__csp = [];
+      window.__csp = [];
       document.addEventListener('securitypolicyviolation', (e) =>
-        (window as unknown as { __csp: string[] }).__csp.push(
-          `${e.violatedDirective} ${e.blockedURI}`,
-        ),
+        window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
       );
     });
     page = await context.newPage();
@@ -133,6 +160,7 @@ describe('web console in a real browser', () => {
     await page.locator('.crumbs').getByRole('link', { name: 'All files' }).click();
     await row('report.bin').waitFor();
     await expect(page.locator('tr.file-row').count()).resolves.toBe(1);
+    await page.screenshot({ path: join(shots, 'files.png'), fullPage: true });
   });
 
   it('downloads a file by a plain link, and the bytes are the ones uploaded', async () => {
@@ -292,8 +320,6 @@ describe('web console in a real browser', () => {
   });
 
   it('is usable 360 px wide, and nothing broke the page or its CSP on the way', async () => {
-    await openFolder('');
-    await page.screenshot({ path: join(shots, 'files.png'), fullPage: true });
     await page.setViewportSize({ width: 360, height: 740 });
     await openFolder('photos/');
     await row('photos/a.txt').waitFor();
@@ -309,7 +335,7 @@ describe('web console in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
       360,
     );
-    expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+    expect(await page.evaluate(() => window.__csp)).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(dialogs).toEqual([]);
   });

@@ -98,7 +98,7 @@ export function App() {
         ) : (
           <ClusterPage announce={setMessage} />
         )}
-        <UploadPanel uploader={uploader.current} />
+        {route.page === 'files' && <UploadPanel uploader={uploader.current} />}
       </main>
       <p class="sr-only" role="status" aria-live="polite" data-testid="announce">
         {message}

@@ -11,6 +11,13 @@ const STATE_TEXT: Record<UploadItem['state'], string> = {
   cancelled: 'Cancelled',
 };
 
+/** Long keys (a folder tree's deep paths) shortened in the middle so each row stays a row. */
+export function shortKey(key: string, max = 120): string {
+  if (key.length <= max) return key;
+  const half = Math.floor((max - 1) / 2);
+  return `${key.slice(0, half)}…${key.slice(-half)}`;
+}
+
 export function UploadPanel({ uploader }: { uploader: Uploader }) {
   const items = uploader.items;
   if (items.length === 0) return null;
@@ -38,9 +45,11 @@ export function UploadPanel({ uploader }: { uploader: Uploader }) {
       <ul class="upload-list">
         {items.map((i) => (
           <li key={i.id} class={`upload state-${i.state}`} data-key={i.key}>
-            <span class="name-cell">{i.key}</span>
+            <span class="name-cell" title={i.key}>
+              {shortKey(i.key)}
+            </span>
             <progress
-              aria-label={`Progress of ${i.key}`}
+              aria-label={`Progress of ${shortKey(i.key)}`}
               max={Math.max(1, i.size)}
               value={i.state === 'done' ? i.size : i.loaded}
             />
@@ -58,7 +67,7 @@ export function UploadPanel({ uploader }: { uploader: Uploader }) {
               <button
                 type="button"
                 class="small"
-                aria-label={`Cancel upload of ${i.key}`}
+                aria-label={`Cancel upload of ${shortKey(i.key)}`}
                 onClick={() => uploader.cancel(i.id)}
               >
                 Cancel

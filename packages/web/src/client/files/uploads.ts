@@ -34,6 +34,7 @@ function failure(xhr: XMLHttpRequest): string {
   } catch {
     // not JSON
   }
+  if (xhr.status === 431) return 'the name is too long for the node (HTTP 431)';
   return xhr.status ? `HTTP ${xhr.status}` : 'the connection failed';
 }
 
