@@ -28,7 +28,15 @@ describe('get', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(bad.stderr).error).toMatchObject({ code: 'ERR_USAGE', exitCode: EXIT.USAGE });
     // With --json, every error is one JSON line: here an unknown key.
-    const missing = await runCli(['get', 'nope', '-o', join(c.root, 'x'), '--json', '--dir', c.dirA]);
+    const missing = await runCli([
+      'get',
+      'nope',
+      '-o',
+      join(c.root, 'x'),
+      '--json',
+      '--dir',
+      c.dirA,
+    ]);
     expect(missing.code).toBe(EXIT.NOT_FOUND);
     expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'ERR_NOT_FOUND', exitCode: 4 });
   });
@@ -41,7 +49,14 @@ describe('get', () => {
   });
 
   it('-o into a folder that does not exist: exit 4 naming the folder', async () => {
-    const r = await runCli(['get', 'input.bin', '-o', join(c.root, 'nope', 'x.bin'), '--dir', c.dirA]);
+    const r = await runCli([
+      'get',
+      'input.bin',
+      '-o',
+      join(c.root, 'nope', 'x.bin'),
+      '--dir',
+      c.dirA,
+    ]);
     expect(r.code).toBe(EXIT.NOT_FOUND);
     expect(expectOneLine(r.stderr)).toContain(`no such folder: ${join(c.root, 'nope')}`);
   });

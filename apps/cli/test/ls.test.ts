@@ -14,7 +14,9 @@ beforeAll(async () => {
   for (const key of ['docs/input.bin', 'input.bin']) {
     expect((await runCli(['put', c.input, '--key', key, '--dir', c.dirA])).code).toBe(0);
   }
-  expect((await runCli(['put', '-', '--key', 'from-stdin', '--dir', c.dirA], { input: c.input })).code).toBe(0);
+  expect(
+    (await runCli(['put', '-', '--key', 'from-stdin', '--dir', c.dirA], { input: c.input })).code,
+  ).toBe(0);
 });
 
 describe('ls', () => {

@@ -14,7 +14,15 @@ const c = useTwoNodes('put');
 
 describe('put', () => {
   it('put on A replicates; get on B is byte-identical', async () => {
-    const put = await runCli(['put', c.input, '--key', 'docs/input.bin', '--dir', c.dirA, '--json']);
+    const put = await runCli([
+      'put',
+      c.input,
+      '--key',
+      'docs/input.bin',
+      '--dir',
+      c.dirA,
+      '--json',
+    ]);
     expect(put.code).toBe(0);
     const res = JSON.parse(put.stdout);
     expect(res).toMatchObject({ key: 'docs/input.bin', size: SIZE });
@@ -119,9 +127,7 @@ describe('put: mistakes a person makes', () => {
 
   it('storage-only node refuses plaintext: exit 6', async () => {
     const dir = join(c.root, 'storage');
-    expect((await runCli(['init', '--dir', dir, '--join', c.dirA, '--storage-only'])).code).toBe(
-      0,
-    );
+    expect((await runCli(['init', '--dir', dir, '--join', c.dirA, '--storage-only'])).code).toBe(0);
     const s = await startNode({ dir, args: ['--bootstrap', c.a.listen], timeoutMs: 30_000 });
     try {
       for (let i = 0; i < 3; i++) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN_PATH, startNode } from '../src/child-node.js';
 import { EXIT } from '../src/exit-codes.js';
-import { expectOneLine, runCli, walk } from './helpers.js';
+import { expectOneLine, runCli, sha256File, walk } from './helpers.js';
 import { useTwoNodes } from './two-nodes.js';
 
 const c = useTwoNodes('signals');
@@ -98,5 +98,29 @@ describe('serve lifecycle', () => {
     const [code] = await exited;
     expect(code).toBe(0);
     await expect(stat(join(dir, 'api.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('SIGHUP is logged and ignored: the node keeps serving', async () => {
+    const dir = join(c.root, 'hup');
+    expect((await runCli(['init', '--dir', dir, '--join', c.dirA])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--bootstrap', c.a.listen], timeoutMs: 30_000 });
+    try {
+      for (let i = 0; i < 100 && !n.stdout().includes('"node started"'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      n.child.kill('SIGHUP');
+      for (let i = 0; i < 100 && !n.stdout().includes('SIGHUP ignored'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(n.stdout()).toContain('"msg":"SIGHUP ignored: logs go to stdout"');
+      expect(n.running).toBe(true);
+      const put = await runCli(['put', c.input, '--key', 'after-hup', '--dir', dir]);
+      expect(put.code, put.stderr).toBe(0);
+      const out = join(c.root, 'after-hup.bin');
+      expect((await runCli(['get', 'after-hup', '-o', out, '--dir', dir])).code).toBe(0);
+      expect(await sha256File(out)).toBe(c.inputSha);
+    } finally {
+      expect(await n.stop()).toBe(0);
+    }
   });
 });

@@ -124,4 +124,33 @@ describe('serve: the address peers learn', () => {
       await bare.stop();
     }
   });
+
+  it('announcing loopback while bootstrapping to another machine: a warning at start', async () => {
+    const dir = join(c.root, 'loop');
+    expect((await runCli(['init', '--dir', dir, '--join', c.dirA])).code).toBe(0);
+    // A holds this peer port, so start fails (exit 8) right after the warning: nothing is dialled.
+    const r = await runCli([
+      'serve',
+      '--dir',
+      dir,
+      '--listen',
+      c.a.listen,
+      '--bootstrap',
+      '10.0.0.1:7400',
+    ]);
+    expect(r.code).toBe(EXIT.PORT_IN_USE);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const warning = lines.find((l) => l.level === 40);
+    expect(warning?.msg).toMatch(
+      new RegExp(
+        `^this node announces ${c.a.listen}, a loopback address, but links to peers on other machines \\(10\\.0\\.0\\.1:7400\\)`,
+      ),
+    );
+    expect(warning).toMatchObject({ announced: c.a.listen, peers: ['10.0.0.1:7400'] });
+    // every address on loopback, as on the nodes of this file: no such warning
+    expect(c.b.stdout()).not.toContain('a loopback address');
+  });
 });

@@ -29,9 +29,9 @@ export function useTwoNodes(name: string): TwoNodes {
     c.dirA = join(c.root, 'a');
     c.dirB = join(c.root, 'b');
     expect((await runCli(['init', '--dir', c.dirA, '--listen', '127.0.0.1:0'])).code).toBe(0);
-    expect((await runCli(['init', '--dir', c.dirB, '--join', join(c.dirA, 'keys.json')])).code).toBe(
-      0,
-    );
+    expect(
+      (await runCli(['init', '--dir', c.dirB, '--join', join(c.dirA, 'keys.json')])).code,
+    ).toBe(0);
     c.a = await startNode({ dir: c.dirA, timeoutMs: 30_000 });
     c.b = await startNode({ dir: c.dirB, args: ['--bootstrap', c.a.listen], timeoutMs: 30_000 });
     await waitForPeers([c.a, c.b], 1, 30_000);
