@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { demoCommand } from './commands/demo.js';
 import { getCommand } from './commands/get.js';
 import { initCommand } from './commands/init.js';
+import { keysCommand } from './commands/keys.js';
 import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
 import { rmCommand } from './commands/rm.js';
@@ -66,6 +67,7 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(lsCommand(ctx))
     .command(statusCommand(ctx))
     .command(scrubCommand(ctx))
+    .command(keysCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'give a command (see --help)')
     .recommendCommands()
