@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs peerstash the way a user does: `pnpm pack` every workspace package, install the CLI
-# tarball (with the packed @peerstash/* tarballs as its dependencies) into an empty temp project,
-# then run `peerstash --help`, init a node, serve it, put and get a file. Exits non-zero on failure.
+# Installs peerstash into a project the way a pnpm user does: the tarballs of release-pack.sh, the
+# CLI's with the packed @peerstash/* tarballs as its dependencies, into an empty temp project; then
+# `peerstash --help`, init a node, serve it, put and get a file. Exits non-zero on failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -30,38 +30,7 @@ fail() { printf 'pack-check: FAILED: %s\n' "$*" >&2; exit 1; }
 
 export TURBO_TELEMETRY_DISABLED=1 COREPACK_ENABLE_DOWNLOAD_PROMPT=0
 
-step "build the CLI and everything it depends on"
-(cd "$root" && pnpm exec turbo run build --filter=@peerstash/cli... --output-logs=errors-only)
-
-step "every unreleased public package has a changeset for its first release"
-for pkg in "$root"/packages/*/ "$root"/apps/*/; do
-  [ -f "$pkg/package.json" ] || continue
-  read -r name private version < <(node -p "const p = require('$pkg/package.json'); [p.name, Boolean(p.private), p.version].join(' ')")
-  [ "$private" = "true" ] && continue
-  [ "$version" = "0.0.0" ] || continue
-  grep -qsE "^[\"']$name[\"']:" "$root"/.changeset/*.md || fail "$name has no changeset (pnpm changeset)"
-done
-
-step "pack every public workspace package"
-mkdir -p "$work/tarballs"
-for pkg in "$root"/packages/*/ "$root"/apps/*/; do
-  [ -f "$pkg/package.json" ] || continue
-  if [ "$(node -p "Boolean(require('$pkg/package.json').private)")" = "true" ]; then continue; fi
-  (cd "$pkg" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
-done
-ls -1 "$work/tarballs"
-
-step "check each tarball holds its build, types and README, and no tests"
-for tgz in "$work"/tarballs/*.tgz; do
-  list="$(tar tzf "$tgz")"
-  for want in package/package.json package/README.md package/dist/index.js package/dist/index.d.ts; do
-    grep -qx "$want" <<<"$list" || fail "$(basename "$tgz") lacks $want"
-  done
-  if grep -q '\.test\.' <<<"$list"; then fail "$(basename "$tgz") ships test files"; fi
-  if tar xzOf "$tgz" package/package.json | grep -q 'workspace:'; then
-    fail "$(basename "$tgz") still names workspace: versions"
-  fi
-done
+bash "$here/release-pack.sh" "$work/tarballs"
 
 step "install the CLI tarball into an empty project"
 mkdir -p "$work/app"
