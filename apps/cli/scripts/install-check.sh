@@ -6,29 +6,9 @@
 # /metrics passes `promtool check metrics`, and its service unit passes `systemd-analyze verify`.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/peerstash-install-check-XXXXXX")"
-node_pid=""
-
-cleanup() {
-  local rc=$?
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid" 2>/dev/null || true
-    wait "$node_pid" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ] && [ -f "$work/serve.log" ]; then
-    echo "-- last lines of the node's log:" >&2
-    tail -n 20 "$work/serve.log" >&2 || true
-  fi
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step() { printf '== install-check: %s\n' "$*"; }
-fail() { printf 'install-check: FAILED: %s\n' "$*" >&2; exit 1; }
+NAME=install-check
+# shellcheck source=node-check.sh
+source "$(dirname "$0")/node-check.sh"
 
 # The sh block that follows the line "<!-- $1 -->" in the README.
 readme_block() {
@@ -91,20 +71,8 @@ LIB="$lib" TARBALLS="$work/machine/dist-release" node --input-type=module -e '
   console.log(`${installed.length} packages, each from its tarball: ${installed.join(", ")}`);
 '
 
-step "init, serve, put and get through the installed bin"
-"$bin" init --dir "$work/node" --listen 127.0.0.1:0 >/dev/null
-"$bin" serve --dir "$work/node" --api-port 0 >"$work/serve.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 300); do
-  if "$bin" status --dir "$work/node" >/dev/null 2>&1; then break; fi
-  kill -0 "$node_pid" 2>/dev/null || fail "the node exited at start"
-  sleep 0.1
-done
-"$bin" status --dir "$work/node" >/dev/null || fail "the node never answered"
-head -c 3000000 /dev/urandom >"$work/in.bin"
-"$bin" put "$work/in.bin" --key install-check.bin --dir "$work/node"
-"$bin" get install-check.bin -o "$work/out.bin" --dir "$work/node"
-cmp "$work/in.bin" "$work/out.bin" || fail "the file came back different"
+start_node
+put_and_get
 
 step "promtool check metrics on the live node's /metrics"
 command -v promtool >/dev/null || fail "promtool is not installed (Debian: apt-get install prometheus)"
@@ -128,10 +96,5 @@ command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed 
 out="$(systemd-analyze verify "$work/peerstash.service" 2>&1)" || fail "systemd-analyze: $out"
 [ -z "$out" ] || fail "systemd-analyze: $out"
 
-step "stop the node (SIGTERM must exit 0)"
-kill -TERM "$node_pid"
-rc=0
-wait "$node_pid" || rc=$?
-node_pid=""
-[ "$rc" -eq 0 ] || fail "serve exited $rc on SIGTERM"
+stop_node
 step "OK"
