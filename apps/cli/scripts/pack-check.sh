@@ -1,67 +1,16 @@
 #!/usr/bin/env bash
-# Installs peerstash the way a user does: `pnpm pack` every workspace package, install the CLI
-# tarball (with the packed @peerstash/* tarballs as its dependencies) into an empty temp project,
-# then run `peerstash --help`, init a node, serve it, put and get a file. Exits non-zero on failure.
+# Installs peerstash into a project the way a pnpm user does: the tarballs of release-pack.sh, the
+# CLI's with the packed @peerstash/* tarballs as its dependencies, into an empty temp project; then
+# `peerstash --help`, init a node, serve it, put and get a file. Exits non-zero on failure.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/peerstash-pack-check-XXXXXX")"
-node_pid=""
-
-cleanup() {
-  local rc=$?
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid" 2>/dev/null || true
-    wait "$node_pid" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ] && [ -f "$work/serve.log" ]; then
-    echo "-- last lines of the node's log:" >&2
-    tail -n 20 "$work/serve.log" >&2 || true
-  fi
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-step() { printf '== pack-check: %s\n' "$*"; }
-fail() { printf 'pack-check: FAILED: %s\n' "$*" >&2; exit 1; }
+NAME=pack-check
+# shellcheck source=node-check.sh
+source "$(dirname "$0")/node-check.sh"
 
 export TURBO_TELEMETRY_DISABLED=1 COREPACK_ENABLE_DOWNLOAD_PROMPT=0
 
-step "build the CLI and everything it depends on"
-(cd "$root" && pnpm exec turbo run build --filter=@peerstash/cli... --output-logs=errors-only)
-
-step "every unreleased public package has a changeset for its first release"
-for pkg in "$root"/packages/*/ "$root"/apps/*/; do
-  [ -f "$pkg/package.json" ] || continue
-  read -r name private version < <(node -p "const p = require('$pkg/package.json'); [p.name, Boolean(p.private), p.version].join(' ')")
-  [ "$private" = "true" ] && continue
-  [ "$version" = "0.0.0" ] || continue
-  grep -qsE "^[\"']$name[\"']:" "$root"/.changeset/*.md || fail "$name has no changeset (pnpm changeset)"
-done
-
-step "pack every public workspace package"
-mkdir -p "$work/tarballs"
-for pkg in "$root"/packages/*/ "$root"/apps/*/; do
-  [ -f "$pkg/package.json" ] || continue
-  if [ "$(node -p "Boolean(require('$pkg/package.json').private)")" = "true" ]; then continue; fi
-  (cd "$pkg" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
-done
-ls -1 "$work/tarballs"
-
-step "check each tarball holds its build, types and README, and no tests"
-for tgz in "$work"/tarballs/*.tgz; do
-  list="$(tar tzf "$tgz")"
-  for want in package/package.json package/README.md package/dist/index.js package/dist/index.d.ts; do
-    grep -qx "$want" <<<"$list" || fail "$(basename "$tgz") lacks $want"
-  done
-  if grep -q '\.test\.' <<<"$list"; then fail "$(basename "$tgz") ships test files"; fi
-  if tar xzOf "$tgz" package/package.json | grep -q 'workspace:'; then
-    fail "$(basename "$tgz") still names workspace: versions"
-  fi
-done
+bash "$here/release-pack.sh" "$work/tarballs"
 
 step "install the CLI tarball into an empty project"
 mkdir -p "$work/app"
@@ -100,31 +49,10 @@ step "peerstash --help"
 "$bin" --help | grep -q 'peerstash serve' || fail "--help does not list serve"
 "$bin" --version
 
-step "init a node and serve it"
-"$bin" init --dir "$work/node" --listen 127.0.0.1:0 >/dev/null
-"$bin" serve --dir "$work/node" --api-port 0 >"$work/serve.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 300); do
-  if "$bin" status --dir "$work/node" >/dev/null 2>&1; then break; fi
-  kill -0 "$node_pid" 2>/dev/null || fail "the node exited at start"
-  sleep 0.1
-done
-"$bin" status --dir "$work/node" || fail "the node never answered"
-
-step "put and get a file"
-head -c 3000000 /dev/urandom >"$work/in.bin"
-"$bin" put "$work/in.bin" --key pack-check.bin --dir "$work/node"
-"$bin" get pack-check.bin -o "$work/out.bin" --dir "$work/node"
-cmp "$work/in.bin" "$work/out.bin" || fail "the file came back different"
-"$bin" ls --dir "$work/node" | grep -q pack-check.bin || fail "ls does not list the file"
-
-step "stop the node (SIGTERM must exit 0)"
-kill -TERM "$node_pid"
-rc=0
-wait "$node_pid" || rc=$?
-node_pid=""
-[ "$rc" -eq 0 ] || fail "serve exited $rc on SIGTERM"
-[ ! -e "$work/node/api.json" ] || fail "api.json left behind after stop"
+start_node
+"$bin" status --dir "$work/node"
+put_and_get
+stop_node
 
 step "peerstash demo from the installed package"
 "$bin" demo --size 1MiB | tail -n 1

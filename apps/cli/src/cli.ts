@@ -1,26 +1,24 @@
 // The yargs program: global options, the commands, and the one place errors become an exit code.
 // `main` never throws and never prints a stack trace unless --verbose asks for one.
 
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { demoCommand } from './commands/demo.js';
 import { getCommand } from './commands/get.js';
 import { initCommand } from './commands/init.js';
+import { keysCommand } from './commands/keys.js';
 import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
 import { rmCommand } from './commands/rm.js';
 import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
+import { serviceCommand } from './commands/service.js';
 import { statusCommand } from './commands/status.js';
 import type { CliContext, GlobalArgs } from './context.js';
 import { formatError, formatErrorJson, toCliError, UsageError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { VERSION } from './version.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
+export { VERSION };
 
 /** Builds the parser for `args`; it throws instead of exiting, so it can be tested in-process. */
 export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
@@ -66,6 +64,8 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(lsCommand(ctx))
     .command(statusCommand(ctx))
     .command(scrubCommand(ctx))
+    .command(keysCommand(ctx))
+    .command(serviceCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'give a command (see --help)')
     .recommendCommands()

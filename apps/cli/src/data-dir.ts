@@ -17,76 +17,11 @@ export const LAYOUT = {
   api: 'api.json',
 } as const;
 
-export interface KeyFile {
-  /** Absent on a storage-only node. */
-  vaultKey?: Buffer;
-  clusterSecret?: Buffer;
-}
-
 /** `--dir`, else `PEERSTASH_DIR`, else `~/.peerstash`. */
 export function resolveDataDir(dir: string | undefined, env = process.env): string {
   if (dir) return resolve(dir);
   if (env.PEERSTASH_DIR) return resolve(env.PEERSTASH_DIR);
   return join(homedir(), '.peerstash');
-}
-
-function decodeKey(value: unknown, name: string, file: string): Buffer | undefined {
-  if (value === undefined || value === null) return undefined;
-  const buf = typeof value === 'string' ? Buffer.from(value, 'base64') : undefined;
-  if (buf?.length !== 32) {
-    throw new CliError(
-      'ERR_BAD_KEY_FILE',
-      EXIT.NOT_INITIALISED,
-      `${file}: "${name}" is not a 32-byte base64 key`,
-      'restore the key file from the node it was copied from',
-    );
-  }
-  return buf;
-}
-
-export function encodeKeyFile(keys: KeyFile): string {
-  const out: Record<string, unknown> = { version: 1 };
-  if (keys.vaultKey) out.vaultKey = keys.vaultKey.toString('base64');
-  if (keys.clusterSecret) out.clusterSecret = keys.clusterSecret.toString('base64');
-  return `${JSON.stringify(out, null, 2)}\n`;
-}
-
-/** Reads a key file; `path` may also be a data dir holding keys.json. */
-export async function readKeyFile(path: string): Promise<KeyFile> {
-  let file = resolve(path);
-  const st = await stat(file).catch(() => undefined);
-  if (st?.isDirectory()) file = join(file, LAYOUT.keys);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') {
-      throw new CliError(
-        'ERR_NO_KEY_FILE',
-        EXIT.NOT_FOUND,
-        `no key file at ${file}`,
-        'give the keys.json of an initialised node',
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new CliError(
-      'ERR_BAD_KEY_FILE',
-      EXIT.NOT_INITIALISED,
-      `${file} is not a peerstash key file`,
-      'give the keys.json of an initialised node',
-      { cause: err },
-    );
-  }
-  return {
-    vaultKey: decodeKey(json.vaultKey, 'vaultKey', file),
-    clusterSecret: decodeKey(json.clusterSecret, 'clusterSecret', file),
-  };
 }
 
 /** Writes a secret file readable by its owner only, refusing to overwrite. */

@@ -196,6 +196,13 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
         opts,
       );
     case 'ERR_INVALID_KEY':
+      return new CliError(
+        'ERR_INVALID_KEY',
+        EXIT.USAGE,
+        message,
+        'a key is a non-empty name of at most 4096 bytes of UTF-8',
+        opts,
+      );
     case 'ERR_INVALID_ARGUMENT':
     case 'ERR_BAD_REQUEST':
       return new CliError(found.code, EXIT.USAGE, message, undefined, opts);

@@ -1,5 +1,5 @@
 // Exit codes of the peerstash command, one per kind of failure a person can act on.
-// Stable: scripts depend on them, and apps/cli/README.md documents the same table.
+// Stable: scripts depend on them, and apps/cli/README.md documents the same table (a test checks).
 
 export const EXIT = {
   OK: 0,
@@ -19,7 +19,23 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export const EXIT_HELP =
-  'Exit codes: 0 ok, 1 error, 2 usage, 3 node not running, 4 not found, 5 integrity, ' +
-  '6 permission, 7 no space, 8 port in use, 9 no data dir, 10 already exists, 11 timeout, ' +
-  '130 interrupted.';
+/** What each code means, as the README's table and `--help` spell it. */
+export const EXIT_MEANING: Readonly<Record<ExitCode, string>> = {
+  0: 'success',
+  1: 'any other error',
+  2: 'usage',
+  3: 'node not running',
+  4: 'not found',
+  5: 'integrity',
+  6: 'permission denied',
+  7: 'no space left',
+  8: 'address in use',
+  9: 'no data dir',
+  10: 'already exists',
+  11: 'timed out',
+  130: 'interrupted',
+};
+
+export const EXIT_HELP = `Exit codes: ${Object.entries(EXIT_MEANING)
+  .map(([code, meaning]) => `${code} ${meaning}`)
+  .join(', ')}.`;

@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatTable, parseBytes, printable } from './format.js';
+import {
+  ellipsize,
+  formatBytes,
+  formatDuration,
+  formatTable,
+  parseBytes,
+  printable,
+} from './format.js';
 
 describe('format', () => {
+  it('ellipsize keeps short text and cuts long text in the middle to the width', () => {
+    expect(ellipsize('report.pdf', 10)).toBe('report.pdf');
+    expect(ellipsize('reports/2026/q4/final.pdf', 12)).toBe('report…l.pdf');
+    expect([...ellipsize('é'.repeat(50), 9)]).toHaveLength(9);
+    expect(ellipsize('abc', 1)).toBe('…');
+  });
+
   it('formats bytes in binary units', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(1023)).toBe('1023 B');

@@ -52,3 +52,12 @@ export function printable(text: string): string {
   }
   return out;
 }
+
+/** Cuts `text` to `max` characters by putting "…" in place of its middle: start and end stay. */
+export function ellipsize(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const keep = Math.max(0, max - 1);
+  const head = Math.ceil(keep / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+}

@@ -17,6 +17,7 @@ export { buildParser, main, VERSION } from './cli.js';
 export { type DemoResult, runDemo } from './commands/demo.js';
 export { type InitResult, initDataDir } from './commands/init.js';
 export type { CliContext } from './context.js';
-export { LAYOUT, readKeyFile, resolveDataDir } from './data-dir.js';
+export { LAYOUT, resolveDataDir } from './data-dir.js';
 export { ApiError, CliError, formatError, toCliError, UsageError } from './errors.js';
 export { EXIT, type ExitCode } from './exit-codes.js';
+export { readKeyFile } from './key-file.js';

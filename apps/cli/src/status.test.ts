@@ -32,4 +32,20 @@ describe('formatStatus', () => {
     );
     expect(back).not.toContain('warning');
   });
+
+  it('warns when the node announces loopback but a peer links from another machine', () => {
+    const linked = (remoteAddr: string) =>
+      formatStatus(
+        {
+          ...base,
+          peers: [{ id: 'cd'.repeat(32), listenAddr: undefined, remoteAddr, outbound: false }],
+        },
+        '/d',
+        'http://x',
+      );
+    expect(linked('10.0.0.1:51234')).toMatch(
+      /^warning\s+this node announces 127\.0\.0\.1:7400, a loopback address, but links to peers on other machines \(10\.0\.0\.1:51234\)/m,
+    );
+    expect(linked('127.0.0.1:51234')).not.toContain('warning');
+  });
 });

@@ -18,12 +18,27 @@ export interface ServerMetrics {
 }
 
 /**
+ * prom-client's defaults include gauges named `…_total` (`nodejs_active_handles_total`,
+ * `…_requests_total`, `…_resources_total`), which break the naming rule that `_total` marks a
+ * counter (`promtool check metrics` fails on them; prom-client issue #283 proposes deleting them).
+ * Each only sums its per-type gauge kept beside it: `sum(peerstash_nodejs_active_handles)`.
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const { name, type } of registry.getMetricsAsArray()) {
+    if (String(type) === 'gauge' && name.endsWith('_total')) registry.removeSingleMetric(name);
+  }
+}
+
+/**
  * Builds the metric set; `peers` is read at scrape time so the gauge is never stale.
  * `processMetrics` adds prom-client's default process metrics (CPU, RSS, event-loop lag).
  */
 export function createMetrics(peers: () => number, processMetrics = true): ServerMetrics {
   const registry = new Registry();
-  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'peerstash_' });
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: 'peerstash_' });
+    dropTotalGauges(registry);
+  }
   const registers = [registry];
   return {
     registry,

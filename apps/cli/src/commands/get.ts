@@ -17,6 +17,7 @@ import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
+import { checkKey, STORED_KEY_HINT } from '../key.js';
 import { createProgress, isInteractive } from '../progress.js';
 
 interface GetArgs extends GlobalArgs {
@@ -46,6 +47,7 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
+      checkKey(argv.key, STORED_KEY_HINT);
       // yargs hands "-o -" over as "" (never a valid path): both mean stdout.
       const toStdout = argv.output === undefined || argv.output === '-' || argv.output === '';
       if (toStdout && argv.json) {

@@ -7,18 +7,17 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseHostPort } from '../addr.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
-import {
-  encodeKeyFile,
-  ensureDir,
-  type KeyFile,
-  LAYOUT,
-  newApiToken,
-  readKeyFile,
-  resolveDataDir,
-  writeSecretFile,
-} from '../data-dir.js';
+import { ensureDir, LAYOUT, newApiToken, resolveDataDir, writeSecretFile } from '../data-dir.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import {
+  encodeKeyFile,
+  isNodeKeyFile,
+  type KeyFile,
+  locateKeyFile,
+  readKeyFile,
+} from '../key-file.js';
+import { isLoopbackHost } from '../loopback.js';
 
 // Loopback by default: a node is reachable from other machines only when asked to be, and then on
 // an address its peers can dial (they learn it from this node, so 0.0.0.0 would not do).
@@ -27,7 +26,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:7400';
 interface InitArgs extends GlobalArgs {
   join?: string;
   storageOnly: boolean;
-  listen: string;
+  listen?: string;
 }
 
 export interface InitResult {
@@ -37,6 +36,8 @@ export interface InitResult {
   storageOnly: boolean;
   joined: boolean;
   listen: string;
+  /** Things the person should fix or clean up; the node was made all the same. */
+  warnings: string[];
 }
 
 export async function initDataDir(opts: {
@@ -46,7 +47,13 @@ export async function initDataDir(opts: {
   listen?: string;
 }): Promise<InitResult> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
-  parseHostPort(listen, 'listen address', '0.0.0.0');
+  const { host, port } = parseHostPort(listen, 'listen address', '0.0.0.0');
+  const warnings: string[] = [];
+  if (opts.join && opts.listen === undefined && isLoopbackHost(host)) {
+    warnings.push(
+      `this node will listen on ${listen}, a loopback address: nodes on other machines cannot reach it; give this machine's own address: "peerstash serve --listen <address>:${port}", or set "listen" in ${join(opts.dir, LAYOUT.node)}`,
+    );
+  }
   const keyPath = join(opts.dir, LAYOUT.keys);
   if (await stat(keyPath).catch(() => undefined)) {
     throw new CliError(
@@ -77,6 +84,12 @@ export async function initDataDir(opts: {
       clusterSecret: theirs.clusterSecret,
       ...(opts.storageOnly ? {} : { vaultKey: theirs.vaultKey }),
     };
+    const file = await locateKeyFile(opts.join);
+    if (opts.storageOnly && theirs.vaultKey && !(await isNodeKeyFile(file))) {
+      warnings.push(
+        `${file} still holds the vault key: this node did not keep it, but whoever reads that copy can read every file; delete it ("shred -u ${file}"), and copy the output of "peerstash keys export --storage-only" to storage-only machines instead`,
+      );
+    }
   } else {
     keys = {
       clusterSecret: newEncryptionKey(),
@@ -99,6 +112,7 @@ export async function initDataDir(opts: {
     storageOnly: !keys.vaultKey,
     joined: Boolean(opts.join),
     listen,
+    warnings,
   };
 }
 
@@ -120,8 +134,7 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
         })
         .option('listen', {
           type: 'string',
-          default: DEFAULT_LISTEN,
-          describe: 'Peer address "serve" will listen on: this machine\'s address as peers dial it',
+          describe: `Peer address "serve" will listen on: this machine's address as peers dial it (default ${DEFAULT_LISTEN})`,
           requiresArg: true,
         })
         .example('$0 init --listen 10.0.0.1:7400', 'a new cluster, reachable on 10.0.0.1')
@@ -135,15 +148,16 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
       const res = await initDataDir({
         dir,
         storageOnly: argv.storageOnly,
-        listen: argv.listen,
+        ...(argv.listen !== undefined ? { listen: argv.listen } : {}),
         ...(argv.join ? { join: argv.join } : {}),
       });
       if (argv.json) return writeJson(res);
+      for (const w of res.warnings) process.stderr.write(`peerstash: warning: ${w}\n`);
       writeLine(`initialised node ${res.nodeId.slice(0, 16)} in ${dir}`);
       writeLine(
         res.storageOnly
           ? 'storage-only: this node keeps sealed replicas and can never read them'
-          : `key file: ${res.keyFile} (mode 0600; copy it to another machine and run "peerstash init --join keys.json" there)`,
+          : `key file: ${res.keyFile} (mode 0600; copy it to another machine and run "peerstash init --join keys.json --listen <its address>:7400" there; for a storage-only machine copy "peerstash keys export --storage-only" instead)`,
       );
       writeLine(`next: peerstash serve --dir ${dir}`);
     },

@@ -6,7 +6,10 @@ import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
-import { formatBytes, formatTable, printable } from '../format.js';
+import { ellipsize, formatBytes, formatTable, printable } from '../format.js';
+
+/** Narrower than this, a cut key says too little; the row wraps instead. */
+const MIN_KEY_WIDTH = 24;
 
 interface LsArgs extends GlobalArgs {
   all: boolean;
@@ -30,13 +33,20 @@ export function lsCommand(ctx: CliContext): CommandModule<GlobalArgs, LsArgs> {
       files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (argv.json) return writeJson(files);
       if (files.length === 0) return writeLine('(no files)');
-      const rows = files.map((f) => [
-        printable(f.key),
+      const header = ['KEY', 'SIZE', 'CREATED', ...(argv.all ? ['COPIES'] : [])];
+      const rest = files.map((f) => [
         formatBytes(f.size),
         f.createdAt === undefined ? '' : new Date(f.createdAt).toISOString(),
         ...(argv.all ? [String(f.copies ?? '')] : []),
       ]);
-      const header = ['KEY', 'SIZE', 'CREATED', ...(argv.all ? ['COPIES'] : [])];
+      // A key may be 4 KiB: the table keeps to the terminal's width (cut in the middle), --json
+      // has every key whole.
+      const others = header
+        .slice(1)
+        .map((h, i) => Math.max(h.length, ...rest.map((r) => r[i]!.length)) + 2)
+        .reduce((a, b) => a + b, 0);
+      const keyWidth = Math.max(MIN_KEY_WIDTH, (process.stdout.columns || 100) - others);
+      const rows = files.map((f, i) => [ellipsize(printable(f.key), keyWidth), ...rest[i]!]);
       writeLine(formatTable(header, rows, new Set(argv.all ? [1, 3] : [1])));
     },
   };

@@ -13,6 +13,7 @@ import { ApiError, CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes, printable } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
+import { checkKey } from '../key.js';
 import { createProgress, isInteractive } from '../progress.js';
 
 interface PutArgs extends GlobalArgs {
@@ -44,7 +45,11 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
       // yargs hands a lone "-" to a string positional as "" (never a valid path): both mean stdin.
       const fromStdin = argv.file === '-' || argv.file === '';
       const key = argv.key ?? (fromStdin ? undefined : basename(argv.file));
-      if (!key) throw new UsageError('reading stdin needs a key', 'add --key <name>');
+      if (key === undefined) throw new UsageError('reading stdin needs a key', 'add --key <name>');
+      checkKey(key, {
+        empty: 'give a name with --key <name>',
+        long: 'give a shorter --key: it names the file, the content goes in the file',
+      });
 
       let source: Readable;
       let size: number | undefined;

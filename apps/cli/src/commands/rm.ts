@@ -9,6 +9,7 @@ import { resolveDataDir } from '../data-dir.js';
 import { CliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../format.js';
+import { checkKey, STORED_KEY_HINT } from '../key.js';
 
 interface RmArgs extends GlobalArgs {
   key: string;
@@ -30,6 +31,7 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
+      checkKey(argv.key, STORED_KEY_HINT);
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const res = await client.delete(argv.key, { everywhere: argv.everywhere });
       if (!res.deleted && res.peers === 0) {

@@ -7,10 +7,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseBootstrap, parseHostPort, parsePeerAddress } from '../addr.js';
 import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
-import { assertInitialised, LAYOUT, readKeyFile, resolveDataDir } from '../data-dir.js';
+import { assertInitialised, LAYOUT, resolveDataDir } from '../data-dir.js';
 import { CliError, toCliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { readKeyFile } from '../key-file.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { warnIfLoopback } from '../loopback.js';
 import { DEFAULT_LISTEN } from './init.js';
 
 interface ServeArgs extends GlobalArgs {
@@ -30,12 +32,15 @@ interface ServeArgs extends GlobalArgs {
   exitWithParent: boolean;
 }
 
-async function readNodeFile(dir: string): Promise<{ listen?: unknown; nodeId?: unknown }> {
+interface NodeFileFields {
+  listen?: unknown;
+  nodeId?: unknown;
+  peers?: unknown;
+}
+
+async function readNodeFile(dir: string): Promise<NodeFileFields> {
   try {
-    return JSON.parse(await readFile(join(dir, LAYOUT.node), 'utf8')) as {
-      listen?: unknown;
-      nodeId?: unknown;
-    };
+    return JSON.parse(await readFile(join(dir, LAYOUT.node), 'utf8')) as NodeFileFields;
   } catch {
     return {};
   }
@@ -220,17 +225,21 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
   };
 }
 
-async function runNode(o: {
+interface RunOptions {
   dir: string;
   listen: string;
   advertise: string | undefined;
   bootstrap: string[];
   keys: { vaultKey?: Buffer; clusterSecret?: Buffer };
   argv: ServeArgs;
-}): Promise<void> {
+}
+
+async function runNode(o: RunOptions): Promise<void> {
   // Loaded here, not at the top: the client commands then start without the whole node stack.
   const { FileServer } = await import('@peerstash/fileserver');
   const logger = createLogger(o.argv.logLevel);
+  // Before start, so it shows even when start fails; peers met before count as well as bootstrap.
+  warnIfLoopback(logger, o.advertise ?? o.listen, o.bootstrap, (await readNodeFile(o.dir)).peers);
   const server = new FileServer({
     dataDir: o.dir,
     listen: o.listen,
@@ -315,6 +324,10 @@ async function runNode(o: {
   const onSigterm = () => requestStop('SIGTERM', true);
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // Logs go to stdout (journald, a pipe): there is no file to reopen, and a hang-up must not kill
+  // a node kept running by a supervisor. Logged, then ignored.
+  const onSighup = () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: logs go to stdout');
+  process.on('SIGHUP', onSighup);
   const onStdinEnd = () => requestStop('parent gone', false);
   if (o.argv.exitWithParent) {
     process.stdin.on('end', onStdinEnd);
@@ -328,6 +341,7 @@ async function runNode(o: {
     process.off('uncaughtException', onFatal);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
     process.stdin.off('end', onStdinEnd);
     process.stdin.off('close', onStdinEnd);
     await server.stop().catch(() => {});
@@ -359,6 +373,7 @@ async function runNode(o: {
   process.off('uncaughtException', onFatal);
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigterm);
+  process.off('SIGHUP', onSighup);
   if (o.argv.exitWithParent) {
     process.stdin.off('end', onStdinEnd);
     process.stdin.off('close', onStdinEnd);

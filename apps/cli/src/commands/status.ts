@@ -6,6 +6,7 @@ import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
 import { formatBytes, formatDuration } from '../format.js';
+import { loopbackWarning, unreachableFrom } from '../loopback.js';
 
 function peerLine(p: unknown): string {
   if (typeof p !== 'object' || p === null) return String(p);
@@ -69,6 +70,15 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
       'warning',
       `${down}, longer than the tombstone TTL: files deleted meanwhile may come back from this node`,
     );
+  }
+  // A peer outside loopback linked to a node announcing loopback stores an address it cannot dial.
+  const listen = st.advertise ?? st.listen;
+  if (typeof listen === 'string' && Array.isArray(st.peers)) {
+    const seen = (st.peers as Array<Record<string, unknown>>).flatMap((p) =>
+      [p.listenAddr, p.remoteAddr].filter((a): a is string => typeof a === 'string'),
+    );
+    const outside = unreachableFrom(listen, seen);
+    if (outside.length > 0) add('warning', loopbackWarning(listen, outside));
   }
   const proc = st.process as { pid?: number; rss?: number; uptime?: number } | undefined;
   if (proc && typeof proc.pid === 'number') {

@@ -1,0 +1,9 @@
+// The CLI's version, read from its package.json (one place for --version and the service unit).
+
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;

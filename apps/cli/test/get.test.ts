@@ -1,0 +1,161 @@
+// `peerstash get` end-to-end: to a file, with --json, and every way it can fail, against real
+// `serve` processes (see two-nodes.ts).
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN_PATH, startNode } from '../src/child-node.js';
+import { EXIT } from '../src/exit-codes.js';
+import { expectOneLine, randomFile, runCli, walk } from './helpers.js';
+import { SIZE, useTwoNodes } from './two-nodes.js';
+
+const c = useTwoNodes('get');
+
+beforeAll(async () => {
+  expect((await runCli(['put', c.input, '--dir', c.dirA])).code).toBe(0);
+});
+
+describe('get', () => {
+  it('get --json -o reports the file; --json without -o is a usage error', async () => {
+    const out = join(c.root, 'json.bin');
+    const get = await runCli(['get', 'input.bin', '-o', out, '--json', '--dir', c.dirA]);
+    expect(get.code).toBe(0);
+    expect(JSON.parse(get.stdout)).toEqual({ key: 'input.bin', file: out, size: SIZE });
+    const bad = await runCli(['get', 'input.bin', '--json', '--dir', c.dirA]);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(bad.stderr).error).toMatchObject({ code: 'ERR_USAGE', exitCode: EXIT.USAGE });
+    // With --json, every error is one JSON line: here an unknown key.
+    const missing = await runCli([
+      'get',
+      'nope',
+      '-o',
+      join(c.root, 'x'),
+      '--json',
+      '--dir',
+      c.dirA,
+    ]);
+    expect(missing.code).toBe(EXIT.NOT_FOUND);
+    expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'ERR_NOT_FOUND', exitCode: 4 });
+  });
+
+  it('unknown key: exit 4, one line', async () => {
+    const r = await runCli(['get', 'no-such-key', '--dir', c.dirA]);
+    expect(r.code).toBe(EXIT.NOT_FOUND);
+    expect(r.stdout).toBe('');
+    expectOneLine(r.stderr);
+  });
+
+  it('-o into a folder that does not exist: exit 4 naming the folder', async () => {
+    const r = await runCli([
+      'get',
+      'input.bin',
+      '-o',
+      join(c.root, 'nope', 'x.bin'),
+      '--dir',
+      c.dirA,
+    ]);
+    expect(r.code).toBe(EXIT.NOT_FOUND);
+    expect(expectOneLine(r.stderr)).toContain(`no such folder: ${join(c.root, 'nope')}`);
+  });
+
+  it('a disk-full write: exit 7, one line', async () => {
+    const r = await runCli(['get', 'input.bin', '-o', '/dev/full', '--dir', c.dirA]);
+    expect(r.code).toBe(EXIT.NO_SPACE);
+    expect(expectOneLine(r.stderr)).toContain('no space');
+  });
+
+  it('the node dies mid-get: exit 3 naming the cut', async () => {
+    const dir = join(c.root, 'dying');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    const big = join(c.root, 'big.bin');
+    await randomFile(big, 48 * 1024 * 1024);
+    try {
+      expect((await runCli(['put', big, '--key', 'big', '--dir', dir])).code).toBe(0);
+      // stdout is a pipe nobody reads: the transfer stalls on backpressure, then the node dies.
+      const child = spawn(process.execPath, [BIN_PATH, 'get', 'big', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk;
+      });
+      child.stdout.pause();
+      await new Promise<void>((resolve) => child.stdout.once('readable', () => resolve()));
+      await n.stop('SIGKILL');
+      child.stdout.resume();
+      const [code] = await once(child, 'close');
+      expect(code).toBe(EXIT.NODE_NOT_RUNNING);
+      expect(expectOneLine(err)).toContain('part-way');
+    } finally {
+      await n.stop();
+    }
+  });
+
+  it('a rotten blob with no other copy: exit 5, no partial file', async () => {
+    const dir = join(c.root, 'rot');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    try {
+      expect((await runCli(['put', c.input, '--key', 'rot', '--dir', dir])).code).toBe(0);
+      const blob = (await walk(join(dir, 'blobs'))).find((f) => f.endsWith('.blob'));
+      expect(blob).toBeDefined();
+      // Flip one byte well past the first chunk, so the body has started when it is found.
+      const fh = await open(blob!, 'r+');
+      const at = Math.floor(SIZE / 2);
+      const b = Buffer.alloc(1);
+      await fh.read(b, 0, 1, at);
+      b[0] = b[0]! ^ 0xff;
+      await fh.write(b, 0, 1, at);
+      await fh.close();
+      const out = join(c.root, 'rot.bin');
+      const r = await runCli(['get', 'rot', '-o', out, '--dir', dir]);
+      expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);
+      expectOneLine(r.stderr);
+      await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await walk(c.root)).filter((f) => f.includes('peerstash-part'))).toEqual([]);
+    } finally {
+      await n.stop();
+    }
+  });
+
+  it('Ctrl-C during get -o: exit 130, one line, no partial file', async () => {
+    const dir = join(c.root, 'ctrl-c');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    try {
+      const big = join(c.root, 'zeros.bin');
+      const fh = await open(big, 'w');
+      const mib = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < 256; i++) await fh.write(mib);
+      await fh.close();
+      expect((await runCli(['put', big, '--key', 'zeros', '--dir', dir])).code).toBe(0);
+      const outDir = join(c.root, 'ctrl-c-out');
+      await mkdir(outDir);
+      const target = join(outDir, 'zeros.bin');
+      const get = spawn(process.execPath, [BIN_PATH, 'get', 'zeros', '-o', target, '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      get.stderr.on('data', (chunk: Buffer) => {
+        err += chunk;
+      });
+      const closed = once(get, 'close');
+      // Interrupt as soon as the temp file beside the target appears.
+      for (let i = 0; i < 2000 && get.exitCode === null; i++) {
+        if ((await walk(outDir)).some((f) => f.endsWith('.peerstash-part'))) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      get.kill('SIGINT');
+      const [code] = await closed;
+      expect(code, err).toBe(EXIT.INTERRUPTED);
+      expect(expectOneLine(err)).toContain('interrupted');
+      expect(await walk(outDir)).toEqual([]);
+    } finally {
+      await n.stop();
+    }
+  });
+});
