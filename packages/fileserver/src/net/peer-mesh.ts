@@ -120,14 +120,14 @@ export class PeerMesh {
   }
 
   #learn(msg: PeersMessage): void {
-    const self = this.#c.node.nodeId;
+    const me = this.#c.node.nodeId;
     const connected = new Set(this.#c.transport.peers().map((p) => p.id));
     for (const { id, addr } of msg.peers) {
-      if (id === self || connected.has(id) || addr === this.#c.address) continue;
+      if (id === me || connected.has(id) || addr === this.#c.address) continue;
       this.#known.set(id, addr);
       // both ends learn of each other at once; the lower id dials first, the other only if
       // no link appeared after a grace period, so the pair usually ends up with one link
-      if (self < id) this.#dial(addr);
+      if (me < id) this.#dial(addr);
       else {
         const t = setTimeout(
           () => {

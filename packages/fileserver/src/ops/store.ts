@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
 import { BOUNDS, type NodeConfig } from '../config.js';
-import { AbortedError, errorCode, FileServerError } from '../errors.js';
+import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
 import { checkFileKey } from '../file-key.js';
 import type { Inventory } from '../inventory.js';
 import { abortError, type Lifecycle } from '../lifecycle.js';
@@ -193,7 +193,7 @@ async function commitPush(
     const commit: StoreCommit = { type: 'store-commit', reqId: push.reply.reqId, ...written };
     await c.rpc.send(push.peerId, commit);
     const { msg } = await push.reply.answer('store-ack', c.config.ackTimeoutMs);
-    if (!msg.ok) throw new FileServerError(msg.code ?? 'ERR_PROTOCOL', 'peer refused the replica');
+    if (!msg.ok) throw new FileServerError(msg.code ?? CODES.PROTOCOL, 'peer refused the replica');
     c.metrics.replicasAcked.inc();
     c.metrics.transferDuration.observe({ op: 'push' }, (performance.now() - push.started) / 1000);
   } finally {

@@ -106,7 +106,7 @@ export class Holdings {
   async #build(members: string[], view: string): Promise<PairIndex> {
     const gen = this.#c.inventory.generation;
     const byId = await this.#scan();
-    const self = this.#c.nodeId;
+    const me = this.#c.nodeId;
     const r = this.#c.config.replication;
     const lists = new Map<string, Map<string, Entry[]>>();
     const surplus: PairIndex['surplus'] = [];
@@ -117,12 +117,12 @@ export class Holdings {
         // R = 0 asks for no replicas: each copy stays where it was written, untouched by repair
         if (r < 1) continue;
         const placement = placeReplicas(e.id, members, r);
-        if (!placement.includes(self)) {
+        if (!placement.includes(me)) {
           surplus.push({ e, placement });
           continue;
         }
         for (const p of placement) {
-          if (p === self) continue;
+          if (p === me) continue;
           const per = upsert(lists, p, () => new Map());
           const l = upsert(per, ns, () => []);
           l.push(e);

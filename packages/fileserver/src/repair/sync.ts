@@ -2,7 +2,7 @@
 // what the peer lacks or holds older, and apply the newer tombstones it shows.
 
 import { BOUNDS } from '../config.js';
-import { FileServerError } from '../errors.js';
+import { CODES, FileServerError } from '../errors.js';
 import { placeReplicas } from '../placement.js';
 import { applyTombstone } from '../tombstone-rules.js';
 import { isTomb, newer } from '../versions.js';
@@ -43,7 +43,7 @@ export async function syncPair(
         },
       },
     );
-    if (!msg.ok) throw new FileServerError(msg.code ?? 'ERR_PROTOCOL', 'summary refused');
+    if (!msg.ok) throw new FileServerError(msg.code ?? CODES.PROTOCOL, 'summary refused');
     return msg.parts;
   });
   const pushes: Held[] = [];
