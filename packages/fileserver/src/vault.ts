@@ -3,6 +3,7 @@
 
 import { deriveFileId, deriveNamespace, openBytes, sealBytes } from '@peerstash/crypto';
 import { NoVaultKeyError } from './errors.js';
+import { checkFileKey } from './file-key.js';
 
 export interface Vault {
   vaultKey: Buffer;
@@ -43,4 +44,11 @@ export function nameMatches(vault: Vault, name: unknown, key: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The file `key` names: the key checked (ERR_INVALID_KEY), the vault required, and its id. */
+export function fileOf(vault: Vault | undefined, key: string): { vault: Vault; id: string } {
+  checkFileKey(key);
+  const v = requireVault(vault);
+  return { vault: v, id: fileIdOf(v, key) };
 }

@@ -3,10 +3,9 @@
 
 import type { NodeConfig } from '../config.js';
 import { errorCode } from '../errors.js';
-import { checkFileKey } from '../file-key.js';
 import type { ServerMetrics } from '../metrics.js';
 import { recordDelete, type TombstoneComponents } from '../tombstone-rules.js';
-import { fileIdOf, requireVault, type Vault } from '../vault.js';
+import { fileOf, type Vault } from '../vault.js';
 
 export interface DeleteResult {
   deleted: boolean;
@@ -26,10 +25,8 @@ export async function deleteFile(
   key: string,
   options: { everywhere?: boolean | undefined; signal?: AbortSignal | undefined },
 ): Promise<DeleteResult> {
-  checkFileKey(key);
-  const vault = requireVault(c.vault);
+  const { vault, id } = fileOf(c.vault, key);
   const { ns } = vault;
-  const id = fileIdOf(vault, key);
   const deleted = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
   c.metrics.deletes.inc({ scope: 'local' });
   let peers = 0;

@@ -3,8 +3,8 @@
 
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
 import { CODES, errorCode, NotFoundError } from '../errors.js';
-import { checkFileKey, plainSizeOfBlob } from '../file-key.js';
-import { fileIdOf, requireVault, type Vault } from '../vault.js';
+import { plainSizeOfBlob } from '../file-key.js';
+import { fileOf, type Vault } from '../vault.js';
 import type { FileEntry } from './list.js';
 
 export interface FileInfo extends FileEntry {
@@ -19,18 +19,16 @@ export interface LocalFileComponents {
 
 /** Whether this node holds a copy of `key`. */
 export async function hasFile(c: LocalFileComponents, key: string): Promise<boolean> {
-  checkFileKey(key);
-  const vault = requireVault(c.vault);
-  return c.cas.has(vault.ns, fileIdOf(vault, key));
+  const { vault, id } = fileOf(c.vault, key);
+  return c.cas.has(vault.ns, id);
 }
 
 /** Metadata of the local copy of `key`; NotFoundError when this node holds none. */
 export async function statFile(c: LocalFileComponents, key: string): Promise<FileInfo> {
-  checkFileKey(key);
-  const vault = requireVault(c.vault);
+  const { vault, id } = fileOf(c.vault, key);
   let meta: BlobMeta;
   try {
-    meta = await c.cas.stat(vault.ns, fileIdOf(vault, key));
+    meta = await c.cas.stat(vault.ns, id);
   } catch (err) {
     if (errorCode(err) === CODES.NOT_FOUND) throw new NotFoundError(`no such file: ${key}`);
     throw err;

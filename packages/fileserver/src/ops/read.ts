@@ -4,9 +4,8 @@
 import { Readable } from 'node:stream';
 import type { BlobMeta } from '@peerstash/cas-store';
 import { CODES, errorCode } from '../errors.js';
-import { checkFileKey } from '../file-key.js';
 import { abortError } from '../lifecycle.js';
-import { fileIdOf, requireVault, type Vault } from '../vault.js';
+import { fileOf, type Vault } from '../vault.js';
 import { failover } from './failover.js';
 import { reportCorrupt } from './peer-fetch.js';
 import { openLocal, type PlainSource } from './plain-source.js';
@@ -40,12 +39,10 @@ export async function readFile(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<ReadResult> {
-  checkFileKey(key);
-  const vault = requireVault(c.vault);
+  const { vault, id } = fileOf(c.vault, key);
   if (signal?.aborted) throw abortError(signal);
   const started = performance.now();
   const { ns, vaultKey } = vault;
-  const id = fileIdOf(vault, key);
   const req: SourceRequest = { vault, key, id, tried: new Set(), signal };
   let src: PlainSource | undefined;
   let rotten = false;

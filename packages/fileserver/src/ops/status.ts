@@ -34,16 +34,14 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   process: { pid: number; rss: number; maxRss: number; uptime: number };
 }
 
+/** What a node is, as status() reports it. */
+export type NodeIdentity = Pick<
+  NodeStatus,
+  'nodeId' | 'listen' | 'api' | 'storageOnly' | 'secure' | 'replicationFactor' | 'namespace'
+>;
+
 export interface StatusComponents {
-  identity: {
-    nodeId: string;
-    listen: string;
-    api: string | null;
-    storageOnly: boolean;
-    secure: boolean;
-    replicationFactor: number;
-    namespace: string | null;
-  };
+  identity: NodeIdentity;
   peers(): PeerInfo[];
   inventory: Inventory;
   repair: { status(): RepairStatus };

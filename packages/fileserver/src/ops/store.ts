@@ -7,7 +7,6 @@ import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
-import { checkFileKey } from '../file-key.js';
 import type { Inventory } from '../inventory.js';
 import { abortError, type Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +15,7 @@ import type { ServerMetrics } from '../metrics.js';
 import { newReqId, type PeerRpc, type PendingReply } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
-import { fileIdOf, requireVault, sealName, type Vault } from '../vault.js';
+import { fileOf, sealName, type Vault } from '../vault.js';
 
 export interface StoreResult {
   key: string;
@@ -62,12 +61,10 @@ export async function storeFile(
   source: ByteSource,
   signal: AbortSignal | undefined,
 ): Promise<StoreResult> {
-  checkFileKey(key);
-  const vault = requireVault(c.vault);
+  const { vault, id } = fileOf(c.vault, key);
   if (signal?.aborted) throw abortError(signal);
   const started = performance.now();
   const { ns, vaultKey } = vault;
-  const id = fileIdOf(vault, key);
   const extra: Extra = {
     name: sealName(vault, key),
     chunkSize: c.config.chunkSize,
