@@ -206,7 +206,9 @@ async function main() {
     );
     console.log(`peak RSS of the live nodes: ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB`);
   } finally {
-    await Promise.all(nodes.filter((n) => n.child.exitCode === null).map(stopNode));
+    // a killed child has a signalCode and no exitCode: waiting for its 'exit' again never ends
+    const running = (n) => n.child.exitCode === null && n.child.signalCode === null;
+    await Promise.all(nodes.filter(running).map(stopNode));
     await rm(root, { recursive: true, force: true });
   }
 }

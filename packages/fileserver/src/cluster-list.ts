@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
 import { fail } from './message-fields.js';
 import { type Extra, type ListLine, parseListLine } from './messages.js';
-import { newer } from './repair/summary.js';
+import { blobTime, newer } from './versions.js';
 
 /** Longest list line accepted from a peer (a sealed name is at most a few KiB). */
 const MAX_LINE = 64 * 1024;
@@ -58,13 +58,9 @@ export async function* readListBody(body: AsyncIterable<Buffer>): AsyncGenerator
   if (pending.trim() !== '') yield parseListLine(pending);
 }
 
-/**
- * The version a line describes, as repair orders them: the writer's put time when it is a sane
- * one, else the commit time.
- */
+/** The version a line describes, as repair orders them (see versions.ts). */
 export function versionOf(l: ListLine): number {
-  const p = l.extra.putAt;
-  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : l.createdAt;
+  return blobTime(l.extra, l.createdAt);
 }
 
 /** Keeps the newest version of each file seen and the nodes holding exactly that version. */

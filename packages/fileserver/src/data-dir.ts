@@ -4,7 +4,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from './errors.js';
+import { CODES, InvalidArgumentError, nodeErrorCode } from './errors.js';
 
 export const NODE_FILE = 'node.json';
 export const KEYS_FILE = 'keys.json';
@@ -56,7 +56,7 @@ async function readJson(path: string): Promise<unknown | undefined> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (nodeErrorCode(err) === CODES.NOT_FOUND) return undefined;
     throw err;
   }
   try {
@@ -72,7 +72,7 @@ export async function readLastAlive(dataDir: string): Promise<number | undefined
   try {
     text = await readFile(join(dataDir, ALIVE_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (nodeErrorCode(err) === CODES.NOT_FOUND) return undefined;
     throw err;
   }
   const at = Number(text.trim());
@@ -116,7 +116,7 @@ export async function saveNode(dataDir: string, node: NodeFile): Promise<void> {
   await writeFileAtomic(join(dataDir, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`);
 }
 
-function decodeKey(value: unknown, name: string, path: string): Buffer | undefined {
+function decodeSecret(value: unknown, name: string, path: string): Buffer | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new InvalidArgumentError(`${path}: ${name} must be base64`);
   const buf = Buffer.from(value, 'base64');
@@ -126,17 +126,35 @@ function decodeKey(value: unknown, name: string, path: string): Buffer | undefin
   return buf;
 }
 
+/**
+ * Parses the text of a key file (keys.json format) read from `source` (named in errors): the
+ * keys it holds, or InvalidArgumentError (ERR_INVALID_ARGUMENT) for anything but a key file.
+ */
+export function parseKeyFile(text: string, source: string): Keys {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidArgumentError(`${source} is not valid JSON`, { cause });
+  }
+  return keysOf(json, source);
+}
+
+function keysOf(json: unknown, path: string): Keys {
+  if (!isObject(json)) throw new InvalidArgumentError(`${path} is not a key file`);
+  const keys: Keys = {};
+  const vaultKey = decodeSecret(json.vaultKey, 'vaultKey', path);
+  const clusterSecret = decodeSecret(json.clusterSecret, 'clusterSecret', path);
+  if (vaultKey) keys.vaultKey = vaultKey;
+  if (clusterSecret) keys.clusterSecret = clusterSecret;
+  return keys;
+}
+
 /** Reads a key file (keys.json format); a missing file holds no keys. */
 export async function readKeyFile(path: string): Promise<Keys> {
   const json = await readJson(path);
   if (json === undefined) return {};
-  if (!isObject(json)) throw new InvalidArgumentError(`${path} is not a key file`);
-  const keys: Keys = {};
-  const vaultKey = decodeKey(json.vaultKey, 'vaultKey', path);
-  const clusterSecret = decodeKey(json.clusterSecret, 'clusterSecret', path);
-  if (vaultKey) keys.vaultKey = vaultKey;
-  if (clusterSecret) keys.clusterSecret = clusterSecret;
-  return keys;
+  return keysOf(json, path);
 }
 
 /** Writes a key file with mode 0600: `{ version, vaultKey?, clusterSecret? }`, keys base64. */
@@ -147,7 +165,7 @@ export async function writeKeyFile(path: string, keys: Keys): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`, 0o600);
 }
 
-function checkKey(value: Uint8Array | undefined, name: string): Buffer | undefined {
+function checkSecret(value: Uint8Array | undefined, name: string): Buffer | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof Uint8Array) || value.length !== KEY_BYTES) {
     throw new InvalidArgumentError(`${name} must be ${KEY_BYTES} bytes`);
@@ -170,8 +188,8 @@ export async function resolveKeys(
 ): Promise<Keys> {
   const path = join(dataDir, KEYS_FILE);
   const saved = await readKeyFile(path);
-  const vaultKey = checkKey(given.vaultKey, 'vaultKey');
-  const clusterSecret = checkKey(given.clusterSecret, 'clusterSecret');
+  const vaultKey = checkSecret(given.vaultKey, 'vaultKey');
+  const clusterSecret = checkSecret(given.clusterSecret, 'clusterSecret');
   if (vaultKey && saved.vaultKey && !sameKey(vaultKey, saved.vaultKey)) {
     throw new InvalidArgumentError(`vaultKey differs from the one kept in ${path}`);
   }
@@ -196,7 +214,7 @@ export async function loadOrCreateToken(dataDir: string): Promise<string> {
     const token = (await readFile(path, 'utf8')).trim();
     if (token.length >= 16) return token;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (nodeErrorCode(err) !== CODES.NOT_FOUND) throw err;
   }
   const token = randomBytes(32).toString('base64url');
   await writeFileAtomic(path, `${token}\n`, 0o600);
@@ -224,7 +242,7 @@ export async function readApiInfo(
   try {
     token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (nodeErrorCode(err) === CODES.NOT_FOUND) return undefined;
     throw err;
   }
   return { ...(json as unknown as ApiInfo), token };

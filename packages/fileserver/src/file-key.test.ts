@@ -1,7 +1,7 @@
 import { sealedSize } from '@peerstash/crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkKey, MAX_KEY_BYTES, plainSizeOf } from './file-key.js';
+import { checkFileKey, MAX_KEY_BYTES, plainSizeOf } from './file-key.js';
 
 describe('file keys', () => {
   it('accepts any well-formed string, path-like or not', () => {
@@ -13,7 +13,7 @@ describe('file keys', () => {
       'a\nb',
       '%2F',
     ]) {
-      expect(() => checkKey(k)).not.toThrow();
+      expect(() => checkFileKey(k)).not.toThrow();
     }
   });
 
@@ -26,7 +26,7 @@ describe('file keys', () => {
       42,
       null,
     ]) {
-      expect(() => checkKey(k)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_KEY' }));
+      expect(() => checkFileKey(k)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_KEY' }));
     }
   });
 });

@@ -1,9 +1,11 @@
 // Public surface of @peerstash/fileserver: the FileServer node, its data-dir helpers (for the
 // CLI), placement, the HTTP status mapping, the peer message schema and the typed errors.
 
+export type { FileServerOptions } from './config.js';
 export {
   type ApiInfo,
   type Keys,
+  parseKeyFile,
   readApiInfo,
   readKeyFile,
   readLastAlive,
@@ -23,19 +25,10 @@ export {
   ProtocolError,
   TimeoutError,
 } from './errors.js';
-export {
-  type DeleteResult,
-  type FileEntry,
-  type FileInfo,
-  FileServer,
-  type FileServerOptions,
-  type Logger,
-  type NodeStatus,
-  type PeerStatus,
-  type ReadResult,
-  type StoreResult,
-} from './file-server.js';
-export { MAX_HEADER_BYTES, statusForCode } from './http-api.js';
+export { FileServer } from './file-server.js';
+export { MAX_HEADER_BYTES } from './http/api-server.js';
+export { statusForCode } from './http/respond.js';
+export type { Logger } from './logger.js';
 export type {
   DeleteAck,
   DeleteRequest,
@@ -48,6 +41,12 @@ export type {
   StoreAck,
   StoreOffer,
 } from './messages.js';
+export type { DeleteResult } from './ops/delete.js';
+export type { FileEntry } from './ops/list.js';
+export type { FileInfo } from './ops/local-file.js';
+export type { ReadResult } from './ops/read.js';
+export type { NodeStatus, PeerStatus } from './ops/status.js';
+export type { StoreResult } from './ops/store.js';
 export { placeReplicas, rankNodes } from './placement.js';
 export type { RepairStatus } from './repair/anti-entropy.js';
 export type {

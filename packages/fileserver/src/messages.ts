@@ -9,7 +9,11 @@ export const MAX_PEER_ADDRS = 1024;
 const MAX_EXTRA_KEYS = 16;
 const MAX_EXTRA_STRING = 8192;
 
-/** Blob metadata that travels with a replica: the sealed file name and the plaintext size. */
+/**
+ * Blob metadata that travels with a replica and rests beside it: `name` (the file key sealed
+ * with the vault key, base64), `chunkSize` (the sealed chunk size) and `putAt` (the version's
+ * time, ms); at most 16 scalar fields.
+ */
 export type Extra = Record<string, string | number | boolean>;
 
 /**

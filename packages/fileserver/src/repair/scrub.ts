@@ -5,17 +5,15 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
-import { errorCode, InvalidArgumentError } from '../errors.js';
+import type { ScrubConfig } from '../config.js';
+import { CODES, errorCode, nodeErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { Throttle, TokenBucket } from '../rate-limit.js';
 
-interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-export interface ScrubHost {
-  readonly cas: CasStore;
-  log: Log;
+export interface ScrubComponents {
+  cas: CasStore;
+  log: Logger;
+  config: ScrubConfig;
   /** Whether a rotten copy may be deleted (false with R = 0: no peer would bring it back). */
   mayDrop(): boolean;
   /** A rotten copy was dropped: count it and let repair replace it. */
@@ -23,13 +21,6 @@ export interface ScrubHost {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export interface ScrubOptions {
-  /** Time from the end of one pass to the start of the next (0: only when `runPass()` is called). */
-  intervalMs?: number;
-  /** Disk read limit of a pass, bytes per second (0: unlimited). */
-  rateBytesPerSec?: number;
-}
 
 export interface ScrubReport {
   /** Blobs read back and re-hashed. */
@@ -52,7 +43,7 @@ export interface ScrubStatus {
 }
 
 export class Scrubber {
-  readonly #host: ScrubHost;
+  readonly #c: ScrubComponents;
   readonly #intervalMs: number;
   readonly #bucket: TokenBucket;
   readonly #halt = new AbortController();
@@ -62,13 +53,11 @@ export class Scrubber {
   #last: ScrubReport | null = null;
   #rotten = 0;
 
-  constructor(host: ScrubHost, options: ScrubOptions = {}) {
-    this.#host = host;
-    this.#intervalMs = options.intervalMs ?? 0;
-    if (!Number.isFinite(this.#intervalMs) || this.#intervalMs < 0) {
-      throw new InvalidArgumentError('scrubIntervalMs must be a number ≥ 0');
-    }
-    this.#bucket = new TokenBucket(options.rateBytesPerSec ?? 20_000_000);
+  /** `config.intervalMs`: from the end of one pass to the next (0: only when asked). */
+  constructor(components: ScrubComponents) {
+    this.#c = components;
+    this.#intervalMs = components.config.intervalMs;
+    this.#bucket = new TokenBucket(components.config.rateBytesPerSec);
   }
 
   start(): void {
@@ -110,7 +99,7 @@ export class Scrubber {
       () => {
         this.runPass().catch((err) => {
           if (!this.#halt.signal.aborted) {
-            this.#host.log.warn({ code: errorCode(err), err }, 'scrub pass failed');
+            this.#c.log.warn({ code: errorCode(err), err }, 'scrub pass failed');
           }
         });
         // setTimeout turns anything past 2^31 - 1 ms (~24.8 days) into 1 ms
@@ -121,7 +110,7 @@ export class Scrubber {
   }
 
   async #run(): Promise<ScrubReport> {
-    const { cas, log } = this.#host;
+    const { cas, log } = this.#c;
     const signal = this.#halt.signal;
     const report: ScrubReport = { checked: 0, bytes: 0, rotten: 0, dropped: 0 };
     for (const ns of await cas.namespaces()) {
@@ -132,7 +121,7 @@ export class Scrubber {
         report.checked++;
         report.bytes += verdict.meta.size;
         if (verdict.sound) continue;
-        if (!this.#host.mayDrop()) {
+        if (!this.#c.mayDrop()) {
           report.rotten++;
           this.#rotten++;
           log.warn({ ns, id: listed.key }, 'scrub found a rotten local copy (no replicas: kept)');
@@ -146,7 +135,7 @@ export class Scrubber {
         report.dropped++;
         this.#rotten++;
         log.warn({ ns, id: listed.key }, 'scrub found a rotten local copy; dropped it for repair');
-        this.#host.dropped(ns, listed.key);
+        this.#c.dropped(ns, listed.key);
       }
     }
     this.#lastAt = Date.now();
@@ -165,7 +154,7 @@ export class Scrubber {
     id: string,
     { throttled = true }: { throttled?: boolean } = {},
   ): Promise<'gone' | { sound: boolean; meta: BlobMeta }> {
-    const { cas, log } = this.#host;
+    const { cas, log } = this.#c;
     const signal = this.#halt.signal;
     // the version as it was before reading: what a failed read is blamed on
     const before = await cas.stat(ns, id).catch(() => undefined);
@@ -176,9 +165,11 @@ export class Scrubber {
     } catch (err) {
       signal.throwIfAborted();
       const code = errorCode(err);
-      if (code === 'ERR_NOT_FOUND') return 'gone';
+      if (code === CODES.NOT_FOUND) return 'gone';
       // the blob file no longer has its recorded size, or cannot be read at all
-      if (code === 'ERR_INTEGRITY' || code === 'EIO') return { sound: false, meta: before };
+      if (code === CODES.INTEGRITY || nodeErrorCode(err) === CODES.IO) {
+        return { sound: false, meta: before };
+      }
       log.warn({ ns, id, code }, 'scrub could not read a blob; skipped');
       return 'gone';
     }
@@ -194,7 +185,7 @@ export class Scrubber {
       else await pipeline(read.stream, sink, { signal });
     } catch (err) {
       signal.throwIfAborted();
-      if (errorCode(err) === 'EIO') return { sound: false, meta: read.meta };
+      if (nodeErrorCode(err) === CODES.IO) return { sound: false, meta: read.meta };
       log.warn({ ns, id, code: errorCode(err) }, 'scrub could not read a blob; skipped');
       return 'gone';
     }

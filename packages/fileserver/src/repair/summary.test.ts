@@ -1,16 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encodeMessage } from '@peerstash/transport-tcp';
 import { describe, expect, it } from 'vitest';
+import { newer, tombVersion } from '../versions.js';
 import { parseRepairMessage, type RepairSummaryReply } from './messages.js';
-import {
-  answer,
-  type Entry,
-  newer,
-  type Part,
-  reconcile,
-  SortedEntries,
-  tombVersion,
-} from './summary.js';
+import { answer, type Entry, type Part, reconcile, SortedEntries } from './summary.js';
 
 function entries(n: number, seed: string): Entry[] {
   const out: Entry[] = [];

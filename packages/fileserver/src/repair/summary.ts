@@ -1,22 +1,20 @@
 // Compact set summaries for anti-entropy: two nodes find where their holdings differ by trading
 // 256-bucket XOR hashes per level of the id's hex prefix, listing entries only in small ranges.
 
-import { createHash } from 'node:crypto';
+import {
+  isTomb,
+  shortHash,
+  tombVersion,
+  VERSION_HASH_BYTES,
+  type Version,
+  versionHash,
+} from '../versions.js';
 
-/** One thing a node holds for a file id: a sealed blob or a tombstone. */
-export interface Entry {
-  /** 64 lowercase hex (the file id). */
-  id: string;
-  /** The sealed blob's SHA-256, or `tomb:<deletedAtMs>` for a tombstone. */
-  v: string;
-  /** When this version was made: the blob's put time or the tombstone's deletedAt (ms). */
-  at: number;
-  /** Hex of the truncated SHA-256(id|v), when only that is known (an entry from a compact list). */
-  h?: string;
-}
+/** One thing a node holds for a file id (the ordering of versions lives in versions.ts). */
+export type Entry = Version;
 
 export const FANOUT = 256;
-const HASH_BYTES = 8;
+const HASH_BYTES = VERSION_HASH_BYTES;
 /** A range this small is listed rather than summarized (a list of 64 costs about one summary). */
 export const LIST_MAX = 64;
 /** Prefixes asked about in one request, so a reply stays well under the 1 MiB message limit. */
@@ -34,26 +32,6 @@ export type Part =
   | { prefix: string; count: number; same: true }
   | { prefix: string; count: number; hashes: Uint8Array; counts: Uint8Array }
   | { prefix: string; count: number; list: Uint8Array };
-
-export function isTomb(e: Pick<Entry, 'v'>): boolean {
-  return e.v.startsWith('tomb:');
-}
-
-export function tombVersion(deletedAt: number): string {
-  return `tomb:${deletedAt}`;
-}
-
-/** Whether `a` supersedes `b`: later wins; at the same ms a tombstone beats a blob. */
-export function newer(a: Entry, b: Entry): boolean {
-  if (a.at !== b.at) return a.at > b.at;
-  const ta = isTomb(a);
-  if (ta !== isTomb(b)) return ta;
-  return hashHex(a) > hashHex(b);
-}
-
-function hashHex(e: Entry): string {
-  return e.h ?? entryHash(e).subarray(0, HASH_BYTES).toString('hex');
-}
 
 /** Entries sorted by id, with the range under a hex prefix found by binary search. */
 export class SortedEntries {
@@ -89,9 +67,7 @@ export class SortedEntries {
   }
 }
 
-function entryHash(e: Entry): Buffer {
-  return createHash('sha256').update(e.id).update('|').update(e.v).digest();
-}
+const entryHash = versionHash;
 
 /** FANOUT buckets (by the hex byte after `prefix`) of XOR-ed truncated hashes, plus counts. */
 export function summarize(
@@ -221,7 +197,7 @@ function diffLists(mine: readonly Entry[], list: Uint8Array): Diff[] {
   for (const e of mine) {
     const t = theirs.get(e.id.slice(0, 16));
     if (!t) out.push({ id: e.id, mine: e });
-    else if (t.h !== hashHex(e)) {
+    else if (t.h !== shortHash(e)) {
       const v = t.tomb ? tombVersion(t.at) : '';
       out.push({ id: e.id, mine: e, theirs: { id: e.id, v, at: t.at, h: t.h } });
     }

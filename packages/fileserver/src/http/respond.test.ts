@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { decodeKey, statusForCode, watchStall } from './http-api.js';
+import { decodePathKey } from './file-routes.js';
+import { statusForCode, watchStall } from './respond.js';
 
 async function serve(handler: (res: ServerResponse) => void) {
   const server = createServer((_req, res) => handler(res));
@@ -22,10 +23,12 @@ describe('HTTP helpers', () => {
   });
 
   it('decodes keys and refuses bad percent-encoding with ERR_INVALID_KEY', () => {
-    expect(decodeKey('a%2Fb%20c')).toBe('a/b c');
-    expect(decodeKey('..')).toBe('..');
+    expect(decodePathKey('a%2Fb%20c')).toBe('a/b c');
+    expect(decodePathKey('..')).toBe('..');
     for (const bad of ['%ZZ', '%E0%A4%A', '%C3%28', '']) {
-      expect(() => decodeKey(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_KEY' }));
+      expect(() => decodePathKey(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_KEY' }),
+      );
     }
   });
 

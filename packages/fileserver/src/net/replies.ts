@@ -2,12 +2,12 @@
 // peer and request id, each with its own deadline, abort signal and one cleanup path.
 
 import type { Readable } from 'node:stream';
-import { AbortedError, TimeoutError } from './errors.js';
-import type { GetResponse, ListResponse, PeerMessage } from './messages.js';
+import { AbortedError, TimeoutError } from '../errors.js';
+import type { PeerMessage, StreamHeader } from '../messages.js';
 
 export type Reply =
   | { kind: 'message'; msg: PeerMessage }
-  | { kind: 'stream'; header: GetResponse | ListResponse; stream: Readable };
+  | { kind: 'stream'; header: StreamHeader; stream: Readable };
 
 export interface Waiter {
   promise: Promise<Reply>;

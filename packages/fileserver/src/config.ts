@@ -1,0 +1,213 @@
+// The node's options and every default and bound in one place: resolveConfig() checks what the
+// caller gave, fills in the rest, and the units read only the resolved NodeConfig.
+
+import type { TransportLimits } from '@peerstash/transport-tcp';
+import { InvalidArgumentError } from './errors.js';
+import { defaultLogger, type Logger } from './logger.js';
+
+export interface FileServerOptions {
+  /** Folder for node id, keys, API token and blobs; created if missing. */
+  dataDir: string;
+  /** Peer listen address, `host:port`; default the one kept in node.json, else `127.0.0.1:0`. */
+  listen?: string;
+  /** Listen address announced to peers when it differs from the bound one (0.0.0.0, NAT). */
+  advertise?: string;
+  /** Addresses of nodes to join; peer exchange finds the rest. */
+  bootstrap?: string[];
+  /** Peers that receive a replica of each stored file (default 3, or every peer when fewer). */
+  replicationFactor?: number;
+  /** 32-byte vault key; without it (here or in keys.json) the node is storage-only. */
+  vaultKey?: Uint8Array;
+  /** 32-byte cluster secret; with it peer links run over TLS-PSK, without it plain TCP. */
+  clusterSecret?: Uint8Array;
+  /** HTTP API port (default 0: any free port, written to api.json). */
+  apiPort?: number;
+  /** HTTP API host (default 127.0.0.1). */
+  apiHost?: string;
+  /** Start the HTTP API at all (default true). */
+  api?: boolean;
+  /** Default: pino at 'info' to stderr. */
+  logger?: Logger;
+  /** How long to wait for a peer's first answer to a request (default 5,000 ms). */
+  requestTimeoutMs?: number;
+  /** How long a transfer may stay silent before it is abandoned (default 30,000 ms). */
+  idleTimeoutMs?: number;
+  /**
+   * How long a get waits on a peer that sends nothing while the reader wants more (a frozen node,
+   * a link gone silent) before it continues from another copy (default 10,000 ms).
+   */
+  stallTimeoutMs?: number;
+  /** How long to wait for a replica's acknowledgement once its bytes are sent (default 60,000 ms). */
+  ackTimeoutMs?: number;
+  /** Sealed-blob chunk size (default 256 KiB). */
+  chunkSize?: number;
+  /** Transport limits; the default raises the per-stream window to 1 MiB (see README). */
+  transportLimits?: Partial<TransportLimits>;
+  /** Time between anti-entropy repair rounds (default 30,000 ms; 0: only when repair() is called). */
+  repairIntervalMs?: number;
+  /** Repair traffic limit in bytes per second (default 50 MB/s; 0: unlimited). */
+  repairRateBytesPerSec?: number;
+  /** How long delete tombstones are kept (default 7 days). */
+  tombstoneTtlMs?: number;
+  /**
+   * Time between background scrub passes, which re-read every local blob and drop rotten copies
+   * for repair to replace (default 86,400,000 ms, one day; 0: only when scrub() is called).
+   */
+  scrubIntervalMs?: number;
+  /** Disk read limit of a scrub pass in bytes per second (default 20 MB/s; 0: unlimited). */
+  scrubRateBytesPerSec?: number;
+}
+
+/** Defaults of the options above (see their comments; README figures explain the sizes). */
+export const DEFAULTS = {
+  listen: '127.0.0.1:0',
+  replicationFactor: 3,
+  apiHost: '127.0.0.1',
+  apiPort: 0,
+  requestTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  stallTimeoutMs: 10_000,
+  ackTimeoutMs: 60_000,
+  /** A quarter of crypto's default's tags and HMAC set-ups per byte (figures in the README). */
+  chunkSize: 256 * 1024,
+  repairIntervalMs: 30_000,
+  repairRateBytesPerSec: 50_000_000,
+  tombstoneTtlMs: 7 * 24 * 3600 * 1000,
+  scrubIntervalMs: 86_400_000,
+  scrubRateBytesPerSec: 20_000_000,
+} as const;
+
+/** Fixed bounds of the node (not options). */
+export const BOUNDS = {
+  /**
+   * Per-stream transport window: at 256 KiB a stream ran at window / event-loop delay on a loaded
+   * host; 1 MiB lets a transfer run at disk speed while 64 streams cap a peer at 64 MiB.
+   */
+  streamWindow: 1024 * 1024,
+  /** Sealed bytes go to the replica fan-out in pieces of a quarter window (fewer frames). */
+  replicaPiece: (1024 * 1024) / 4,
+  /** Buffers between the sealer or a peer's stream and the local write. */
+  localBuffer: 1024 * 1024,
+  /** Of two nodes that learn of each other, the higher id dials only after this (plus jitter). */
+  peerDialGraceMs: 1500,
+  peerDialJitterMs: 500,
+  /** Peers kept in node.json to dial again after a restart. */
+  maxSavedPeers: 64,
+  /** node.json's peer list is written this long after the last change. */
+  savePeersDelayMs: 1000,
+  /** How often a running node refreshes its last-alive mark (downtime is known to this precision). */
+  aliveEveryMs: 3_600_000,
+  /** Repair requests are background work on a possibly busy peer: more patience than a get. */
+  repairRequestTimeoutMs: 30_000,
+  /** Repair pushes in flight at once, per peer pair or hand-off batch. */
+  repairConcurrentPushes: 8,
+  /** Peers a round compares with at once. */
+  repairConcurrentPeers: 4,
+  /** The holdings index answers peers from a build at most this old (own rounds rebuild it). */
+  repairIndexMaxAgeMs: 1000,
+  /** A gap left to the holder placement names first is filled by another after at most this. */
+  repairDeferMaxMs: 10_000,
+  /** After a round that left work, or a peer change, the next round comes after this. */
+  repairSoonMs: 1000,
+} as const;
+
+/** The resolved options every unit reads. */
+export interface NodeConfig {
+  dataDir: string;
+  /** Undefined: node.json's, else DEFAULTS.listen. */
+  listen: string | undefined;
+  advertise: string | undefined;
+  bootstrap: readonly string[];
+  replication: number;
+  vaultKey: Uint8Array | undefined;
+  clusterSecret: Uint8Array | undefined;
+  api: { host: string; port: number } | undefined;
+  log: Logger;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  stallTimeoutMs: number;
+  ackTimeoutMs: number;
+  chunkSize: number;
+  transportLimits: Partial<TransportLimits>;
+  repair: RepairConfig;
+  scrub: ScrubConfig;
+}
+
+export interface RepairConfig {
+  /** 0: no rounds of its own, only when asked. */
+  intervalMs: number;
+  /** 0: unlimited. */
+  rateBytesPerSec: number;
+  tombstoneTtlMs: number;
+  requestTimeoutMs: number;
+  ackTimeoutMs: number;
+}
+
+export interface ScrubConfig {
+  /** 0: only when asked. */
+  intervalMs: number;
+  /** 0: unlimited. */
+  rateBytesPerSec: number;
+}
+
+const NON_NEGATIVE = [
+  'requestTimeoutMs',
+  'idleTimeoutMs',
+  'stallTimeoutMs',
+  'ackTimeoutMs',
+  'repairIntervalMs',
+  'repairRateBytesPerSec',
+  'tombstoneTtlMs',
+  'scrubIntervalMs',
+  'scrubRateBytesPerSec',
+] as const;
+
+/** Checks `options` (InvalidArgumentError, ERR_INVALID_ARGUMENT) and fills in every default. */
+export function resolveConfig(options: FileServerOptions): NodeConfig {
+  if (!options || typeof options.dataDir !== 'string' || options.dataDir === '') {
+    throw new InvalidArgumentError('dataDir must be a non-empty path');
+  }
+  const r = options.replicationFactor ?? DEFAULTS.replicationFactor;
+  if (!Number.isSafeInteger(r) || r < 0) {
+    throw new InvalidArgumentError('replicationFactor must be a non-negative integer');
+  }
+  for (const name of NON_NEGATIVE) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    }
+  }
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const ackTimeoutMs = options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs;
+  return {
+    dataDir: options.dataDir,
+    listen: options.listen,
+    advertise: options.advertise,
+    bootstrap: options.bootstrap ?? [],
+    replication: r,
+    vaultKey: options.vaultKey,
+    clusterSecret: options.clusterSecret,
+    api:
+      options.api === false
+        ? undefined
+        : { host: options.apiHost ?? DEFAULTS.apiHost, port: options.apiPort ?? DEFAULTS.apiPort },
+    log: options.logger ?? defaultLogger(),
+    requestTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+    ackTimeoutMs,
+    chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
+    transportLimits: { streamWindow: BOUNDS.streamWindow, ...options.transportLimits },
+    repair: {
+      intervalMs: options.repairIntervalMs ?? DEFAULTS.repairIntervalMs,
+      rateBytesPerSec: options.repairRateBytesPerSec ?? DEFAULTS.repairRateBytesPerSec,
+      tombstoneTtlMs: options.tombstoneTtlMs ?? DEFAULTS.tombstoneTtlMs,
+      requestTimeoutMs: Math.max(requestTimeoutMs, BOUNDS.repairRequestTimeoutMs),
+      ackTimeoutMs,
+    },
+    scrub: {
+      intervalMs: options.scrubIntervalMs ?? DEFAULTS.scrubIntervalMs,
+      rateBytesPerSec: options.scrubRateBytesPerSec ?? DEFAULTS.scrubRateBytesPerSec,
+    },
+  };
+}

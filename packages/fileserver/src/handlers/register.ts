@@ -1,0 +1,31 @@
+// The serving side of the node, wired to peer-rpc: which handler answers each peer message and
+// stream, and which types are answers to this node's own requests.
+
+import type { PeerRpc } from '../net/peer-rpc.js';
+import { type ReceiveComponents, receiveReplica } from './receive-replica.js';
+import { type ReportComponents, ReportedRot } from './reported-rot.js';
+import { type ServeComponents, serveDelete, serveGet } from './serve-blobs.js';
+import { serveList } from './serve-list.js';
+
+export type HandlerComponents = ReceiveComponents &
+  ServeComponents &
+  ReportComponents & { rpc: PeerRpc };
+
+export function registerHandlers(c: HandlerComponents): void {
+  const { rpc } = c;
+  rpc.answers(
+    'store-commit',
+    'store-ack',
+    'get-response',
+    'delete-ack',
+    'list-response',
+    'repair-summary-reply',
+    'repair-have-reply',
+  );
+  rpc.handleStream('store-offer', (peer, offer, stream) => receiveReplica(c, peer, offer, stream));
+  rpc.handle('get-request', (peer, msg) => serveGet(c, peer, msg));
+  rpc.handle('delete', (peer, msg) => serveDelete(c, peer, msg));
+  rpc.handle('list-request', (peer, msg) => serveList(c, peer, msg));
+  const rot = new ReportedRot(c);
+  rpc.handle('integrity-report', (peer, msg) => rot.check(peer, msg));
+}

@@ -1,0 +1,80 @@
+// Serving side of get-request and delete: stream a blob this node holds to the asking peer (or
+// answer "not here" at once), and delete a replica when a peer deletes everywhere.
+
+import { pipeline } from 'node:stream/promises';
+import type { CasStore } from '@peerstash/cas-store';
+import type { NodeConfig } from '../config.js';
+import { CODES, errorCode } from '../errors.js';
+import type { Inventory } from '../inventory.js';
+import type { Logger } from '../logger.js';
+import type { DeleteRequest, Extra, GetRequest, GetResponse } from '../messages.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { PeerRpc } from '../net/peer-rpc.js';
+import { Meter } from '../streams.js';
+
+export interface ServeComponents {
+  config: Pick<NodeConfig, 'idleTimeoutMs'>;
+  cas: CasStore;
+  inventory: Inventory;
+  rpc: PeerRpc;
+  metrics: ServerMetrics;
+  log: Logger;
+}
+
+export async function serveGet(c: ServeComponents, peerId: string, req: GetRequest): Promise<void> {
+  let read: Awaited<ReturnType<CasStore['read']>>;
+  try {
+    read = await c.cas.read(req.ns, req.id);
+  } catch (err) {
+    if (errorCode(err) !== CODES.NOT_FOUND) {
+      c.log.warn({ peer: peerId, id: req.id, code: errorCode(err) }, 'cannot serve blob');
+    }
+    const miss: GetResponse = { type: 'get-response', reqId: req.reqId, found: false };
+    await c.rpc.send(peerId, miss).catch(() => {});
+    return;
+  }
+  const { stream, meta } = read;
+  const header: GetResponse = {
+    type: 'get-response',
+    reqId: req.reqId,
+    found: true,
+    size: meta.size,
+    digest: meta.digest,
+    extra: (meta.extra ?? {}) as Extra,
+  };
+  let out: Awaited<ReturnType<PeerRpc['openStream']>>;
+  try {
+    out = await c.rpc.openStream(peerId, header);
+  } catch (err) {
+    stream.destroy();
+    c.log.debug({ peer: peerId, err }, 'could not open a stream to the peer');
+    return;
+  }
+  const started = performance.now();
+  const meter = new Meter({
+    onBytes: (n) => c.metrics.bytesOut.inc({ via: 'peer' }, n),
+    idleMs: c.config.idleTimeoutMs,
+    what: 'replica serve',
+  });
+  try {
+    await pipeline(stream, meter, out);
+    c.metrics.transferDuration.observe({ op: 'serve' }, (performance.now() - started) / 1000);
+  } catch (err) {
+    c.log.debug({ peer: peerId, code: errorCode(err) }, 'serving a blob ended early');
+  }
+}
+
+export async function serveDelete(
+  c: ServeComponents,
+  peerId: string,
+  req: DeleteRequest,
+): Promise<void> {
+  let deleted = false;
+  try {
+    deleted = await c.cas.delete(req.ns, req.id).finally(() => c.inventory.changed());
+    c.metrics.deletes.inc({ scope: 'peer' });
+  } catch (err) {
+    c.log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed locally');
+  }
+  await c.rpc.send(peerId, { type: 'delete-ack', reqId: req.reqId, deleted }).catch(() => {});
+}

@@ -1,0 +1,194 @@
+// The node's HTTP control API server on node:http: a bearer token on every request, bounded
+// headers, and a route table (exact paths and mounted prefixes) that front ends can extend.
+
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  AuthError,
+  BadRequestError,
+  CODES,
+  errorCode,
+  LimitError,
+  MethodNotAllowedError,
+  NotFoundError,
+  nodeErrorCode,
+  TimeoutError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { discardBody, sendError, sendJson, statusForCode } from './respond.js';
+
+/** Header block limit: a URL or header past this gets 431 from node:http before any handler runs. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+const HEADERS_TIMEOUT_MS = 20_000;
+/** Upload bodies and downloads that go silent this long are given up on. */
+export const BODY_IDLE_MS = 30_000;
+
+export interface RouteContext {
+  /** The raw path (not normalised: dot segments inside keys stay), without the query. */
+  path: string;
+  query: URLSearchParams;
+  /** For a mounted prefix: the path after it; else ''. */
+  rest: string;
+}
+
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+) => Promise<void> | void;
+
+/** Handlers by HTTP method; `allow` overrides the Allow header of a 405 (default: the methods). */
+export interface Route {
+  methods: Partial<Record<string, RouteHandler>>;
+  allow?: string;
+}
+
+export class ApiServer {
+  readonly #token: Buffer;
+  readonly #log: Logger;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #exact = new Map<string, Route>();
+  readonly #mounts: Array<{ prefix: string; route: Route }> = [];
+  #port = 0;
+  #host = '127.0.0.1';
+
+  constructor(token: string, logger: Logger) {
+    this.#token = Buffer.from(token, 'utf8');
+    this.#log = logger;
+    this.#server = createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 },
+      (req, res) => {
+        this.#handle(req, res).catch((err) => {
+          // A refused request (unknown key, bad input) is the client's business, not a node fault.
+          if (statusForCode(errorCode(err) ?? CODES.INTERNAL) >= 500) {
+            this.#log.error({ err }, 'API handler failed');
+          } else {
+            this.#log.debug({ code: errorCode(err) }, 'API request refused');
+          }
+          sendError(res, err);
+          discardBody(req);
+        });
+      },
+    );
+    // Large uploads and downloads may take long; silence is policed per body instead (BODY_IDLE_MS).
+    this.#server.timeout = 0;
+    this.#server.keepAliveTimeout = 5_000;
+    this.#server.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.once('close', () => this.#sockets.delete(s));
+    });
+    this.#server.on('clientError', (err: Error, socket: Socket) => this.#clientError(err, socket));
+  }
+
+  /** Serves `path` exactly. */
+  route(path: string, route: Route): this {
+    this.#exact.set(path, route);
+    return this;
+  }
+
+  /** Serves every path under `prefix` (the longest matching prefix wins). */
+  mount(prefix: string, route: Route): this {
+    this.#mounts.push({ prefix, route });
+    this.#mounts.sort((a, b) => b.prefix.length - a.prefix.length);
+    return this;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get url(): string {
+    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    return `http://${host}:${this.#port}`;
+  }
+
+  async listen(host: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.#server.address() as AddressInfo;
+    this.#host = addr.address;
+    this.#port = addr.port;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const s of this.#sockets) s.destroy();
+    await closed;
+  }
+
+  /** A request node:http could not parse: answered in JSON on the raw socket, then closed. */
+  #clientError(err: Error, socket: Socket): void {
+    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const code = nodeErrorCode(err);
+    const refusal =
+      code === CODES.LIMIT
+        ? {
+            status: 431,
+            reason: 'Request Header Fields Too Large',
+            error: new LimitError(`request headers exceed ${MAX_HEADER_BYTES} bytes`),
+          }
+        : code === CODES.TIMEOUT
+          ? {
+              status: 408,
+              reason: 'Request Timeout',
+              error: new TimeoutError('malformed HTTP request'),
+            }
+          : { status: 400, reason: 'Bad Request', error: new BadRequestError() };
+    const body = JSON.stringify({ code: refusal.error.code, message: refusal.error.message });
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  #authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization;
+    if (typeof h !== 'string' || !/^Bearer /i.test(h)) return false;
+    const given = Buffer.from(h.slice(7).trim(), 'utf8');
+    return given.length === this.#token.length && timingSafeEqual(given, this.#token);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#authorized(req)) {
+      discardBody(req);
+      sendError(res, new AuthError());
+      return;
+    }
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    // the raw path, not a URL object: dot segments inside keys must not be normalised away
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+    let route = this.#exact.get(path);
+    let rest = '';
+    if (!route) {
+      const mount = this.#mounts.find((m) => path.startsWith(m.prefix));
+      if (mount) {
+        route = mount.route;
+        rest = path.slice(mount.prefix.length);
+      }
+    }
+    if (!route) {
+      discardBody(req);
+      throw new NotFoundError(`no route ${path.slice(0, 200)}`);
+    }
+    const handler = route.methods[req.method ?? 'GET'];
+    if (!handler) {
+      const allow = route.allow ?? Object.keys(route.methods).join(', ');
+      discardBody(req);
+      const refusal = new MethodNotAllowedError(`use ${allow}`);
+      sendJson(res, 405, { code: refusal.code, message: refusal.message }, { allow });
+      return;
+    }
+    await handler(req, res, { path, query, rest });
+  }
+}

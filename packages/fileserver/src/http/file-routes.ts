@@ -1,0 +1,142 @@
+// The API's file routes, /v1/files/<key>: PUT streams a body into store(), GET streams read()'s
+// plaintext out, HEAD describes this node's copy, DELETE removes it (here or everywhere).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { CODES, errorCode, InvalidKeyError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Meter } from '../streams.js';
+import type { ApiBackend } from './api-backend.js';
+import { BODY_IDLE_MS, type Route, type RouteContext } from './api-server.js';
+import { discardBody, flag, sendError, sendJson, statusForCode, watchStall } from './respond.js';
+
+/** Decodes the key part of /v1/files/<key>; malformed percent-encoding is ERR_INVALID_KEY. */
+export function decodePathKey(raw: string): string {
+  let key: string;
+  try {
+    key = decodeURIComponent(raw);
+  } catch (cause) {
+    throw new InvalidKeyError('key is not valid percent-encoded UTF-8', { cause });
+  }
+  if (key === '') throw new InvalidKeyError('key must not be empty');
+  return key;
+}
+
+/** The route to mount at /v1/files/. */
+export function fileRoutes(backend: ApiBackend, log: Logger): Route {
+  const withKey =
+    (fn: (req: IncomingMessage, res: ServerResponse, key: string, ctx: RouteContext) => unknown) =>
+    async (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => {
+      await fn(req, res, decodePathKey(ctx.rest), ctx);
+    };
+  return {
+    methods: {
+      GET: withKey((req, res, key) => getFile(backend, log, req, res, key)),
+      HEAD: withKey((req, res, key) => headFile(backend, req, res, key)),
+      PUT: withKey((req, res, key) => putFile(backend, req, res, key)),
+      DELETE: withKey(async (req, res, key, ctx) => {
+        req.resume();
+        const everywhere = flag(ctx.query, 'everywhere');
+        const result = await backend.delete(key, { everywhere });
+        if (!result.deleted && result.peers === 0) throw new NotFoundError(`no such file: ${key}`);
+        sendJson(res, 200, { key, ...result });
+      }),
+    },
+  };
+}
+
+async function putFile(
+  backend: ApiBackend,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+): Promise<void> {
+  const ac = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) ac.abort(new Error('client went away'));
+  };
+  res.once('close', onClose);
+  const body = new Meter({ idleMs: BODY_IDLE_MS, what: 'request body' });
+  req.once('error', (err) => body.destroy(err));
+  req.pipe(body);
+  try {
+    const result = await backend.store(key, body, { signal: ac.signal });
+    sendJson(res, 201, result);
+  } catch (err) {
+    req.unpipe(body);
+    body.destroy();
+    if (ac.signal.aborted) {
+      res.destroy();
+      return;
+    }
+    sendError(res, err);
+    discardBody(req);
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+async function getFile(
+  backend: ApiBackend,
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+): Promise<void> {
+  req.resume();
+  const ac = new AbortController();
+  const onClose = () => ac.abort(new Error('client went away'));
+  res.once('close', onClose);
+  try {
+    const file = await backend.read(key, { signal: ac.signal });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': file.size,
+      etag: `"${file.digest}"`,
+      'x-peerstash-source': file.source,
+    });
+    // Only a client that stops reading is timed out here. A pause on the source side (a copy
+    // going bad and the next one catching up to the same byte) is the node's to police.
+    const meter = new Meter({
+      onBytes: (n) => backend.metrics.bytesOut.inc({ via: 'client' }, n),
+    });
+    const stalled = watchStall(res, BODY_IDLE_MS);
+    try {
+      await pipeline(file.stream, meter, res);
+    } finally {
+      stalled.stop();
+    }
+  } catch (err) {
+    // Only a failure after the body started is a broken download; before it, sendError answers.
+    const midBody = res.headersSent;
+    if (!ac.signal.aborted) sendError(res, err);
+    else res.destroy();
+    if (midBody) log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+async function headFile(
+  backend: ApiBackend,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+): Promise<void> {
+  req.resume();
+  try {
+    const info = await backend.stat(key);
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': info.size,
+      etag: `"${info.digest}"`,
+      'last-modified': new Date(info.createdAt).toUTCString(),
+    });
+    res.end();
+  } catch (err) {
+    // HEAD carries no body; the status and an error-code header say it all
+    const code = errorCode(err) ?? CODES.INTERNAL;
+    res.writeHead(statusForCode(code), { 'x-peerstash-error': code });
+    res.end();
+  }
+}

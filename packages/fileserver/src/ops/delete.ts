@@ -1,0 +1,61 @@
+// Deleting a file: the local copy, and with `everywhere` every connected peer's replica too and a
+// tombstone that keeps it deleted on nodes that were down.
+
+import type { NodeConfig } from '../config.js';
+import { errorCode } from '../errors.js';
+import type { ServerMetrics } from '../metrics.js';
+import { recordDelete, type TombstoneComponents } from '../tombstone-rules.js';
+import { fileOf, type Vault } from '../vault.js';
+
+export interface DeleteResult {
+  deleted: boolean;
+  /** Peers that removed a replica. */
+  peers: number;
+}
+
+export interface DeleteComponents extends TombstoneComponents {
+  vault: Vault | undefined;
+  metrics: ServerMetrics;
+  config: Pick<NodeConfig, 'requestTimeoutMs'>;
+}
+
+/** Deletes the local copy; with `everywhere`, peers holding the key delete their replicas too. */
+export async function deleteFile(
+  c: DeleteComponents,
+  key: string,
+  options: { everywhere?: boolean | undefined; signal?: AbortSignal | undefined },
+): Promise<DeleteResult> {
+  const { vault, id } = fileOf(c.vault, key);
+  const { ns } = vault;
+  const deleted = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
+  c.metrics.deletes.inc({ scope: 'local' });
+  let peers = 0;
+  if (options.everywhere) {
+    const results = await Promise.all(
+      c.peerIds().map((peerId) =>
+        askDelete(c, peerId, ns, id, options.signal).catch((err) => {
+          c.log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed');
+          return false;
+        }),
+      ),
+    );
+    peers = results.filter(Boolean).length;
+    await recordDelete(c, ns, id);
+  }
+  return { deleted, peers };
+}
+
+async function askDelete(
+  c: DeleteComponents,
+  peerId: string,
+  ns: string,
+  id: string,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const { msg } = await c.rpc.request(
+    peerId,
+    { type: 'delete', ns, id },
+    { expect: 'delete-ack', timeoutMs: c.config.requestTimeoutMs, signal },
+  );
+  return msg.deleted;
+}

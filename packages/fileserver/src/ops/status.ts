@@ -1,0 +1,76 @@
+// The node's status report (NodeStatus): identity, peers, what it holds, and the state of its
+// repair, scrubbing and downtime mark, gathered from the units that own each part.
+
+import type { PeerInfo } from '@peerstash/transport-tcp';
+import type { Inventory } from '../inventory.js';
+import type { RepairStatus } from '../repair/anti-entropy.js';
+import type { ScrubStatus } from '../repair/scrub.js';
+
+export interface PeerStatus {
+  id: string;
+  listenAddr: string | undefined;
+  remoteAddr: string | undefined;
+  outbound: boolean;
+}
+
+export interface NodeStatus extends RepairStatus, ScrubStatus {
+  /** How long the node had been down when it started (null on its first start). */
+  offlineBeforeStartMs: number | null;
+  /**
+   * It had been down longer than the tombstone TTL: deletes everywhere made meanwhile may have
+   * been forgotten by the cluster, so files deleted then can come back from this node.
+   */
+  tombstonesMayBeMissed: boolean;
+  nodeId: string;
+  listen: string;
+  api: string | null;
+  storageOnly: boolean;
+  secure: boolean;
+  replicationFactor: number;
+  namespace: string | null;
+  peers: PeerStatus[];
+  blobs: number;
+  bytes: number;
+  process: { pid: number; rss: number; maxRss: number; uptime: number };
+}
+
+/** What a node is, as status() reports it. */
+export type NodeIdentity = Pick<
+  NodeStatus,
+  'nodeId' | 'listen' | 'api' | 'storageOnly' | 'secure' | 'replicationFactor' | 'namespace'
+>;
+
+export interface StatusComponents {
+  identity: NodeIdentity;
+  peers(): PeerInfo[];
+  inventory: Inventory;
+  repair: { status(): RepairStatus };
+  scrub: { status(): ScrubStatus };
+  downtime: { offlineBeforeStartMs: number | null; tombstonesMayBeMissed: boolean };
+}
+
+export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
+  const { blobs, bytes } = await c.inventory.counts();
+  const mem = process.memoryUsage();
+  return {
+    ...c.identity,
+    peers: c.peers().map((p) => ({
+      id: p.id,
+      listenAddr: p.listenAddr,
+      remoteAddr: p.remoteAddr,
+      outbound: p.outbound,
+    })),
+    blobs,
+    bytes,
+    ...c.repair.status(),
+    ...c.scrub.status(),
+    offlineBeforeStartMs: c.downtime.offlineBeforeStartMs,
+    tombstonesMayBeMissed: c.downtime.tombstonesMayBeMissed,
+    process: {
+      pid: process.pid,
+      rss: mem.rss,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+      uptime: process.uptime(),
+    },
+  };
+}

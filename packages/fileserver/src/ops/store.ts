@@ -1,0 +1,199 @@
+// Storing a file: seal the plaintext, write it to the local store and, through a fan-out at the
+// same time, stream it to the R replica peers, each of which commits once told the digest.
+
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { CasStore } from '@peerstash/cas-store';
+import { seal } from '@peerstash/crypto';
+import { BOUNDS, type NodeConfig } from '../config.js';
+import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
+import type { Inventory } from '../inventory.js';
+import { abortError, type Lifecycle } from '../lifecycle.js';
+import type { Logger } from '../logger.js';
+import type { Extra, StoreCommit, StoreOffer } from '../messages.js';
+import type { ServerMetrics } from '../metrics.js';
+import { newReqId, type PeerRpc, type PendingReply } from '../net/peer-rpc.js';
+import { rankNodes } from '../placement.js';
+import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
+import { fileOf, sealName, type Vault } from '../vault.js';
+
+export interface StoreResult {
+  key: string;
+  /** Plaintext bytes stored. */
+  size: number;
+  /** SHA-256 of the sealed blob. */
+  digest: string;
+  /** Peers that acknowledged a replica. */
+  replicas: number;
+}
+
+export interface StoreComponents {
+  config: Pick<NodeConfig, 'replication' | 'chunkSize' | 'idleTimeoutMs' | 'ackTimeoutMs'>;
+  vault: Vault | undefined;
+  cas: CasStore;
+  inventory: Inventory;
+  life: Lifecycle;
+  rpc: PeerRpc;
+  peerIds(): string[];
+  metrics: ServerMetrics;
+  log: Logger;
+}
+
+/** A replica being streamed to one peer while the file is stored locally. */
+interface Push {
+  peerId: string;
+  reply: PendingReply;
+  /** What the fan-out writes into (counts bytes, fails when the peer stalls). */
+  input: Meter;
+  /** Settles when the stream's end went out, or it broke. */
+  sent: Promise<void>;
+  started: number;
+  error?: Error;
+}
+
+/**
+ * Seals `source` with the vault key, writes it locally (atomic), then streams the sealed blob
+ * to the replica peers; resolves when the local write and every reachable replica finished.
+ */
+export async function storeFile(
+  c: StoreComponents,
+  key: string,
+  source: ByteSource,
+  signal: AbortSignal | undefined,
+): Promise<StoreResult> {
+  const { vault, id } = fileOf(c.vault, key);
+  if (signal?.aborted) throw abortError(signal);
+  const started = performance.now();
+  const { ns, vaultKey } = vault;
+  const extra: Extra = {
+    name: sealName(vault, key),
+    chunkSize: c.config.chunkSize,
+    // the version's time: a tombstone older than this does not refuse it (see Durability)
+    putAt: Date.now(),
+  };
+  const input = toReadable(source);
+  const meter = new Meter({
+    onBytes: (n) => c.metrics.bytesIn.inc({ via: 'client' }, n),
+    idleMs: c.config.idleTimeoutMs,
+    what: 'upload',
+  });
+  const sealer = seal(vaultKey, { chunkSize: c.config.chunkSize });
+  // Replicas stream while the file is sealed and written here; each replica commits only once
+  // the digest that follows (store-commit) matches, so put costs max(local, replicas), not the sum.
+  const targets = rankNodes(id, c.peerIds()).slice(0, c.config.replication);
+  const pushes = await Promise.all(targets.map((peerId) => openPush(c, peerId, ns, id, extra)));
+  const live = pushes.filter((p): p is Push => p !== undefined);
+  const local = new PassThrough({ highWaterMark: BOUNDS.localBuffer });
+  const fanout = new Fanout(
+    local,
+    live.map((p) => p.input),
+    (w, err) => {
+      const push = live.find((p) => p.input === w);
+      if (push && !push.error) push.error = err;
+    },
+  );
+  let written: { size: number; digest: string };
+  const writeSignal = c.life.writeSignal(signal);
+  try {
+    const piping = pipeline(
+      input,
+      meter,
+      sealer,
+      new Rechunk(BOUNDS.replicaPiece),
+      fanout,
+      signal ? { signal } : {},
+    );
+    const writing = c.cas
+      .write(ns, id, local, { extra, signal: writeSignal.signal })
+      .finally(() => c.inventory.changed());
+    written = await bothDone(writing, piping);
+  } catch (err) {
+    input.destroy();
+    sealer.destroy();
+    fanout.destroy();
+    for (const p of live) {
+      p.input.destroy(new AbortedError('the local write failed'));
+      p.reply.cancel();
+    }
+    c.metrics.puts.inc({ result: 'error' });
+    throw c.life.mapAbort(err, signal);
+  } finally {
+    writeSignal.unlink();
+  }
+
+  const acks = await Promise.all(
+    live.map((push) =>
+      commitPush(c, push, written).then(
+        () => true,
+        (err) => {
+          c.metrics.replicaFailures.inc();
+          c.log.warn({ peer: push.peerId, code: errorCode(err), err }, 'replica write failed');
+          return false;
+        },
+      ),
+    ),
+  );
+  const replicas = acks.filter(Boolean).length;
+  c.metrics.puts.inc({ result: 'ok' });
+  c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
+  c.log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
+  return { key, size: meter.bytes, digest: written.digest, replicas };
+}
+
+/** Opens a replica stream to one peer; undefined (and counted) when that fails. */
+async function openPush(
+  c: StoreComponents,
+  peerId: string,
+  ns: string,
+  id: string,
+  extra: Extra,
+): Promise<Push | undefined> {
+  const reply = c.rpc.expectReply(peerId, newReqId());
+  try {
+    const offer: StoreOffer = { type: 'store-offer', reqId: reply.reqId, ns, id, extra };
+    const out = await c.rpc.openStream(peerId, offer);
+    const input = new Meter({
+      onBytes: (n) => c.metrics.bytesOut.inc({ via: 'peer' }, n),
+      idleMs: c.config.idleTimeoutMs,
+      what: 'replica push',
+      // slack so one replica's momentary stall does not stop the others and the local write
+      highWaterMark: BOUNDS.localBuffer,
+    });
+    const push: Push = {
+      peerId,
+      reply,
+      input,
+      started: performance.now(),
+      sent: pipeline(input, out),
+    };
+    push.sent.catch((err) => {
+      if (!push.error) push.error = err;
+    });
+    return push;
+  } catch (err) {
+    reply.cancel();
+    c.metrics.replicaFailures.inc();
+    c.log.warn({ peer: peerId, code: errorCode(err) }, 'cannot open a replica stream');
+    return undefined;
+  }
+}
+
+/** After the local write: tell the replica the digest and wait for its acknowledgement. */
+async function commitPush(
+  c: StoreComponents,
+  push: Push,
+  written: { size: number; digest: string },
+): Promise<void> {
+  try {
+    await push.sent.catch(() => {});
+    if (push.error) throw push.error;
+    const commit: StoreCommit = { type: 'store-commit', reqId: push.reply.reqId, ...written };
+    await c.rpc.send(push.peerId, commit);
+    const { msg } = await push.reply.answer('store-ack', c.config.ackTimeoutMs);
+    if (!msg.ok) throw new FileServerError(msg.code ?? CODES.PROTOCOL, 'peer refused the replica');
+    c.metrics.replicasAcked.inc();
+    c.metrics.transferDuration.observe({ op: 'push' }, (performance.now() - push.started) / 1000);
+  } finally {
+    push.reply.cancel();
+  }
+}

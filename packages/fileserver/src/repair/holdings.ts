@@ -1,0 +1,142 @@
+// What this node holds, indexed for repair: every blob and tombstone (conflicts between them
+// settled, old tombstones pruned), split by which peer should also hold each key under the view.
+
+import { createHash } from 'node:crypto';
+import { BOUNDS } from '../config.js';
+import { placeReplicas } from '../placement.js';
+import { deleteLocal } from '../tombstone-rules.js';
+import { blobVersion, isTomb, newer, tombstoneVersion } from '../versions.js';
+import { type RepairComponents, upsert } from './components.js';
+import { type Entry, SortedEntries } from './summary.js';
+
+export interface Held extends Entry {
+  ns: string;
+}
+
+/** One view's holdings sorted for summaries, split by which peers share each key. */
+export interface PairIndex {
+  gen: number;
+  view: string;
+  members: string[];
+  /** peer → ns → the keys this node and that peer should both hold. */
+  pairs: Map<string, Map<string, SortedEntries>>;
+  /** Keys held here whose placement does not include this node. */
+  surplus: { e: Held; placement: string[] }[];
+  /** ns → id → entry (everything held). */
+  byId: Map<string, Map<string, Held>>;
+  keysHeld: number;
+}
+
+/** The id of a placement view: SHA-256 of the sorted member ids. */
+export function viewOf(members: readonly string[]): string {
+  return createHash('sha256')
+    .update([...members].sort().join('\n'))
+    .digest('hex');
+}
+
+export class Holdings {
+  readonly #c: RepairComponents;
+  #index: (PairIndex & { builtAt: number }) | undefined;
+  #building: Promise<PairIndex> | undefined;
+
+  constructor(components: RepairComponents) {
+    this.#c = components;
+  }
+
+  /** Keys held at the last build (0 before the first). */
+  get keysHeld(): number {
+    return this.#index?.keysHeld ?? 0;
+  }
+
+  /** This node and its connected peers, sorted: what keys are placed over. */
+  members(): string[] {
+    return [...new Set([this.#c.nodeId, ...this.#c.peerIds()])].sort();
+  }
+
+  /**
+   * The index for the current view, rebuilt when stale: after any local change when `fresh`
+   * (a round of this node's own), else only when older than a second (answering peers).
+   */
+  async index(fresh: boolean): Promise<PairIndex> {
+    const members = this.members();
+    const view = viewOf(members);
+    const gen = this.#c.inventory.generation;
+    const cur = this.#index;
+    if (
+      cur &&
+      cur.view === view &&
+      (cur.gen === gen || (!fresh && performance.now() - cur.builtAt < BOUNDS.repairIndexMaxAgeMs))
+    ) {
+      return cur;
+    }
+    if (!this.#building) {
+      this.#building = this.#build(members, view).finally(() => {
+        this.#building = undefined;
+      });
+    }
+    const built = await this.#building;
+    if (built.view !== view) return this.index(fresh);
+    return built;
+  }
+
+  /** Everything held here, with blob-vs-tombstone conflicts settled and old tombstones pruned. */
+  async #scan(): Promise<Map<string, Map<string, Held>>> {
+    const { cas, tombstones } = this.#c;
+    await tombstones.prune(this.#c.config.repair.tombstoneTtlMs);
+    const out = new Map<string, Map<string, Held>>();
+    for (const ns of await cas.namespaces()) {
+      const m = new Map<string, Held>();
+      for await (const meta of cas.list(ns)) m.set(meta.key, { ns, ...blobVersion(meta) });
+      out.set(ns, m);
+    }
+    for (const t of [...tombstones.all()]) {
+      const m = upsert(out, t.ns, () => new Map());
+      const tomb: Held = { ns: t.ns, ...tombstoneVersion(t.id, t.deletedAt) };
+      const blob = m.get(t.id);
+      if (blob && newer(blob, tomb)) {
+        await tombstones.remove(t.ns, t.id, t.deletedAt);
+        continue;
+      }
+      if (blob) await deleteLocal(this.#c, t.ns, t.id);
+      m.set(t.id, tomb);
+    }
+    return out;
+  }
+
+  async #build(members: string[], view: string): Promise<PairIndex> {
+    const gen = this.#c.inventory.generation;
+    const byId = await this.#scan();
+    const me = this.#c.nodeId;
+    const r = this.#c.config.replication;
+    const lists = new Map<string, Map<string, Entry[]>>();
+    const surplus: PairIndex['surplus'] = [];
+    let keysHeld = 0;
+    for (const [ns, m] of byId) {
+      for (const e of m.values()) {
+        if (!isTomb(e)) keysHeld++;
+        // R = 0 asks for no replicas: each copy stays where it was written, untouched by repair
+        if (r < 1) continue;
+        const placement = placeReplicas(e.id, members, r);
+        if (!placement.includes(me)) {
+          surplus.push({ e, placement });
+          continue;
+        }
+        for (const p of placement) {
+          if (p === me) continue;
+          const per = upsert(lists, p, () => new Map());
+          const l = upsert(per, ns, () => []);
+          l.push(e);
+        }
+      }
+    }
+    const pairs = new Map<string, Map<string, SortedEntries>>();
+    for (const [p, per] of lists) {
+      const sorted = new Map<string, SortedEntries>();
+      for (const [ns, l] of per) sorted.set(ns, new SortedEntries(l));
+      pairs.set(p, sorted);
+    }
+    const index = { gen, view, members, pairs, surplus, byId, keysHeld };
+    this.#index = { ...index, builtAt: performance.now() };
+    return index;
+  }
+}

@@ -1,0 +1,78 @@
+// What a tombstone does: a delete everywhere records one and tells every peer; one learnt from a
+// peer removes an older local copy; a replica or a listed version older than one is not the file.
+
+import type { CasStore } from '@peerstash/cas-store';
+import type { Inventory } from './inventory.js';
+import type { Logger } from './logger.js';
+import type { ListLine, StoreOffer } from './messages.js';
+import type { PeerRpc } from './net/peer-rpc.js';
+import type { TombstoneMessage } from './repair/messages.js';
+import type { Tombstone, TombstoneStore } from './tombstones.js';
+import { blobTime, blobVersion, newer, tombstoneVersion } from './versions.js';
+
+export interface TombstoneComponents {
+  nodeId: string;
+  tombstones: TombstoneStore;
+  cas: CasStore;
+  inventory: Inventory;
+  rpc: PeerRpc;
+  peerIds(): string[];
+  log: Logger;
+}
+
+/** A delete everywhere taken here: keep a tombstone and tell every peer. */
+export async function recordDelete(c: TombstoneComponents, ns: string, id: string): Promise<void> {
+  const t: Tombstone = { ns, id, deletedAt: Date.now(), origin: c.nodeId };
+  await c.tombstones.put(t);
+  c.inventory.changed();
+  const msg: TombstoneMessage = { type: 'tombstone', ...t };
+  await Promise.all(c.peerIds().map((p) => c.rpc.send(p, msg).catch(() => {})));
+}
+
+/**
+ * Applies a tombstone learnt from a peer (or a repair reply): kept unless the local blob is
+ * newer, and the local blob goes if older. `from`: the deleting node (this one when undefined).
+ */
+export async function applyTombstone(
+  c: Omit<TombstoneComponents, 'rpc' | 'peerIds'>,
+  ns: string,
+  id: string,
+  deletedAt: number,
+  from: string | undefined,
+): Promise<void> {
+  const meta = await c.cas.stat(ns, id).catch(() => undefined);
+  if (meta && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) return;
+  const kept = await c.tombstones.put({ ns, id, deletedAt, origin: from ?? c.nodeId });
+  if (meta) {
+    await deleteLocal(c, ns, id);
+    c.log.debug({ id, deletedAt }, 'blob removed by a tombstone');
+  } else if (kept) c.inventory.changed();
+}
+
+/** Deletes a local blob and marks the inventory changed either way. */
+export async function deleteLocal(
+  c: Pick<TombstoneComponents, 'cas' | 'inventory'>,
+  ns: string,
+  id: string,
+): Promise<void> {
+  try {
+    await c.cas.delete(ns, id);
+  } finally {
+    c.inventory.changed();
+  }
+}
+
+/** Whether a replica offered for (ns, id) predates a tombstone here (then it is refused). */
+export function refusesOffer(tombstones: TombstoneStore, offer: StoreOffer): boolean {
+  const t = tombstones.get(offer.ns, offer.id);
+  if (!t) return false;
+  const p = offer.extra.putAt;
+  const at = typeof p === 'number' ? p : Date.now();
+  return t.deletedAt >= at;
+}
+
+/** Whether a listed version was deleted everywhere after it was written (a returning peer's). */
+export function deletedAfter(tombstones: TombstoneStore, ns: string, line: ListLine): boolean {
+  const tomb = tombstones.get(ns, line.id);
+  return !!tomb && tomb.deletedAt >= blobTime(line.extra, line.createdAt);
+}
