@@ -23,6 +23,7 @@ export { DEFAULT_LIMITS, type TransportLimits } from './limits.js';
 export { PROTOCOL_VERSION } from './link.js';
 export type { Logger } from './logger.js';
 export { decodeMessage, encodeMessage, type Message } from './message-codec.js';
+export { isNodeId, isPeerAddress } from './peer-fields.js';
 export {
   derivePsk,
   type HandshakeContext,

@@ -26,10 +26,13 @@ import { FrameDecoder } from './frame-decoder.js';
 import type { TransportLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { decodeCbor, decodeMessage, encodeCbor, type Message } from './message-codec.js';
+import { isNodeId, isPeerAddress } from './peer-fields.js';
 import { InboundStream, OutboundStream, type StreamLink } from './stream.js';
 
 export const PROTOCOL_VERSION = 1;
 const MAGIC = 'peerstash';
+/** 8 random bytes in hex, as `localHello()` makes them. */
+const NONCE = /^[0-9a-f]{16}$/;
 
 /** What each side tells the other in its HELLO frame. */
 export interface Hello {
@@ -81,14 +84,16 @@ function parseHello(payload: Buffer): Hello {
       `peer speaks protocol version ${String(h.v)}, this node speaks ${PROTOCOL_VERSION}`,
     );
   }
-  const str = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max;
   const int = (v: unknown, min: number, max: number) =>
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-  if (!str(h.id, 128)) throw new ProtocolError('HELLO: bad node id');
-  if (h.listen !== null && h.listen !== undefined && !str(h.listen, 256)) {
-    throw new ProtocolError('HELLO: bad listen address');
+  // Held to the same rules as a `peers` entry: whatever a HELLO announces ends up in peer lists.
+  if (!isNodeId(h.id)) throw new ProtocolError('HELLO: node id is not 64 lowercase hex');
+  if (h.listen !== null && h.listen !== undefined && !isPeerAddress(h.listen)) {
+    throw new ProtocolError('HELLO: listen is not a dialable host:port');
   }
-  if (!str(h.nonce, 64)) throw new ProtocolError('HELLO: bad nonce');
+  if (typeof h.nonce !== 'string' || !NONCE.test(h.nonce)) {
+    throw new ProtocolError('HELLO: nonce is not 16 lowercase hex');
+  }
   if (!int(h.window, 1024, 64 * 1024 * 1024)) throw new ProtocolError('HELLO: bad window');
   if (!int(h.maxFrame, 1024, 16 * 1024 * 1024)) throw new ProtocolError('HELLO: bad max frame');
   if (!int(h.maxStreams, 1, 65_536)) throw new ProtocolError('HELLO: bad max streams');
@@ -133,6 +138,7 @@ export class Link implements StreamLink {
   private lastRemoteId = 0;
   private sawBytes = false;
   private lastRx = Date.now();
+  private openedAt = 0;
   private lastPing = 0;
   private keepAlive: NodeJS.Timeout | undefined;
   private drain: { promise: Promise<void>; reject: (err: Error) => void } | undefined;
@@ -284,6 +290,7 @@ export class Link implements StreamLink {
     const handlers = this.opts.onHello(this, hello);
     this.handlers = handlers;
     this.state = 'open';
+    this.openedAt = Date.now();
     this.startKeepAlive();
     this.settleReady.resolve(hello);
     handlers.onOpen();
@@ -477,6 +484,20 @@ export class Link implements StreamLink {
     this.outStreams.set(id, stream);
     this.writeFrame(FrameType.OPEN, id, encoded);
     return stream;
+  }
+
+  /**
+   * In use and alive, so a second link to the same node must not replace it: it carries streams,
+   * or has been open longer than a handshake may take (a duplicate from a simultaneous dial has
+   * finished its HELLO by then), and its peer was heard from within two ping intervals.
+   */
+  get isEstablished(): boolean {
+    if (this.state !== 'open') return false;
+    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs } = this.opts.limits;
+    const now = Date.now();
+    if (now - this.lastRx >= Math.min(idleTimeoutMs, 2 * pingIntervalMs)) return false;
+    const carrying = this.inStreams.size + this.outStreams.size > 0;
+    return carrying || now - this.openedAt >= handshakeTimeoutMs;
   }
 
   /** Open streams, for tests and status. */
