@@ -105,6 +105,8 @@ export interface FileServerOptions {
   apiPort?: number;
   /** HTTP API host (default 127.0.0.1). */
   apiHost?: string;
+  /** Host names the API answers to besides IP addresses and localhost (DNS-rebinding defence). */
+  apiAllowedHosts?: string[];
   /** Start the HTTP API at all (default true). */
   api?: boolean;
   /** Default: pino at 'info' to stderr. */
@@ -398,7 +400,7 @@ export class FileServer {
     await saveNode(dataDir, node);
 
     if (this.#opts.api !== false) {
-      this.#api = new ApiServer(this, token, this.#log);
+      this.#api = new ApiServer(this, token, this.#log, this.#opts.apiAllowedHosts);
       const host = this.#opts.apiHost ?? '127.0.0.1';
       await this.#api.listen(host, this.#opts.apiPort ?? 0);
       await writeApiInfo(dataDir, {

@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from './errors.js';
 import type { FileServer, Logger } from './file-server.js';
+import { guardServer } from './http-guard/index.js';
 import { Meter } from './streams.js';
 
 /** Header block limit: a URL or header past this gets 431 from node:http before any handler runs. */
@@ -156,7 +157,7 @@ export class ApiServer {
   #port = 0;
   #host = '127.0.0.1';
 
-  constructor(fs: FileServer, token: string, logger: Logger) {
+  constructor(fs: FileServer, token: string, logger: Logger, allowedHosts: string[] = []) {
     this.#fs = fs;
     this.#token = Buffer.from(token, 'utf8');
     this.#log = logger;
@@ -182,29 +183,8 @@ export class ApiServer {
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));
     });
-    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-        socket.destroy();
-        return;
-      }
-      const overflow = err.code === 'HPE_HEADER_OVERFLOW';
-      const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      const status = overflow ? 431 : timeout ? 408 : 400;
-      const reason = overflow
-        ? 'Request Header Fields Too Large'
-        : timeout
-          ? 'Request Timeout'
-          : 'Bad Request';
-      const body = JSON.stringify({
-        code: overflow ? 'ERR_LIMIT' : timeout ? 'ERR_TIMEOUT' : 'ERR_BAD_REQUEST',
-        message: overflow
-          ? `request headers exceed ${MAX_HEADER_BYTES} bytes`
-          : 'malformed HTTP request',
-      });
-      socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    });
+    // Host, Origin, body-rate checks and the answers to what the parser refuses
+    guardServer(this.#server, { allowedHosts, logger });
   }
 
   get port(): number {

@@ -11,7 +11,6 @@ import {
   ProtocolError,
   TimeoutError,
   TransportError,
-  UnsupportedVersionError,
 } from './errors.js';
 import {
   encodeFrame,
@@ -23,31 +22,11 @@ import {
   MAX_CONTROL_PAYLOAD,
 } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
+import { encodeHello, type Hello, parseHello } from './hello.js';
 import type { TransportLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { decodeCbor, decodeMessage, encodeCbor, type Message } from './message-codec.js';
-import { isNodeId, isPeerAddress } from './peer-fields.js';
 import { InboundStream, OutboundStream, type StreamLink } from './stream.js';
-
-export const PROTOCOL_VERSION = 1;
-const MAGIC = 'peerstash';
-/** 8 random bytes in hex, as `localHello()` makes them. */
-const NONCE = /^[0-9a-f]{16}$/;
-
-/** What each side tells the other in its HELLO frame. */
-export interface Hello {
-  version: number;
-  id: string;
-  listen: string | undefined;
-  /** Random per connection; breaks ties between duplicate links the same way on both ends. */
-  nonce: string;
-  /** The sender's per-stream receive window: the initial credit of streams towards it. */
-  window: number;
-  /** The sender's largest accepted DATA frame. */
-  maxFrame: number;
-  /** Streams the sender accepts at once from this side. */
-  maxStreams: number;
-}
 
 export interface LinkHandlers {
   onMessage(msg: Message): void;
@@ -74,39 +53,6 @@ const PONG_BACKLOG_LIMIT = 1024 * 1024;
 const WRITE_BACKLOG_LIMIT = 128 * 1024 * 1024;
 const TLS_RECORD_TYPES = new Set([0x14, 0x15, 0x16, 0x17]);
 const HANDSHAKE_BUFFER_LIMIT = FRAME_HEADER_SIZE + MAX_CONTROL_PAYLOAD;
-
-function parseHello(payload: Buffer): Hello {
-  const h = decodeCbor(payload);
-  if (h.magic !== MAGIC)
-    throw new ProtocolError('HELLO from something that is not a peerstash node');
-  if (h.v !== PROTOCOL_VERSION) {
-    throw new UnsupportedVersionError(
-      `peer speaks protocol version ${String(h.v)}, this node speaks ${PROTOCOL_VERSION}`,
-    );
-  }
-  const int = (v: unknown, min: number, max: number) =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-  // Held to the same rules as a `peers` entry: whatever a HELLO announces ends up in peer lists.
-  if (!isNodeId(h.id)) throw new ProtocolError('HELLO: node id is not 64 lowercase hex');
-  if (h.listen !== null && h.listen !== undefined && !isPeerAddress(h.listen)) {
-    throw new ProtocolError('HELLO: listen is not a dialable host:port');
-  }
-  if (typeof h.nonce !== 'string' || !NONCE.test(h.nonce)) {
-    throw new ProtocolError('HELLO: nonce is not 16 lowercase hex');
-  }
-  if (!int(h.window, 1024, 64 * 1024 * 1024)) throw new ProtocolError('HELLO: bad window');
-  if (!int(h.maxFrame, 1024, 16 * 1024 * 1024)) throw new ProtocolError('HELLO: bad max frame');
-  if (!int(h.maxStreams, 1, 65_536)) throw new ProtocolError('HELLO: bad max streams');
-  return {
-    version: h.v,
-    id: h.id as string,
-    listen: (h.listen as string | null | undefined) ?? undefined,
-    nonce: h.nonce as string,
-    window: h.window as number,
-    maxFrame: h.maxFrame as number,
-    maxStreams: h.maxStreams as number,
-  };
-}
 
 function parseGoaway(payload: Buffer): TransportError {
   try {
@@ -183,20 +129,7 @@ export class Link implements StreamLink {
     }
 
     const l = opts.local;
-    this.writeControl(
-      FrameType.HELLO,
-      0,
-      encodeCbor({
-        magic: MAGIC,
-        v: l.version,
-        id: l.id,
-        listen: l.listen ?? null,
-        nonce: l.nonce,
-        window: l.window,
-        maxFrame: l.maxFrame,
-        maxStreams: l.maxStreams,
-      }),
-    );
+    this.writeControl(FrameType.HELLO, 0, encodeHello(l));
   }
 
   get local(): Hello {

@@ -18,8 +18,9 @@ import {
   TimeoutError,
   TransportError,
 } from './errors.js';
+import { type Hello, PROTOCOL_VERSION } from './hello.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
-import { type Hello, Link, type LinkHandlers, PROTOCOL_VERSION } from './link.js';
+import { Link, type LinkHandlers } from './link.js';
 import { type Logger, silentLogger } from './logger.js';
 import { encodeMessage, type Message } from './message-codec.js';
 import { isNodeId, isPeerAddress } from './peer-fields.js';

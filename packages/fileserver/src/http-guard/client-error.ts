@@ -1,0 +1,54 @@
+// Answers what node:http's parser refuses (bad framing, a malformed chunk, garbage after a
+// request, headers too large or too slow) with a status line and a JSON error, where it still can.
+
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** The raw response on the socket: the parser has given up, so there is no ServerResponse for it. */
+export function rawResponse(status: number, reason: string, code: string, message: string): string {
+  const body = `${JSON.stringify({ code, message })}\n`;
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Cache-Control: no-store\r\nConnection: close\r\n\r\n' +
+    body
+  );
+}
+
+function answerFor(err: NodeJS.ErrnoException, maxHeaderSize: number): string {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return rawResponse(
+        431,
+        'Request Header Fields Too Large',
+        'ERR_LIMIT',
+        `request headers exceed ${maxHeaderSize} bytes`,
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return rawResponse(408, 'Request Timeout', 'ERR_TIMEOUT', 'request headers too slow');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return rawResponse(400, 'Bad Request', 'ERR_BAD_REQUEST', 'chunk extension too long');
+    default:
+      return rawResponse(400, 'Bad Request', 'ERR_BAD_REQUEST', 'malformed HTTP request');
+  }
+}
+
+/**
+ * A 'clientError' listener. With no response in flight, or one that has not sent its headers
+ * yet (a body that broke off mid-chunk, garbage pipelined after a request still being handled),
+ * the client gets the status line; then the socket is destroyed, which aborts the request in
+ * flight, so nothing it was sending is kept. A response already under way can only be cut.
+ */
+export function answerClientError(maxHeaderSize: number) {
+  return (err: NodeJS.ErrnoException, socket: Socket): void => {
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    // destroyed once the answer is out: a client that never closes its side holds nothing
+    socket.end(answerFor(err, maxHeaderSize), () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+}
