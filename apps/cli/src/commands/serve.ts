@@ -20,6 +20,7 @@ interface ServeArgs extends GlobalArgs {
   replicas?: number;
   apiPort?: number;
   apiHost?: string;
+  apiAllowedHost: string[];
   logLevel: LogLevel;
   repairInterval?: number;
   repairRate?: number;
@@ -70,6 +71,18 @@ async function assertNotRunning(dir: string): Promise<void> {
   }
 }
 
+/** A DNS name as a browser sends it in Host (a trailing dot allowed), without a port. */
+const HOST_NAME =
+  /^(?=.{1,254}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** --api-allowed-host values, repeated or comma-separated. */
+function allowedHosts(values: string[] = []): string[] {
+  return values
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 /** MB/s to bytes/s; 0 stays 0 (unlimited), a tiny rate stays at least 1 byte/s rather than 0. */
 function rateOf(mbPerSec: number): number {
   return mbPerSec === 0 ? 0 : Math.max(1, Math.round(mbPerSec * 1_000_000));
@@ -112,6 +125,13 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           type: 'string',
           describe: 'HTTP control API host (default 127.0.0.1)',
           requiresArg: true,
+        })
+        .option('api-allowed-host', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe:
+            'A host name the API answers to besides IP addresses and localhost (repeatable)',
         })
         .option('repair-interval', {
           type: 'number',
@@ -178,6 +198,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
               );
             }
           }
+          for (const h of allowedHosts(a['api-allowed-host'] as string[])) {
+            if (!HOST_NAME.test(h)) {
+              throw new UsageError(`bad --api-allowed-host ${h}`, 'give a host name, no port');
+            }
+          }
           const p = a['api-port'] as number | undefined;
           if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
             throw new UsageError(`bad --api-port ${String(p)}`, 'give a port number 0-65535');
@@ -241,6 +266,7 @@ async function runNode(o: {
     ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
     ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
+    apiAllowedHosts: allowedHosts(o.argv.apiAllowedHost),
     ...(o.argv.repairInterval !== undefined
       ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
       : {}),
