@@ -24,6 +24,8 @@ export interface FileServerOptions {
   apiPort?: number;
   /** HTTP API host (default 127.0.0.1). */
   apiHost?: string;
+  /** Host names the API answers to besides IP addresses and localhost (DNS-rebinding defence). */
+  apiAllowedHosts?: string[];
   /** Start the HTTP API at all (default true). */
   api?: boolean;
   /** Default: pino at 'info' to stderr. */
@@ -121,7 +123,7 @@ export interface NodeConfig {
   replication: number;
   vaultKey: Uint8Array | undefined;
   clusterSecret: Uint8Array | undefined;
-  api: { host: string; port: number } | undefined;
+  api: { host: string; port: number; allowedHosts: string[] } | undefined;
   log: Logger;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
@@ -190,7 +192,11 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
     api:
       options.api === false
         ? undefined
-        : { host: options.apiHost ?? DEFAULTS.apiHost, port: options.apiPort ?? DEFAULTS.apiPort },
+        : {
+            host: options.apiHost ?? DEFAULTS.apiHost,
+            port: options.apiPort ?? DEFAULTS.apiPort,
+            allowedHosts: options.apiAllowedHosts ?? [],
+          },
     log: options.logger ?? defaultLogger(),
     requestTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,

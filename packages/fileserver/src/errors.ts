@@ -31,6 +31,10 @@ export const CODES = {
   IO: 'ERR_IO',
   /** Past a size limit (HTTP headers here; frames and streams in transport-tcp). */
   LIMIT: 'ERR_LIMIT',
+  /** HTTP: a Host header that names neither this node nor an allowed name (421, DNS rebinding). */
+  HOST_NOT_ALLOWED: 'ERR_HOST_NOT_ALLOWED',
+  /** HTTP: a state-changing request from another origin (403). */
+  CROSS_ORIGIN: 'ERR_CROSS_ORIGIN',
   /** cas-store: the disk is full. */
   NO_SPACE: 'ERR_NO_SPACE',
 } as const;
@@ -164,6 +168,7 @@ const FROM_NODE: Record<string, Code> = {
   EIO: CODES.IO,
   HPE_HEADER_OVERFLOW: CODES.LIMIT,
   ERR_HTTP_REQUEST_TIMEOUT: CODES.TIMEOUT,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: CODES.BAD_REQUEST,
 };
 
 /**

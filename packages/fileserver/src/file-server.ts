@@ -196,7 +196,7 @@ export class FileServer implements ApiBackend {
     node.listen = address;
     await saveNode(dataDir, node);
     if (config.api) {
-      const api = new ApiServer(token, log);
+      const api = new ApiServer(token, log, config.api.allowedHosts);
       api.mount('/v1/files/', fileRoutes(this, log));
       addNodeRoutes(api, this, log);
       u.api = api;

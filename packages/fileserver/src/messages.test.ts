@@ -41,6 +41,9 @@ describe('peer messages', () => {
         { id: h, addr: 'nope' },
         null,
         { id: h, addr: '[::1]:9' },
+        { id: h, addr: '!27.0.0.1:47401' }, // what a forged HELLO flood left in node.json
+        { id: h, addr: '127.0.0.1:0' },
+        { id: h, addr: 'node-2.lan:4000' },
       ],
     });
     expect(m).toEqual({
@@ -48,6 +51,7 @@ describe('peer messages', () => {
       peers: [
         { id: h, addr: '127.0.0.1:4000' },
         { id: h, addr: '[::1]:9' },
+        { id: h, addr: 'node-2.lan:4000' },
       ],
     });
   });

@@ -1,10 +1,10 @@
 // The peer-to-peer message schema of the file server (carried as CBOR by transport-tcp) and a
 // strict parser: anything a peer sends is checked here before the node acts on it.
 
-import { bool, fail, hex64, isHex64, obj, reqId, uint } from './message-fields.js';
+import { isNodeId, isPeerAddress } from '@peerstash/transport-tcp';
+import { bool, fail, hex64, obj, reqId, uint } from './message-fields.js';
 import { parseRepairMessage, type RepairMessage } from './repair/messages.js';
 
-const ADDR = /^[^\s]{1,255}:\d{1,5}$/;
 export const MAX_PEER_ADDRS = 1024;
 const MAX_EXTRA_KEYS = 16;
 const MAX_EXTRA_STRING = 8192;
@@ -196,7 +196,8 @@ export function parseMessage(raw: unknown): PeerMessage {
       for (const p of m.peers as unknown[]) {
         if (typeof p !== 'object' || p === null) continue;
         const { id, addr } = p as Record<string, unknown>;
-        if (typeof id === 'string' && isHex64(id) && typeof addr === 'string' && ADDR.test(addr)) {
+        // the transport's own rules for a HELLO, so one function decides what a peer may announce
+        if (isNodeId(id) && isPeerAddress(addr)) {
           peers.push({ id, addr });
         }
       }

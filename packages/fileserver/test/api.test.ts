@@ -175,35 +175,35 @@ describe('HTTP control API', () => {
     const h = `Authorization: Bearer ${token}\r\n`;
     const badKey = await rawHttp(
       base,
-      `GET /v1/files/%ZZ%E0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}\r\n`,
+      `GET /v1/files/%ZZ%E0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}\r\n`,
     );
     expect(badKey).toMatch(/^HTTP\/1\.1 400/);
     expect(badKey).toContain('"code":"ERR_INVALID_KEY"');
     const badUtf8 = await rawHttp(
       base,
-      `PUT /v1/files/%C3%28 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}Content-Length: 1\r\n\r\nx`,
+      `PUT /v1/files/%C3%28 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}Content-Length: 1\r\n\r\nx`,
     );
     expect(badUtf8).toMatch(/^HTTP\/1\.1 400/);
     const longUrl = await rawHttp(
       base,
-      `GET /v1/files/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}\r\n`,
+      `GET /v1/files/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}\r\n`,
     );
     expect(longUrl).toMatch(/^HTTP\/1\.1 431/);
     const bigHeader = await rawHttp(
       base,
-      `GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n${h}\r\n`,
+      `GET /v1/status HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n${h}\r\n`,
     );
     expect(bigHeader).toMatch(/^HTTP\/1\.1 431/);
     expect(bigHeader).toContain('"code":"ERR_LIMIT"');
     const longKey = await rawHttp(
       base,
-      `GET /v1/files/${'k'.repeat(5000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}\r\n`,
+      `GET /v1/files/${'k'.repeat(5000)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}\r\n`,
     );
     expect(longKey).toMatch(/^HTTP\/1\.1 400/);
     expect(await rawHttp(base, 'NOT HTTP AT ALL\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
     const empty = await rawHttp(
       base,
-      `GET /v1/files/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}\r\n`,
+      `GET /v1/files/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}\r\n`,
     );
     expect(empty).toMatch(/^HTTP\/1\.1 400/);
     const route = await fetch(`${base}/v2/nothing`, { headers: auth() });
@@ -261,7 +261,7 @@ describe('HTTP control API', () => {
     // the client closes after 1 s with the body unfinished
     await rawHttp(
       base,
-      `PUT /v1/files/loris HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${h}Content-Length: 1000000\r\n\r\nabc`,
+      `PUT /v1/files/loris HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${h}Content-Length: 1000000\r\n\r\nabc`,
       1000,
     );
     await waitFor('upload abandoned', async () => !(await a.has('loris')));

@@ -85,8 +85,8 @@ async function tlsRaw() {
 }
 
 async function transport(secret) {
-  const a = new TcpTransport({ nodeId: 'bench-a', secret, limits: LIM });
-  const b = new TcpTransport({ nodeId: 'bench-b', secret, limits: LIM });
+  const a = new TcpTransport({ nodeId: 'a'.repeat(64), secret, limits: LIM });
+  const b = new TcpTransport({ nodeId: 'b'.repeat(64), secret, limits: LIM });
   await b.listen();
   const received = new Promise((resolve) => b.once('stream', (_id, _h, r) => resolve(consume(r))));
   await a.dial(b.address);

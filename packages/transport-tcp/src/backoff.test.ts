@@ -33,7 +33,7 @@ describe('backoffDelay', () => {
       { minDelayMs: Number.NaN },
       { minDelayMs: 500, maxDelayMs: 100 },
     ]) {
-      expect(() => new TcpTransport({ nodeId: 'n', backoff })).toThrow(
+      expect(() => new TcpTransport({ nodeId: 'a'.repeat(64), backoff })).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
       );
     }

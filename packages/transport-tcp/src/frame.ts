@@ -17,7 +17,7 @@ export const FrameType = {
   /** Keep-alive probe, 8 opaque bytes echoed in PONG. */
   PING: 0x07,
   PONG: 0x08,
-  /** First frame in each direction; CBOR { magic, v, id, listen, nonce }. */
+  /** First frame in each direction; CBOR { magic, v, id, listen, nonce, window, maxFrame, maxStreams }. */
   HELLO: 0x09,
   /** Last frame before a close; CBOR { code, reason }. */
   GOAWAY: 0x0a,

@@ -19,10 +19,11 @@ export {
 } from './errors.js';
 export { FRAME_HEADER_SIZE, type Frame, FrameType, type FrameTypeValue } from './frame.js';
 export { FrameDecoder, type FrameDecoderLimits } from './frame-decoder.js';
+export { PROTOCOL_VERSION } from './hello.js';
 export { DEFAULT_LIMITS, type TransportLimits } from './limits.js';
-export { PROTOCOL_VERSION } from './link.js';
 export type { Logger } from './logger.js';
 export { decodeMessage, encodeMessage, type Message } from './message-codec.js';
+export { isNodeId, isPeerAddress } from './peer-fields.js';
 export {
   derivePsk,
   type HandshakeContext,

@@ -11,7 +11,6 @@ import {
   ProtocolError,
   TimeoutError,
   TransportError,
-  UnsupportedVersionError,
 } from './errors.js';
 import {
   encodeFrame,
@@ -23,28 +22,11 @@ import {
   MAX_CONTROL_PAYLOAD,
 } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
+import { encodeHello, type Hello, parseHello } from './hello.js';
 import type { TransportLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { decodeCbor, decodeMessage, encodeCbor, type Message } from './message-codec.js';
 import { InboundStream, OutboundStream, type StreamLink } from './stream.js';
-
-export const PROTOCOL_VERSION = 1;
-const MAGIC = 'peerstash';
-
-/** What each side tells the other in its HELLO frame. */
-export interface Hello {
-  version: number;
-  id: string;
-  listen: string | undefined;
-  /** Random per connection; breaks ties between duplicate links the same way on both ends. */
-  nonce: string;
-  /** The sender's per-stream receive window: the initial credit of streams towards it. */
-  window: number;
-  /** The sender's largest accepted DATA frame. */
-  maxFrame: number;
-  /** Streams the sender accepts at once from this side. */
-  maxStreams: number;
-}
 
 export interface LinkHandlers {
   onMessage(msg: Message): void;
@@ -71,37 +53,6 @@ const PONG_BACKLOG_LIMIT = 1024 * 1024;
 const WRITE_BACKLOG_LIMIT = 128 * 1024 * 1024;
 const TLS_RECORD_TYPES = new Set([0x14, 0x15, 0x16, 0x17]);
 const HANDSHAKE_BUFFER_LIMIT = FRAME_HEADER_SIZE + MAX_CONTROL_PAYLOAD;
-
-function parseHello(payload: Buffer): Hello {
-  const h = decodeCbor(payload);
-  if (h.magic !== MAGIC)
-    throw new ProtocolError('HELLO from something that is not a peerstash node');
-  if (h.v !== PROTOCOL_VERSION) {
-    throw new UnsupportedVersionError(
-      `peer speaks protocol version ${String(h.v)}, this node speaks ${PROTOCOL_VERSION}`,
-    );
-  }
-  const str = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max;
-  const int = (v: unknown, min: number, max: number) =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-  if (!str(h.id, 128)) throw new ProtocolError('HELLO: bad node id');
-  if (h.listen !== null && h.listen !== undefined && !str(h.listen, 256)) {
-    throw new ProtocolError('HELLO: bad listen address');
-  }
-  if (!str(h.nonce, 64)) throw new ProtocolError('HELLO: bad nonce');
-  if (!int(h.window, 1024, 64 * 1024 * 1024)) throw new ProtocolError('HELLO: bad window');
-  if (!int(h.maxFrame, 1024, 16 * 1024 * 1024)) throw new ProtocolError('HELLO: bad max frame');
-  if (!int(h.maxStreams, 1, 65_536)) throw new ProtocolError('HELLO: bad max streams');
-  return {
-    version: h.v,
-    id: h.id as string,
-    listen: (h.listen as string | null | undefined) ?? undefined,
-    nonce: h.nonce as string,
-    window: h.window as number,
-    maxFrame: h.maxFrame as number,
-    maxStreams: h.maxStreams as number,
-  };
-}
 
 function parseGoaway(payload: Buffer): TransportError {
   try {
@@ -133,6 +84,7 @@ export class Link implements StreamLink {
   private lastRemoteId = 0;
   private sawBytes = false;
   private lastRx = Date.now();
+  private openedAt = 0;
   private lastPing = 0;
   private keepAlive: NodeJS.Timeout | undefined;
   private drain: { promise: Promise<void>; reject: (err: Error) => void } | undefined;
@@ -177,20 +129,7 @@ export class Link implements StreamLink {
     }
 
     const l = opts.local;
-    this.writeControl(
-      FrameType.HELLO,
-      0,
-      encodeCbor({
-        magic: MAGIC,
-        v: l.version,
-        id: l.id,
-        listen: l.listen ?? null,
-        nonce: l.nonce,
-        window: l.window,
-        maxFrame: l.maxFrame,
-        maxStreams: l.maxStreams,
-      }),
-    );
+    this.writeControl(FrameType.HELLO, 0, encodeHello(l));
   }
 
   get local(): Hello {
@@ -284,6 +223,7 @@ export class Link implements StreamLink {
     const handlers = this.opts.onHello(this, hello);
     this.handlers = handlers;
     this.state = 'open';
+    this.openedAt = Date.now();
     this.startKeepAlive();
     this.settleReady.resolve(hello);
     handlers.onOpen();
@@ -477,6 +417,20 @@ export class Link implements StreamLink {
     this.outStreams.set(id, stream);
     this.writeFrame(FrameType.OPEN, id, encoded);
     return stream;
+  }
+
+  /**
+   * In use and alive, so a second link to the same node must not replace it: it carries streams,
+   * or has been open longer than a handshake may take (a duplicate from a simultaneous dial has
+   * finished its HELLO by then), and its peer was heard from within two ping intervals.
+   */
+  get isEstablished(): boolean {
+    if (this.state !== 'open') return false;
+    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs } = this.opts.limits;
+    const now = Date.now();
+    if (now - this.lastRx >= Math.min(idleTimeoutMs, 2 * pingIntervalMs)) return false;
+    const carrying = this.inStreams.size + this.outStreams.size > 0;
+    return carrying || now - this.openedAt >= handshakeTimeoutMs;
   }
 
   /** Open streams, for tests and status. */

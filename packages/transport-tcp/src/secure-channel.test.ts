@@ -97,7 +97,7 @@ describe('secure channel: TLS 1.2 PSK', () => {
   });
 
   it('a short secret is refused at construction', () => {
-    expect(() => new TcpTransport({ nodeId: 'x', secret: randomBytes(8) })).toThrow(
+    expect(() => new TcpTransport({ nodeId: 'a'.repeat(64), secret: randomBytes(8) })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
   });

@@ -18,10 +18,12 @@ import {
   TimeoutError,
   TransportError,
 } from './errors.js';
+import { type Hello, PROTOCOL_VERSION } from './hello.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
-import { type Hello, Link, type LinkHandlers, PROTOCOL_VERSION } from './link.js';
+import { Link, type LinkHandlers } from './link.js';
 import { type Logger, silentLogger } from './logger.js';
 import { encodeMessage, type Message } from './message-codec.js';
+import { isNodeId, isPeerAddress } from './peer-fields.js';
 import { type HandshakeFunc, nopHandshake, tlsPskHandshake } from './secure-channel.js';
 
 export interface PeerInfo {
@@ -112,16 +114,17 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
 
   constructor(options: TcpTransportOptions) {
     super();
-    if (
-      typeof options?.nodeId !== 'string' ||
-      options.nodeId.length === 0 ||
-      options.nodeId.length > 128
-    ) {
-      throw new InvalidArgumentError('nodeId must be a non-empty string of at most 128 characters');
+    if (!isNodeId(options?.nodeId)) {
+      throw new InvalidArgumentError('nodeId must be 64 lowercase hex characters (32 bytes)');
     }
     this.nodeId = options.nodeId;
     this.listenAddr = options.listen ?? '127.0.0.1:0';
     parseAddress(this.listenAddr);
+    if (options.advertise !== undefined && !isPeerAddress(options.advertise)) {
+      throw new InvalidArgumentError(
+        `advertise "${String(options.advertise)}" is not a dialable host:port`,
+      );
+    }
     this.advertise = options.advertise;
     this.limits = Object.freeze(resolveLimits(options.limits));
     this.backoff = resolveBackoff(options.backoff);
@@ -468,6 +471,13 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     }
     const existing = this.links.get(hello.id);
     const replacing = existing !== undefined;
+    if (existing?.isEstablished) {
+      // Without a cluster secret anyone can claim a known id; a link that is carrying traffic
+      // stays, so such a HELLO cannot cut a working link (a dead one gives way after 2 pings).
+      throw new DuplicateConnectionError(
+        `already linked to ${hello.id} over an established link; keeping it`,
+      );
+    }
     if (existing) {
       const a = this.rank(link, hello);
       const b = this.rank(existing, existing.remote!);

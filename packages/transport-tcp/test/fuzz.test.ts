@@ -49,7 +49,7 @@ function hello(id: string): Buffer {
       v: 1,
       id,
       listen: null,
-      nonce: 'fuzz',
+      nonce: randomBytes(8).toString('hex'),
       window: 65536,
       maxFrame: 65536,
       maxStreams: 8,
@@ -132,7 +132,7 @@ describe('fuzz: hostile bytes at a listening port', () => {
         fc.array(fc.nat(), { maxLength: 6 }),
         fc.boolean(),
         async (frames, mutations, truncate, cuts, sameId) => {
-          const id = sameId ? 'fuzz-peer' : `fuzz-${randomBytes(4).toString('hex')}`;
+          const id = sameId ? 'f'.repeat(64) : randomBytes(32).toString('hex');
           const bytes = Buffer.concat([hello(id), ...frames]);
           for (const [pos, value] of mutations) bytes[pos % bytes.length] = value;
           const input =

@@ -13,12 +13,16 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
-let counter = 0;
+/** A fresh node id (64 hex, the only form a transport accepts). */
+export function newNodeId(): string {
+  return randomBytes(32).toString('hex');
+}
+
 export async function startTransport(
   opts: Partial<TcpTransportOptions> = {},
   listen = true,
 ): Promise<TcpTransport> {
-  const t = new TcpTransport({ nodeId: `node-${process.pid}-${++counter}`, ...opts });
+  const t = new TcpTransport({ nodeId: newNodeId(), ...opts });
   open.push(t);
   if (listen) await t.listen();
   return t;
@@ -149,9 +153,9 @@ export async function rawPeer(addr: string, hello: Record<string, unknown> | nul
         encodeCbor({
           magic: 'peerstash',
           v: 1,
-          id: `raw-${Math.random().toString(16).slice(2)}`,
+          id: newNodeId(),
           listen: null,
-          nonce: 'n0nce',
+          nonce: randomBytes(8).toString('hex'),
           window: 256 * 1024,
           maxFrame: 1024 * 1024,
           maxStreams: 64,

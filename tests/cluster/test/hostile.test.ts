@@ -1,6 +1,6 @@
 // Scenario 6: hostile input. Thousands of random and mutated frames and half-open connections
-// to the peer port, malformed requests to the HTTP API; the node stays up, keeps answering
-// good peers, and its memory stays bounded.
+// to the peer port, malformed requests to the HTTP API, a body trickling in; the node stays up,
+// keeps answering good peers, and its memory stays bounded.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -118,15 +118,31 @@ it('survives hostile peers and malformed API requests', async () => {
   const api = a.apiBase;
   const auth = `Authorization: Bearer ${a.token}\r\n`;
   const answers = [
-    await rawHttp(api, `GET /v1/files/%ZZ%E0 HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
-    await rawHttp(api, `GET /v1/files/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
+    await rawHttp(api, `GET /v1/files/%ZZ%E0 HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`),
     await rawHttp(
       api,
-      `GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n${auth}\r\n`,
+      `GET /v1/files/${'k'.repeat(70_000)} HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`,
     ),
-    await rawHttp(api, `GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n`),
-    await rawHttp(api, `GET /v1/files HTTP/1.1\r\nHost: x\r\n\r\n`),
+    await rawHttp(
+      api,
+      `GET /v1/status HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n${auth}\r\n`,
+    ),
+    await rawHttp(
+      api,
+      `GET /v1/status HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer nope\r\n\r\n`,
+    ),
+    await rawHttp(api, `GET /v1/files HTTP/1.1\r\nHost: localhost\r\n\r\n`),
     await rawHttp(api, 'NOT HTTP AT ALL\r\n\r\n'),
+    // a DNS-rebinding Host, a malformed chunk, garbage after a valid PUT
+    await rawHttp(api, `GET /v1/status HTTP/1.1\r\nHost: rebind.attacker.example\r\n${auth}\r\n`),
+    await rawHttp(
+      api,
+      `PUT /v1/files/chunky HTTP/1.1\r\nHost: localhost\r\n${auth}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n`,
+    ),
+    await rawHttp(
+      api,
+      `PUT /v1/files/trailing HTTP/1.1\r\nHost: localhost\r\n${auth}Content-Length: 2\r\n\r\nok\u0000GARBAGE\r\n\r\n`,
+    ),
   ];
   attacks += answers.length;
   for (const ans of answers) {
@@ -136,7 +152,7 @@ it('survives hostile peers and malformed API requests', async () => {
   // the node must answer other requests meanwhile.
   const loris = rawHttp(
     api,
-    `PUT /v1/files/loris HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 1000000\r\n\r\nabc`,
+    `PUT /v1/files/loris HTTP/1.1\r\nHost: localhost\r\n${auth}Content-Length: 1000000\r\n\r\nabc`,
     20_000,
   );
   attacks++;
@@ -146,6 +162,7 @@ it('survives hostile peers and malformed API requests', async () => {
   await good;
   await loris;
   expect((await a.get('loris')).status).toBe(404);
+  for (const key of ['chunky', 'trailing']) expect((await a.get(key)).status).toBe(404);
 
   // Still up, still part of the cluster, memory bounded.
   expect(a.running).toBe(true);
@@ -159,6 +176,83 @@ it('survives hostile peers and malformed API requests', async () => {
     filesLost: 0,
     peakRssMiB: peak,
     durationS: (Date.now() - started) / 1000,
-    notes: '200 half-open + 2,000 garbage/mutated-frame connections, 7 malformed HTTP requests',
+    notes: `200 half-open + 2,000 garbage/mutated-frame connections, ${answers.length + 1} malformed HTTP requests`,
+  });
+});
+
+/** Sends `head`, then one byte every `everyMs` until the node closes the connection; resolves its answer and when. */
+function trickle(addr: string, head: string, everyMs: number, maxMs: number) {
+  const url = new URL(addr);
+  return new Promise<{ answer: string; ms: number }>((resolve) => {
+    const started = Date.now();
+    const s = connect(Number(url.port), url.hostname);
+    const parts: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    s.on('data', (c: Buffer) => parts.push(c));
+    s.on('error', () => {});
+    s.on('connect', () => {
+      s.write(head);
+      timer = setInterval(() => s.write('x'), everyMs);
+    });
+    const giveUp = setTimeout(() => s.destroy(), maxMs);
+    s.on('close', () => {
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      resolve({ answer: Buffer.concat(parts).toString('latin1'), ms: Date.now() - started });
+    });
+  });
+}
+
+/** `size` bytes of the pattern, at `bytesPerSec`, in 8 KiB pieces: a slow but real link. */
+async function* paced(seed: string, size: number, bytesPerSec: number): AsyncGenerator<Uint8Array> {
+  const piece = 8 * 1024;
+  const started = Date.now();
+  let sent = 0;
+  for await (const block of patternStream(seed, size)) {
+    for (let off = 0; off < block.length; off += piece) {
+      const part = block.subarray(off, off + piece);
+      const due = started + (sent * 1000) / bytesPerSec;
+      if (due > Date.now()) await sleep(due - Date.now());
+      sent += part.length;
+      yield part;
+    }
+  }
+}
+
+it('a body trickling in gets 408 within the rate bound; a slow real link completes', async () => {
+  const started = Date.now();
+  const [a, b] = nodes as [NodeProc, NodeProc, NodeProc];
+  const auth = `Authorization: Bearer ${a.token}\r\n`;
+  // what the fuzzer sent: a byte every 3 s, which restarts the 30 s body-idle timer each time
+  const slow = trickle(
+    a.apiBase,
+    `PUT /v1/files/trickle HTTP/1.1\r\nHost: localhost\r\n${auth}Content-Length: 100000\r\n\r\n`,
+    3000,
+    60_000,
+  );
+  // 64 KiB/s for 36 s: past the 30 s grace and window, four times the 16 KiB/s floor
+  const realSize = 64 * 1024 * 36;
+  const real = a.put('slow-link', paced('slow-link', realSize, 64 * 1024));
+
+  const { answer, ms } = await slow;
+  expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  expect(answer).toContain('"code":"ERR_TIMEOUT"');
+  // the floor is checked from 30 s into the body, once a second
+  expect(ms).toBeLessThan(40_000);
+  const put = await real;
+  expect(put.status).toBe(201);
+  expect((await a.get('trickle')).status).toBe(404);
+  const got = await b.get('slow-link');
+  expect(got.sha256).toBe(await patternSha256('slow-link', realSize));
+  expect(a.running).toBe(true);
+  const peak = a.peakRssKiB / 1024;
+  await record({
+    scenario: '6b hostile input: slow HTTP body',
+    filesPut: 1,
+    faultsInjected: 1,
+    filesLost: 0,
+    peakRssMiB: peak,
+    durationS: (Date.now() - started) / 1000,
+    notes: `1 byte / 3 s body answered 408 after ${(ms / 1000).toFixed(1)} s and nothing stored; a 64 KiB/s upload of ${(realSize / 2 ** 20).toFixed(2)} MiB completed and read back intact`,
   });
 });

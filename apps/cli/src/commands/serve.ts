@@ -22,6 +22,7 @@ interface ServeArgs extends GlobalArgs {
   replicas?: number;
   apiPort?: number;
   apiHost?: string;
+  apiAllowedHost: string[];
   logLevel: LogLevel;
   repairInterval?: number;
   repairRate?: number;
@@ -75,6 +76,18 @@ async function assertNotRunning(dir: string): Promise<void> {
   }
 }
 
+/** A DNS name as a browser sends it in Host (a trailing dot allowed), without a port. */
+const HOST_NAME =
+  /^(?=.{1,254}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** --api-allowed-host values, repeated or comma-separated. */
+function allowedHosts(values: string[] = []): string[] {
+  return values
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 /** MB/s to bytes/s; 0 stays 0 (unlimited), a tiny rate stays at least 1 byte/s rather than 0. */
 function rateOf(mbPerSec: number): number {
   return mbPerSec === 0 ? 0 : Math.max(1, Math.round(mbPerSec * 1_000_000));
@@ -117,6 +130,13 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           type: 'string',
           describe: 'HTTP control API host (default 127.0.0.1)',
           requiresArg: true,
+        })
+        .option('api-allowed-host', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe:
+            'A host name the API answers to besides IP addresses and localhost (repeatable)',
         })
         .option('repair-interval', {
           type: 'number',
@@ -181,6 +201,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
                 `bad --${flag} ${String(v)}`,
                 zeroOk ? 'give a number ≥ 0' : 'give a number > 0',
               );
+            }
+          }
+          for (const h of allowedHosts(a['api-allowed-host'] as string[])) {
+            if (!HOST_NAME.test(h)) {
+              throw new UsageError(`bad --api-allowed-host ${h}`, 'give a host name, no port');
             }
           }
           const p = a['api-port'] as number | undefined;
@@ -250,6 +275,7 @@ async function runNode(o: RunOptions): Promise<void> {
     ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
     ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
+    apiAllowedHosts: allowedHosts(o.argv.apiAllowedHost),
     ...(o.argv.repairInterval !== undefined
       ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
       : {}),

@@ -4,18 +4,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import {
-  AuthError,
-  BadRequestError,
-  CODES,
-  errorCode,
-  LimitError,
-  MethodNotAllowedError,
-  NotFoundError,
-  nodeErrorCode,
-  TimeoutError,
-} from '../errors.js';
+import { AuthError, CODES, errorCode, MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { guardServer } from './guard/index.js';
 import { discardBody, sendError, sendJson, statusForCode } from './respond.js';
 
 /** Header block limit: a URL or header past this gets 431 from node:http before any handler runs. */
@@ -54,7 +45,7 @@ export class ApiServer {
   #port = 0;
   #host = '127.0.0.1';
 
-  constructor(token: string, logger: Logger) {
+  constructor(token: string, logger: Logger, allowedHosts: Iterable<string> = []) {
     this.#token = Buffer.from(token, 'utf8');
     this.#log = logger;
     this.#server = createServer(
@@ -79,7 +70,8 @@ export class ApiServer {
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));
     });
-    this.#server.on('clientError', (err: Error, socket: Socket) => this.#clientError(err, socket));
+    // Host, Origin and body-rate checks, and the answers to what the parser refuses
+    guardServer(this.#server, { allowedHosts, logger });
   }
 
   /** Serves `path` exactly. */
@@ -121,33 +113,6 @@ export class ApiServer {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const s of this.#sockets) s.destroy();
     await closed;
-  }
-
-  /** A request node:http could not parse: answered in JSON on the raw socket, then closed. */
-  #clientError(err: Error, socket: Socket): void {
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      socket.destroy();
-      return;
-    }
-    const code = nodeErrorCode(err);
-    const refusal =
-      code === CODES.LIMIT
-        ? {
-            status: 431,
-            reason: 'Request Header Fields Too Large',
-            error: new LimitError(`request headers exceed ${MAX_HEADER_BYTES} bytes`),
-          }
-        : code === CODES.TIMEOUT
-          ? {
-              status: 408,
-              reason: 'Request Timeout',
-              error: new TimeoutError('malformed HTTP request'),
-            }
-          : { status: 400, reason: 'Bad Request', error: new BadRequestError() };
-    const body = JSON.stringify({ code: refusal.error.code, message: refusal.error.message });
-    socket.end(
-      `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
   }
 
   #authorized(req: IncomingMessage): boolean {
