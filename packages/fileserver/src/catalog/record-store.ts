@@ -93,15 +93,29 @@ class Batch {
 
 /** A stored record value: its hash's first 8 bytes (for the sums), then the body. */
 function storedValue(r: CatalogRecord): { value: Buffer; hash: Buffer } {
-  const hash = recordHash(r).subarray(0, HASH_BYTES);
-  return { value: Buffer.concat([hash, encodeRecordBody(r)]), hash };
+  const body = encodeRecordBody(r);
+  const hash = recordHash(r, body).subarray(0, HASH_BYTES);
+  return { value: Buffer.concat([hash, body]), hash };
 }
 
 export class RecordStore {
   readonly #o: RecordStoreOptions;
+  // read on every apply, changed rarely: kept here rather than read from the store each time
+  readonly #pruned = new Map<string, number>();
+  #quarantineSize: number;
 
   constructor(options: RecordStoreOptions) {
     this.#o = options;
+    this.#quarantineSize = options.db.quarantine.getKeysCount();
+  }
+
+  #prunedOf(ns: string): number {
+    let wall = this.#pruned.get(ns);
+    if (wall === undefined) {
+      wall = this.#o.db.pruned(ns);
+      this.#pruned.set(ns, wall);
+    }
+    return wall;
   }
 
   get(ns: string, id: string): CatalogRecord | undefined {
@@ -161,7 +175,7 @@ export class RecordStore {
     if (!old) {
       if (r.deleted && r.hlc.wall < this.#o.now() - this.#o.tombstoneTtlMs)
         return { outcome: 'expired' };
-      if (r.hlc.wall <= db.pruned(r.ns)) return { outcome: 'stale', code: 'ERR_STALE_RECORD' };
+      if (r.hlc.wall <= this.#prunedOf(r.ns)) return { outcome: 'stale', code: 'ERR_STALE_RECORD' };
     }
     const { value, hash } = storedValue(r);
     db.records.putSync(key, value);
@@ -174,9 +188,11 @@ export class RecordStore {
       else putName(db, r, name);
     }
     // a quarantined copy this record supersedes is settled
-    const held = db.quarantine.get(key);
-    if (held && compareRecords(r, this.#quarantined(key, held).record) > 0)
+    const held = this.#quarantineSize > 0 ? db.quarantine.get(key) : undefined;
+    if (held && compareRecords(r, this.#quarantined(key, held).record) > 0) {
       db.quarantine.removeSync(key);
+      this.#quarantineSize--;
+    }
     return { outcome: 'applied' };
   }
 
@@ -220,7 +236,10 @@ export class RecordStore {
           pruned.set(ns, Math.max(pruned.get(ns) ?? 0, wall));
         }
         for (const [ns, wall] of pruned) {
-          if (wall > db.pruned(ns)) db.meta.putSync(`pruned:${ns}`, wall);
+          if (wall > this.#prunedOf(ns)) {
+            db.meta.putSync(`pruned:${ns}`, wall);
+            this.#pruned.set(ns, wall);
+          }
         }
         batch.flush(db, this.#o.clock);
         return [count, removed] as const;
@@ -257,6 +276,7 @@ export class RecordStore {
       if (this.#names(r) && !r.deleted) {
         removeName(db, ns, openName((this.#o.vault as Vault).key, r));
       }
+      if (!db.quarantine.doesExist(key)) this.#quarantineSize++;
       db.quarantine.putSync(key, { body: encodeRecordBody(r), reason, at: this.#o.now() });
       batch.flush(db, this.#o.clock);
       return true;
@@ -279,6 +299,7 @@ export class RecordStore {
       const v = db.quarantine.get(key);
       if (!v) return undefined;
       db.quarantine.removeSync(key);
+      this.#quarantineSize--;
       return this.#quarantined(key, v).record;
     });
   }

@@ -79,9 +79,12 @@ export function encodeRecordBody(r: CatalogRecord): Buffer {
   return encode(bodyFields(r));
 }
 
-/** SHA-256 of the canonical encoding: two nodes holding the same record hold the same hash. */
-export function recordHash(r: CatalogRecord): Buffer {
-  return createHash('sha256').update(encodeRecord(r)).digest();
+/**
+ * SHA-256 of ns | id | the canonical body: two nodes holding the same record hold the same hash.
+ * Pass the body when it is at hand (a store encodes it once for both).
+ */
+export function recordHash(r: CatalogRecord, body: Uint8Array = encodeRecordBody(r)): Buffer {
+  return createHash('sha256').update(hex(r.ns)).update(hex(r.id)).update(body).digest();
 }
 
 function bad(what: string): never {
