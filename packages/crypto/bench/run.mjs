@@ -1,10 +1,10 @@
 // Throughput of seal and open over generated streams, beside the single-core limits
 // OpenSSL measures in the same run (`openssl speed`), with the peak RSS growth of each run.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { newEncryptionKey, open, seal, sealedSize } from '../dist/index.js';
+import { newEncryptionKey, open, seal } from '../dist/index.js';
+import { plaintext as plaintextOf, sealedFixture } from './fixture.mjs';
 
 const MIB = 1024 * 1024;
 const TOTAL = Number(process.env.BENCH_MIB ?? 256) * MIB;
@@ -24,13 +24,7 @@ function opensslRate(args) {
   return Number(line.split(':').at(-1)) / 1e6;
 }
 
-const source = randomBytes(MIB);
-function* plaintext() {
-  for (let sent = 0; sent < TOTAL; sent += PIECE) {
-    const at = sent % MIB;
-    yield source.subarray(at, at + Math.min(PIECE, TOTAL - sent));
-  }
-}
+const plaintext = () => plaintextOf(TOTAL, PIECE);
 
 // Reading RSS costs a /proc read, so the sink samples it every 8th write; a timer would
 // never fire while a pipeline keeps the event loop busy with stream callbacks.
@@ -97,19 +91,7 @@ try {
   // The open runs need a sealed stream to read. It is sealed once into memory and then handed
   // out by a generator in the same piece size, so open pays for no file I/O; the RSS growth of
   // each run is measured from just before it, with this fixture already in the baseline.
-  const sealed = Buffer.allocUnsafe(sealedSize(TOTAL));
-  let filled = 0;
-  await pipeline(
-    Readable.from(plaintext()),
-    seal(key),
-    new Writable({
-      write(chunk, _enc, cb) {
-        filled += chunk.copy(sealed, filled);
-        cb();
-      },
-    }),
-  );
-  if (filled !== sealed.length) throw new Error('sealed fixture has the wrong size');
+  const sealed = await sealedFixture(key, TOTAL, PIECE);
   function* sealedPieces() {
     for (let at = 0; at < sealed.length; at += PIECE) yield sealed.subarray(at, at + PIECE);
   }

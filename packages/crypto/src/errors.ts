@@ -62,3 +62,16 @@ export class ClosedError extends CryptoError {
     super('ERR_CLOSED', message, options);
   }
 }
+
+/**
+ * A plaintext byte range that lies past the end of the file (HTTP 416): the first byte asked
+ * for is at or beyond the plaintext size, so no byte of it exists (every range of an empty file).
+ */
+export class RangeNotSatisfiableError extends CryptoError {
+  readonly size: number;
+
+  constructor(size: number, message = 'range not satisfiable', options?: { cause?: unknown }) {
+    super('ERR_RANGE_NOT_SATISFIABLE', message, options);
+    this.size = size;
+  }
+}

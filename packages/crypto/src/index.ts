@@ -9,6 +9,7 @@ export {
   IntegrityError,
   InvalidArgumentError,
   KeySizeError,
+  RangeNotSatisfiableError,
   UnsupportedVersionError,
 } from './errors.js';
 export {
@@ -19,7 +20,8 @@ export {
   hashKey,
   newEncryptionKey,
 } from './keys.js';
-export { open } from './open.js';
+export { type OpenRangeOptions, open, openRange } from './open.js';
+export { type ReadAt, type ReadRangeOptions, readRange } from './read-range.js';
 export { type SealOptions, seal } from './seal.js';
 export { openBytes, sealBytes } from './seal-bytes.js';
 export {
@@ -29,4 +31,5 @@ export {
   TAG_SIZE,
   VERSION,
 } from './sealed-format.js';
+export { plainSizeOf, type RangePlan, type SealedSpan, sealedRange } from './sealed-range.js';
 export { type CopyOptions, copyDecrypt, copyEncrypt } from './seed-format.js';

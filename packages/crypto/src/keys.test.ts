@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveFileId, deriveNamespace, generateId, hashKey, newEncryptionKey } from './index.js';
+import { hkdf32 } from './keys.js';
 
 describe('keys and ids', () => {
   it('newEncryptionKey returns 32 fresh random bytes', () => {
@@ -58,5 +60,26 @@ describe('keys and ids', () => {
         expect.objectContaining({ code: 'ERR_KEY_SIZE' }),
       );
     }
+  });
+});
+
+describe('hkdf32', () => {
+  it('is HKDF-SHA256: RFC 5869 test case 3, and hkdfSync for any salt and info (property)', () => {
+    const okm = hkdf32(Buffer.alloc(22, 0x0b), '');
+    expect(okm.toString('hex')).toBe(
+      '8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d',
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.string(),
+        (ikm, salt, info) => {
+          const want = Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
+          expect(hkdf32(ikm, info, salt).equals(want)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
