@@ -1,0 +1,32 @@
+// Public surface of @peerstash/gateway: the backend interface, the restic and S3 servers, the
+// access-key store and the errors. Everything not exported here is internal.
+
+export type {
+  Attributes,
+  Backend,
+  ByteRange,
+  ComposeOptions,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ReadOptions,
+  ReadResult,
+  SignalOptions,
+  WriteOptions,
+  WriteResult,
+} from './backend.js';
+export {
+  AbortedError,
+  BackendErrorCode,
+  codeOf,
+  GatewayError,
+  IntegrityError,
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidRangeError,
+  LimitError,
+  NoSpaceError,
+  NotFoundError,
+  ProtocolError,
+  SignatureError,
+} from './errors.js';
