@@ -30,3 +30,10 @@ export {
   ProtocolError,
   SignatureError,
 } from './errors.js';
+export type { Listener, ListenOptions, RequestHandler, TlsOptions } from './http/listen.js';
+export { parseListen } from './http/listen.js';
+export type { AccessKey, AccessKeySummary, AddKeyOptions, CredentialsProvider } from './keys.js';
+export { KeyStore, staticCredentials } from './keys.js';
+export type { Logger } from './logger.js';
+export type { ResticServerOptions } from './restic/server.js';
+export { createResticHandler, startResticServer } from './restic/server.js';

@@ -1,0 +1,69 @@
+// Runs the real client programs (restic, rclone, aws, s3cmd, curl) as child processes with a
+// clean environment, and fails loudly when one is missing rather than skipping.
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const PREFERRED_DIRS = ['/usr/bin', '/bin', '/usr/local/bin'];
+
+/**
+ * The Debian-packaged client first (CI installs them with apt-get), so a shim earlier on PATH
+ * (pyenv's aws v1, say) does not silently test another program.
+ */
+export function findClient(name: string): string {
+  for (const dir of PREFERRED_DIRS) {
+    try {
+      accessSync(`${dir}/${name}`, constants.X_OK);
+      return `${dir}/${name}`;
+    } catch {}
+  }
+  throw new Error(`${name} is not installed: apt-get install -y restic rclone awscli s3cmd curl`);
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(findClient(cmd), args, {
+      cwd: options.cwd,
+      env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Like run, but throws with the output when the exit code is not 0. */
+export async function ok(
+  cmd: string,
+  args: string[],
+  options?: Parameters<typeof run>[2],
+): Promise<RunResult> {
+  const r = await run(cmd, args, options);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
+  }
+  return r;
+}
