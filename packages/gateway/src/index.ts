@@ -37,3 +37,5 @@ export { KeyStore, staticCredentials } from './keys.js';
 export type { Logger } from './logger.js';
 export type { ResticServerOptions } from './restic/server.js';
 export { createResticHandler, startResticServer } from './restic/server.js';
+export type { S3ServerOptions } from './s3/server.js';
+export { createS3Handler, startS3Server } from './s3/server.js';

@@ -12,7 +12,7 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 /** SHA-256 (and HMAC-SHA256 with a secret) in the constructor shape the signer expects. */
 export class Sha256 extends Hash {
-  constructor(secret?: string | Uint8Array) {
+  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
     super('sha256', secret);
   }
 }

@@ -1,0 +1,115 @@
+// CompleteMultipartUpload: checks the client's part list against the stored parts, then makes the
+// object from them with the backend's compose (no second pass) or by streaming them in order.
+
+import { createHash } from 'node:crypto';
+import type { Attributes, ObjectInfo } from '../backend.js';
+import { allow, type S3Context } from './context.js';
+import { S3Errors, toS3Error } from './errors.js';
+import { objectKey } from './layout.js';
+import { metadataOf } from './metadata.js';
+import { MAX_PARTS, partNumberOfKey, partsOf, removeUpload, uploadOf } from './multipart.js';
+import { readXml, text, toXml } from './xml.js';
+
+interface WantedPart {
+  number: number;
+  etag: string;
+  checksums: Record<string, string>;
+}
+
+function wantedParts(xml: Record<string, unknown>): WantedPart[] {
+  const root = xml.CompleteMultipartUpload as { Part?: unknown[] } | undefined;
+  const parts = root?.Part;
+  if (!Array.isArray(parts) || parts.length === 0) throw S3Errors.MalformedXML('the upload lists no parts');
+  if (parts.length > MAX_PARTS) throw S3Errors.MalformedXML(`more than ${MAX_PARTS} parts`);
+  return parts.map((p) => {
+    const part = p as Record<string, unknown>;
+    const number = Number(text(part.PartNumber));
+    const etag = (text(part.ETag) ?? '').trim().replace(/^"|"$/g, '');
+    if (!Number.isInteger(number) || number < 1 || number > MAX_PARTS || !etag) {
+      throw S3Errors.MalformedXML('each Part needs a PartNumber and an ETag');
+    }
+    const checksums: Record<string, string> = {};
+    for (const alg of ['CRC32', 'CRC32C', 'SHA1', 'SHA256']) {
+      const v = text(part[`Checksum${alg}`]);
+      if (v) checksums[`x-amz-checksum-${alg.toLowerCase()}`] = v;
+    }
+    return { number, etag, checksums };
+  });
+}
+
+/** S3 answers 200 at once and keeps the connection alive with spaces while it assembles. */
+function keepAlive(ctx: S3Context): () => void {
+  const timer = setInterval(() => {
+    if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': 'application/xml' });
+    ctx.res.write(' ');
+  }, 5_000);
+  return () => clearInterval(timer);
+}
+
+export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
+  allow(ctx, true);
+  const { bucket, key, uploadId, record } = await uploadOf(ctx);
+  const wanted = wantedParts(await readXml(ctx.req));
+  for (let i = 1; i < wanted.length; i++) {
+    if (wanted[i]!.number <= wanted[i - 1]!.number) throw S3Errors.InvalidPartOrder();
+  }
+  const stored = new Map<number, ObjectInfo>();
+  for await (const p of partsOf(ctx, uploadId)) stored.set(partNumberOfKey(p.key), p);
+  const chosen: ObjectInfo[] = [];
+  const md5s: Buffer[] = [];
+  wanted.forEach((w, i) => {
+    const p = stored.get(w.number);
+    if (!p || (p.attributes.etag ?? '') !== w.etag) {
+      throw S3Errors.InvalidPart(`part ${w.number} was not uploaded or its ETag does not match`);
+    }
+    for (const [name, value] of Object.entries(w.checksums)) {
+      if (p.attributes[name] !== value) throw S3Errors.InvalidPart(`part ${w.number}'s ${name} does not match`);
+    }
+    if (i < wanted.length - 1 && p.size < ctx.settings.minPartSize) {
+      throw S3Errors.EntityTooSmall(`part ${w.number} is ${p.size} bytes; all but the last must be at least ${ctx.settings.minPartSize}`);
+    }
+    chosen.push(p);
+    md5s.push(Buffer.from(p.attributes.etag!, 'hex'));
+  });
+  const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}`;
+  const attributes: Attributes = { ...metadataOf(record.attributes), etag, 'mp-parts': String(chosen.length) };
+  const target = objectKey(bucket, key);
+  const { backend } = ctx.settings;
+  const stop = keepAlive(ctx);
+  try {
+    if (backend.compose) {
+      await backend.compose(target, chosen.map((p) => p.key), { attributes, signal: ctx.signal });
+    } else {
+      async function* concatenated() {
+        for (const p of chosen) {
+          const r = await backend.read(p.key, { signal: ctx.signal });
+          if (r.info.version !== p.version) {
+            r.stream.destroy();
+            throw S3Errors.InvalidPart(`part ${partNumberOfKey(p.key)} changed while completing`);
+          }
+          for await (const c of r.stream) yield c as Buffer;
+        }
+      }
+      await backend.write(target, concatenated(), { attributes: () => attributes, signal: ctx.signal });
+    }
+    await removeUpload(ctx, bucket, key, uploadId, new Set(backend.compose ? chosen.map((p) => p.key) : []));
+  } catch (err) {
+    stop();
+    if (!ctx.res.headersSent) throw err;
+    // Headers are out (keep-alive): the error travels in the 200 body, as S3 does it.
+    const e = toS3Error(err);
+    ctx.res.end(toXml('Error', { Code: e.s3Code, Message: e.message, RequestId: ctx.requestId }, false));
+    return;
+  }
+  stop();
+  const xml = toXml('CompleteMultipartUploadResult', {
+    Location: `/${bucket}/${key}`,
+    Bucket: bucket,
+    Key: key,
+    ETag: `"${etag}"`,
+  });
+  if (!ctx.res.headersSent) {
+    ctx.res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+  }
+  ctx.res.end(xml);
+}
