@@ -51,6 +51,8 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A client that exits without reading its stdin must not crash the test run.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
@@ -61,7 +63,11 @@ export async function ok(
   args: string[],
   options?: Parameters<typeof run>[2],
 ): Promise<RunResult> {
+  const started = Date.now();
   const r = await run(cmd, args, options);
+  if (process.env.GATEWAY_TEST_TRACE) {
+    console.error(`${((Date.now() - started) / 1000).toFixed(1)}s ${cmd} ${args.join(' ').slice(0, 160)}`);
+  }
   if (r.code !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
   }

@@ -69,7 +69,7 @@ describe('restic over the REST server', () => {
     const after = JSON.parse((await restic(['snapshots', '--json'])).stdout);
     expect(after.map((s: { short_id: string }) => s.short_id)).toEqual([snaps[1].short_id]);
     await restic(['check']);
-  });
+  }, 900_000);
 
   it('refuses a wrong password and another repository for a bucket-restricted key', async () => {
     const { port } = gw.restic;
