@@ -2,48 +2,21 @@
 // sha256 compare, ls --recursive, sync, s3api head-object, a presigned GET with curl, rm.
 
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, run } from './clients.js';
+import { awsEnv, ok, run } from './clients.js';
 import { DiskBackend } from './disk-backend.js';
 import { type Gateway, startGateway } from './harness.js';
-import { pattern, removeDir, tempDir } from './helpers.js';
+import { bigFile, removeDir, tempDir } from './helpers.js';
 
 const MIB = 1024 * 1024;
-
-export async function awsEnv(dir: string, gw: Gateway, extraConfig = ''): Promise<Record<string, string>> {
-  const config = join(dir, 'aws-config');
-  await writeFile(config, `[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n${extraConfig}`);
-  return {
-    AWS_ACCESS_KEY_ID: gw.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
-}
 
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(path)) h.update(c);
   return h.digest('hex');
-}
-
-/** A big file of pseudo-random bytes, written in pieces (never whole in memory). */
-export async function bigFile(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    const piece = pattern(4 * MIB, 7);
-    for (let off = 0, i = 0; off < size; off += piece.length, i++) {
-      piece.writeUInt32BE(i, 0);
-      await fh.write(piece, 0, Math.min(piece.length, size - off));
-    }
-  } finally {
-    await fh.close();
-  }
 }
 
 describe('aws-cli over the S3 server', () => {

@@ -3,6 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface RunResult {
   code: number | null;
@@ -73,3 +75,18 @@ export async function ok(
   }
   return r;
 }
+
+/** Environment for Debian's aws-cli v2 against a gateway: path-style, us-east-1, no other config. */
+export async function awsEnv(dir: string, gw: { accessKeyId: string; secretAccessKey: string }, extraConfig = ''): Promise<Record<string, string>> {
+  const config = join(dir, 'aws-config');
+  await writeFile(config, `[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n${extraConfig}`);
+  return {
+    AWS_ACCESS_KEY_ID: gw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+  };
+}
+

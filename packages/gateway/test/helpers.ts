@@ -1,7 +1,7 @@
 // Shared helpers of the gateway tests: temp folders, deterministic bytes, stream collection.
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -39,4 +39,20 @@ export async function collect(stream: Readable | AsyncIterable<Uint8Array>): Pro
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
+}
+
+const MIB = 1024 * 1024;
+
+/** A big file of pseudo-random bytes, written in pieces (never whole in memory). */
+export async function bigFile(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    const piece = pattern(4 * MIB, 7);
+    for (let off = 0, i = 0; off < size; off += piece.length, i++) {
+      piece.writeUInt32BE(i, 0);
+      await fh.write(piece, 0, Math.min(piece.length, size - off));
+    }
+  } finally {
+    await fh.close();
+  }
 }

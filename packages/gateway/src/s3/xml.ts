@@ -14,6 +14,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   removeNSPrefix: true,
+  // Numeric character references (Go's encoder writes quotes as &#34;) are decoded too.
+  htmlEntities: true,
   isArray: (name) => ['Part', 'Object', 'Tag'].includes(name),
 });
 
