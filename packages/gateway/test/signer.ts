@@ -3,7 +3,8 @@
 
 import { request as httpRequest } from 'node:http';
 import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { getSigningKey, SignatureV4 } from '@smithy/signature-v4';
+import { encodeChunked } from './aws-chunked.js';
 
 export class Sha256 extends Hash {
   constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
@@ -110,4 +111,48 @@ export async function send(base: string, creds: Creds, o: SendOptions): Promise<
 
 export function errorCode(r: Reply): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(r.body.toString())?.[1] ?? (r.headers['x-amz-error-code'] as string | undefined);
+}
+
+export interface StreamingOptions {
+  /** Signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) or unsigned with a trailer. */
+  mode: 'signed' | 'signed-trailer' | 'unsigned-trailer';
+  chunkSizes?: number[];
+  trailer?: [string, string];
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+const MODES = {
+  signed: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  'signed-trailer': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+  'unsigned-trailer': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+} as const;
+
+/** A streaming (aws-chunked) PUT as an SDK sends it: headers signed, then each chunk chained. */
+export async function streamingPut(base: string, creds: Creds, path: string, payload: Buffer, o: StreamingOptions) {
+  const sizes = o.chunkSizes ?? [64 * 1024];
+  const trailers = o.trailer ? [o.trailer] : undefined;
+  const placeholder = { seedSignature: '0'.repeat(64), signingKey: Buffer.alloc(32), amzDate: '', scope: '' };
+  const length = encodeChunked(payload, sizes, o.mode === 'unsigned-trailer' ? undefined : placeholder, trailers).length;
+  const headers: Record<string, string> = {
+    'content-encoding': 'aws-chunked',
+    'content-length': String(length),
+    'x-amz-decoded-content-length': String(payload.length),
+    ...(o.trailer ? { 'x-amz-trailer': o.trailer[0] } : {}),
+    ...(o.headers ?? {}),
+  };
+  const s = await signed(base, creds, {
+    method: 'PUT',
+    path,
+    headers,
+    payloadHash: MODES[o.mode],
+    ...(o.query ? { query: o.query } : {}),
+  });
+  const seedSignature = /Signature=([0-9a-f]{64})/.exec(s.headers.authorization!)![1]!;
+  const amzDate = s.headers['x-amz-date']!;
+  const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  const signingKey = await getSigningKey(Sha256, creds, amzDate.slice(0, 8), 'us-east-1', 's3');
+  const signing = { seedSignature, signingKey, amzDate, scope };
+  const body = encodeChunked(payload, sizes, o.mode === 'unsigned-trailer' ? undefined : signing, trailers);
+  return { path: s.path, headers: s.headers, body };
 }

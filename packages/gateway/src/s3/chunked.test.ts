@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeChunked } from '../../test/aws-chunked.js';
 import { ChunkedDecoder, type ChunkSigning } from './chunked.js';
-import { EMPTY_SHA256, hmacHex, signingKey } from './sigv4.js';
+import { signingKey } from './sigv4.js';
 
 // AWS's published streaming PUT: 66,560 bytes of 'a' as chunks of 65,536, 1,024 and 0 bytes.
 const SEED = '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9';
@@ -47,35 +47,8 @@ function decodeAll(d: ChunkedDecoder, body: Buffer, cuts: number[] = []): Buffer
   return Buffer.concat(out);
 }
 
-/** A signed aws-chunked body of `payload` cut into chunks of the given sizes. */
-function encode(payload: Buffer, sizes: number[], s?: ChunkSigning, trailer?: [string, string]): Buffer {
-  const parts: Buffer[] = [];
-  let prev = s?.seedSignature ?? '';
-  let off = 0;
-  const chunk = (data: Buffer) => {
-    let ext = '';
-    if (s) {
-      const h = createHash('sha256').update(data).digest('hex');
-      prev = hmacHex(
-        s.signingKey,
-        ['AWS4-HMAC-SHA256-PAYLOAD', s.amzDate, s.scope, prev, EMPTY_SHA256, h].join('\n'),
-      );
-      ext = `;chunk-signature=${prev}`;
-    }
-    parts.push(Buffer.from(`${data.length.toString(16)}${ext}\r\n`), data);
-    if (data.length > 0) parts.push(Buffer.from('\r\n'));
-  };
-  for (const n of sizes) {
-    if (off >= payload.length) break;
-    chunk(payload.subarray(off, off + n));
-    off += n;
-  }
-  if (off < payload.length) chunk(payload.subarray(off));
-  chunk(Buffer.alloc(0));
-  if (trailer) parts.push(Buffer.from(`${trailer[0]}:${trailer[1]}\r\n`));
-  parts.push(Buffer.from('\r\n'));
-  return Buffer.concat(parts);
-}
+const encode = (payload: Buffer, sizes: number[], s?: ChunkSigning, trailer?: [string, string]) =>
+  encodeChunked(payload, sizes, s, trailer ? [trailer] : undefined);
 
 describe('ChunkedDecoder', () => {
   it('decodes and verifies the AWS signed example, split anywhere', async () => {
