@@ -25,11 +25,20 @@ describe('KeyStore', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const listed = await store.list();
     expect(listed).toEqual([
-      { accessKeyId: a.accessKeyId, readOnly: false, createdAt: a.createdAt, description: 'laptop' },
+      {
+        accessKeyId: a.accessKeyId,
+        readOnly: false,
+        createdAt: a.createdAt,
+        description: 'laptop',
+      },
       { accessKeyId: b.accessKeyId, readOnly: true, createdAt: b.createdAt, bucket: 'photos' },
     ]);
     expect(JSON.stringify(listed)).not.toContain(a.secretAccessKey);
-    expect(await store.lookup(b.accessKeyId)).toMatchObject({ bucket: 'photos', readOnly: true, secretAccessKey: b.secretAccessKey });
+    expect(await store.lookup(b.accessKeyId)).toMatchObject({
+      bucket: 'photos',
+      readOnly: true,
+      secretAccessKey: b.secretAccessKey,
+    });
     await store.revoke(a.accessKeyId);
     expect(await store.lookup(a.accessKeyId)).toBeUndefined();
     await expect(store.revoke(a.accessKeyId)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
@@ -57,9 +66,13 @@ describe('KeyStore', () => {
 
   it('refuses bad bucket names and a file that is not a key file', async () => {
     const path = join(dir, 'keys.json');
-    await expect(new KeyStore(path).add({ bucket: 'No_Such' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(new KeyStore(path).add({ bucket: 'No_Such' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await writeFile(path, '{"version": 2}');
-    await expect(new KeyStore(path).lookup('x')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(new KeyStore(path).lookup('x')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
     await writeFile(path, 'not json');
     await expect(new KeyStore(path).list()).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     expect(await readFile(path, 'utf8')).toBe('not json');

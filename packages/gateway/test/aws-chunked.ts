@@ -1,8 +1,7 @@
 // An aws-chunked encoder for tests (signed or unsigned chunks, optional trailer), the framing
 // SDKs send for STREAMING-* payloads, so the server's decoder can be driven byte by byte.
 
-import { createHash } from 'node:crypto';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export interface ChunkSigningInput {
   seedSignature: string;
@@ -12,7 +11,8 @@ export interface ChunkSigningInput {
 }
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const hmac = (key: Uint8Array, text: string) => createHmac('sha256', key).update(text).digest('hex');
+const hmac = (key: Uint8Array, text: string) =>
+  createHmac('sha256', key).update(text).digest('hex');
 
 /** The body for `payload` cut into chunks of `sizes` (the rest in one), with a final empty chunk. */
 export function encodeChunked(
@@ -28,7 +28,10 @@ export function encodeChunked(
     let ext = '';
     if (signing) {
       const h = createHash('sha256').update(data).digest('hex');
-      prev = hmac(signing.signingKey, ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, prev, EMPTY, h].join('\n'));
+      prev = hmac(
+        signing.signingKey,
+        ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, prev, EMPTY, h].join('\n'),
+      );
       ext = `;chunk-signature=${prev}`;
     }
     parts.push(Buffer.from(`${data.length.toString(16)}${ext}\r\n`), data);
@@ -46,7 +49,10 @@ export function encodeChunked(
     for (const [k, v] of trailer) parts.push(Buffer.from(`${k}:${v}\r\n`));
     if (signing) {
       const h = createHash('sha256').update(lines).digest('hex');
-      const sig = hmac(signing.signingKey, ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, prev, h].join('\n'));
+      const sig = hmac(
+        signing.signingKey,
+        ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, prev, h].join('\n'),
+      );
       parts.push(Buffer.from(`x-amz-trailer-signature:${sig}\r\n`));
     }
   }

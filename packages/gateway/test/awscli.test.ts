@@ -1,10 +1,10 @@
 // aws-cli (v2, Debian's) against the S3 server: mb, a 300 MiB multipart cp and back with a
 // sha256 compare, ls --recursive, sync, s3api head-object, a presigned GET with curl, rm.
 
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsEnv, ok, run } from './clients.js';
 import { DiskBackend } from './disk-backend.js';
@@ -24,7 +24,8 @@ describe('aws-cli over the S3 server', () => {
   let gw: Gateway;
   let env: Record<string, string>;
   let backend: DiskBackend;
-  const aws = (args: string[]) => ok('aws', ['--endpoint-url', gw.s3.url, ...args], { env, timeoutMs: 600_000 });
+  const aws = (args: string[]) =>
+    ok('aws', ['--endpoint-url', gw.s3.url, ...args], { env, timeoutMs: 600_000 });
 
   beforeAll(async () => {
     dir = await tempDir('gateway-awscli-');
@@ -42,7 +43,9 @@ describe('aws-cli over the S3 server', () => {
     const big = join(dir, 'big.bin');
     await bigFile(big, 300 * MIB);
     await aws(['s3', 'cp', big, 's3://photos/raw/big.bin', '--no-progress']);
-    const head = JSON.parse((await aws(['s3api', 'head-object', '--bucket', 'photos', '--key', 'raw/big.bin'])).stdout);
+    const head = JSON.parse(
+      (await aws(['s3api', 'head-object', '--bucket', 'photos', '--key', 'raw/big.bin'])).stdout,
+    );
     expect(head.ContentLength).toBe(300 * MIB);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}-\d+"$/); // multipart: md5 of md5s, dash, part count
     const back = join(dir, 'back.bin');
@@ -70,10 +73,14 @@ describe('aws-cli over the S3 server', () => {
     const down = join(dir, 'down');
     await aws(['s3', 'sync', 's3://photos/tree', down]);
     const got = await readdir(down, { recursive: true });
-    expect(got.sort()).toEqual(['a.txt', 'sub', 'sub/b.txt', 'sub/deeper', 'sub/deeper/c d+e.txt', 'sub/ünïcødé.txt'].sort());
+    expect(got.sort()).toEqual(
+      ['a.txt', 'sub', 'sub/b.txt', 'sub/deeper', 'sub/deeper/c d+e.txt', 'sub/ünïcødé.txt'].sort(),
+    );
     expect((await run('diff', ['-r', tree, down])).code).toBe(0);
 
-    const url = (await aws(['s3', 'presign', 's3://photos/tree/sub/deeper/c d+e.txt', '--expires-in', '300'])).stdout.trim();
+    const url = (
+      await aws(['s3', 'presign', 's3://photos/tree/sub/deeper/c d+e.txt', '--expires-in', '300'])
+    ).stdout.trim();
     const curl = await ok('curl', ['-sS', '-f', url]);
     expect(curl.stdout).toBe('gamma with odd name\n');
     const tampered = url.replace(/X-Amz-Expires=300/, 'X-Amz-Expires=301');

@@ -130,7 +130,18 @@ export function backendTests({ name, setup, teardown }: BackendTestOptions): voi
     });
 
     it('lists in UTF-8 byte order with prefixes, delimiters and cursors that never repeat', async () => {
-      const keys = ['a', 'a/b', 'a/c/d', 'a/c/e', 'a/f', 'b/x', 'é', '\u{1F600}', '\uFFFD', 'a\u0000'];
+      const keys = [
+        'a',
+        'a/b',
+        'a/c/d',
+        'a/c/e',
+        'a/f',
+        'b/x',
+        'é',
+        '\u{1F600}',
+        '\uFFFD',
+        'a\u0000',
+      ];
       for (const k of keys) await b.write(k, from(k));
       const order = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
       expect(await listAll(b, { prefix: '', limit: 1 })).toEqual(order);

@@ -36,7 +36,12 @@ export function run(
   return new Promise((resolve, reject) => {
     const child = spawn(findClient(cmd), args, {
       cwd: options.cwd,
-      env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8', ...options.env },
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        LANG: 'C.UTF-8',
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -68,18 +73,29 @@ export async function ok(
   const started = Date.now();
   const r = await run(cmd, args, options);
   if (process.env.GATEWAY_TEST_TRACE) {
-    console.error(`${((Date.now() - started) / 1000).toFixed(1)}s ${cmd} ${args.join(' ').slice(0, 160)}`);
+    console.error(
+      `${((Date.now() - started) / 1000).toFixed(1)}s ${cmd} ${args.join(' ').slice(0, 160)}`,
+    );
   }
   if (r.code !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`.slice(0, 8000),
+    );
   }
   return r;
 }
 
 /** Environment for Debian's aws-cli v2 against a gateway: path-style, us-east-1, no other config. */
-export async function awsEnv(dir: string, gw: { accessKeyId: string; secretAccessKey: string }, extraConfig = ''): Promise<Record<string, string>> {
+export async function awsEnv(
+  dir: string,
+  gw: { accessKeyId: string; secretAccessKey: string },
+  extraConfig = '',
+): Promise<Record<string, string>> {
   const config = join(dir, 'aws-config');
-  await writeFile(config, `[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n${extraConfig}`);
+  await writeFile(
+    config,
+    `[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n${extraConfig}`,
+  );
   return {
     AWS_ACCESS_KEY_ID: gw.accessKeyId,
     AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
@@ -89,4 +105,3 @@ export async function awsEnv(dir: string, gw: { accessKeyId: string; secretAcces
     AWS_PAGER: '',
   };
 }
-

@@ -1,13 +1,12 @@
 // A Backend over a real directory: one data file per object version plus a JSON sidecar (the
 // commit record), atomic by temp file + fsync + rename. For proving the protocol layer only.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
 import type {
   Attributes,
   Backend,
@@ -21,12 +20,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../src/index.js';
-import {
-  AbortedError,
-  InvalidKeyError,
-  InvalidRangeError,
-  NotFoundError,
-} from '../src/index.js';
+import { AbortedError, InvalidKeyError, InvalidRangeError, NotFoundError } from '../src/index.js';
 
 interface Sidecar extends ObjectInfo {
   /** Data files, in order; more than one for a composed object. */
@@ -67,7 +61,8 @@ export class DiskBackend implements Backend {
       for (const f of side.files) live.add(f.name);
     }
     for (const name of names) {
-      if (!name.endsWith('.json') && !live.has(name)) await rm(join(this.#dir, name), { force: true });
+      if (!name.endsWith('.json') && !live.has(name))
+        await rm(join(this.#dir, name), { force: true });
     }
     this.#sorted = [...this.#index.keys()].sort(compareKeys);
     return this;
@@ -76,7 +71,9 @@ export class DiskBackend implements Backend {
   async list({ prefix, delimiter, after, limit }: ListOptions): Promise<ListPage> {
     const entries: ObjectInfo[] = [];
     const prefixes: string[] = [];
-    let i = this.#lowerBound(after !== undefined && compareKeys(after, prefix) > 0 ? after : prefix);
+    let i = this.#lowerBound(
+      after !== undefined && compareKeys(after, prefix) > 0 ? after : prefix,
+    );
     let last: string | undefined;
     let count = 0;
     for (; i < this.#sorted.length; i++) {
@@ -184,7 +181,11 @@ export class DiskBackend implements Backend {
     return true;
   }
 
-  async #compose(key: string, sources: string[], options: ComposeOptions = {}): Promise<WriteResult> {
+  async #compose(
+    key: string,
+    sources: string[],
+    options: ComposeOptions = {},
+  ): Promise<WriteResult> {
     checkKey(key);
     const files: Sidecar['files'] = [];
     const parts: Sidecar[] = [];
@@ -204,10 +205,7 @@ export class DiskBackend implements Backend {
     return this.#commit(key, { version, size, attributes: options.attributes ?? {}, files });
   }
 
-  async #commit(
-    key: string,
-    record: Omit<Sidecar, 'key' | 'modifiedAt'>,
-  ): Promise<WriteResult> {
+  async #commit(key: string, record: Omit<Sidecar, 'key' | 'modifiedAt'>): Promise<WriteResult> {
     const side: Sidecar = { key, modifiedAt: Date.now(), ...record };
     const final = this.#sidecarPath(key);
     const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;

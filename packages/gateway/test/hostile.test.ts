@@ -63,7 +63,9 @@ describe('hostile requests', () => {
     c = { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey };
     url = gw.s3.url;
     expect((await send(url, c, { method: 'PUT', path: '/safe' })).status).toBe(200);
-    expect((await send(url, c, { method: 'PUT', path: '/safe/known.txt', body: 'known' })).status).toBe(200);
+    expect(
+      (await send(url, c, { method: 'PUT', path: '/safe/known.txt', body: 'known' })).status,
+    ).toBe(200);
   });
   afterAll(async () => {
     await gw?.close();
@@ -71,11 +73,18 @@ describe('hostile requests', () => {
   });
 
   it('a wrong secret: aws-cli is refused with SignatureDoesNotMatch', async () => {
-    const env = await awsEnv(dir, { accessKeyId: gw.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const env = await awsEnv(dir, {
+      accessKeyId: gw.accessKeyId,
+      secretAccessKey: 'not-the-secret',
+    });
     const r = await run('aws', ['--endpoint-url', url, 's3', 'ls', 's3://safe'], { env });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('SignatureDoesNotMatch');
-    const unknown = await send(url, { accessKeyId: 'PSNOSUCHKEY000000000', secretAccessKey: 'x' }, { path: '/safe' });
+    const unknown = await send(
+      url,
+      { accessKeyId: 'PSNOSUCHKEY000000000', secretAccessKey: 'x' },
+      { path: '/safe' },
+    );
     expect([unknown.status, errorCode(unknown)]).toEqual([403, 'InvalidAccessKeyId']);
     const anonymous = await raw(url, 'GET', '/safe', {});
     expect([anonymous.status, errorCode(anonymous)]).toEqual([403, 'AccessDenied']);
@@ -83,7 +92,8 @@ describe('hostile requests', () => {
   });
 
   it('tampered signature, path, query or header, and an unsigned x-amz- header', async () => {
-    const flip = (sig: string) => sig.replace(/Signature=([0-9a-f])/, (_m, d) => `Signature=${d === '0' ? '1' : '0'}`);
+    const flip = (sig: string) =>
+      sig.replace(/Signature=([0-9a-f])/, (_m, d) => `Signature=${d === '0' ? '1' : '0'}`);
     const cases: ((r: { path: string; headers: Record<string, string> }) => void)[] = [
       (r) => {
         r.headers.authorization = flip(r.headers.authorization!);
@@ -96,7 +106,10 @@ describe('hostile requests', () => {
       },
       (r) => {
         r.headers.range = 'bytes=0-1';
-        r.headers.authorization = r.headers.authorization!.replace('SignedHeaders=', 'SignedHeaders=range;');
+        r.headers.authorization = r.headers.authorization!.replace(
+          'SignedHeaders=',
+          'SignedHeaders=range;',
+        );
       },
     ];
     for (const after of cases) {
@@ -119,7 +132,10 @@ describe('hostile requests', () => {
     const old = new Date(Date.now() - 20 * 60 * 1000);
     const r = await send(url, c, { path: '/safe/known.txt', signingDate: old });
     expect([r.status, errorCode(r)]).toEqual([403, 'RequestTimeTooSkewed']);
-    const future = await send(url, c, { path: '/safe/known.txt', signingDate: new Date(Date.now() + 20 * 60 * 1000) });
+    const future = await send(url, c, {
+      path: '/safe/known.txt',
+      signingDate: new Date(Date.now() + 20 * 60 * 1000),
+    });
     expect(errorCode(future)).toBe('RequestTimeTooSkewed');
     // the same signed request, sent again within the window, is accepted (as S3 does)
     const s = await signed(url, c, { path: '/safe/known.txt' });
@@ -141,7 +157,8 @@ describe('hostile requests', () => {
         },
         { signingDate: date, expiresIn },
       );
-    const qs = (q: Record<string, unknown>) => new URLSearchParams(q as Record<string, string>).toString();
+    const qs = (q: Record<string, unknown>) =>
+      new URLSearchParams(q as Record<string, string>).toString();
     const expired = await presign(new Date(Date.now() - 120_000), 60);
     const e = await raw(url, 'GET', `/safe/known.txt?${qs(expired.query)}`, { host });
     expect([e.status, errorCode(e)]).toEqual([403, 'AccessDenied']);
@@ -151,7 +168,9 @@ describe('hostile requests', () => {
     expect([n.status, errorCode(n)]).toEqual([403, 'AccessDenied']);
     expect(n.body.toString()).toContain('not valid yet');
     const fresh = await presign(new Date(), 60);
-    expect((await raw(url, 'GET', `/safe/known.txt?${qs(fresh.query)}`, { host })).status).toBe(200);
+    expect((await raw(url, 'GET', `/safe/known.txt?${qs(fresh.query)}`, { host })).status).toBe(
+      200,
+    );
     await stillServes();
   });
 
@@ -187,7 +206,12 @@ describe('hostile requests', () => {
     const s = await signed(url, c, { method: 'PUT', path: '/safe/plain.bin', body });
     await truncated(gw.s3.port, head('PUT', s.path, s.headers), body, 150_000);
     await storeIs(before);
-    const lying = await send(url, c, { method: 'PUT', path: '/safe/plain.bin', body, payloadHash: 'ab'.repeat(32) });
+    const lying = await send(url, c, {
+      method: 'PUT',
+      path: '/safe/plain.bin',
+      body,
+      payloadHash: 'ab'.repeat(32),
+    });
     expect([lying.status, errorCode(lying)]).toEqual([400, 'XAmzContentSHA256Mismatch']);
     const badMd5 = await send(url, c, {
       method: 'PUT',
@@ -203,10 +227,22 @@ describe('hostile requests', () => {
   it('oversized headers and XML, malformed XML: 400 and the server goes on', async () => {
     const big = await raw(url, 'GET', '/safe/known.txt', { 'x-filler': 'a'.repeat(20_000) });
     expect([big.status, errorCode(big)]).toEqual([400, 'RequestHeaderSectionTooLarge']);
-    const hugeXml = Buffer.from(`<Delete>${'<Object><Key>k</Key></Object>'.repeat(100_000)}</Delete>`);
-    const tooBig = await send(url, c, { method: 'POST', path: '/safe', query: { delete: '' }, body: hugeXml });
+    const hugeXml = Buffer.from(
+      `<Delete>${'<Object><Key>k</Key></Object>'.repeat(100_000)}</Delete>`,
+    );
+    const tooBig = await send(url, c, {
+      method: 'POST',
+      path: '/safe',
+      query: { delete: '' },
+      body: hugeXml,
+    });
     expect([tooBig.status, errorCode(tooBig)]).toEqual([400, 'MaxMessageLengthExceeded']);
-    const broken = await send(url, c, { method: 'POST', path: '/safe', query: { delete: '' }, body: '<Delete><Object>' });
+    const broken = await send(url, c, {
+      method: 'POST',
+      path: '/safe',
+      query: { delete: '' },
+      body: '<Delete><Object>',
+    });
     expect([broken.status, errorCode(broken)]).toEqual([400, 'MalformedXML']);
     const entities = await send(url, c, {
       method: 'POST',
@@ -232,10 +268,16 @@ describe('hostile requests', () => {
     expect((await send(url, c, { method: 'PUT', path: '/other' })).status).toBe(200);
     const bk = await gw.keys.add({ bucket: 'other' });
     const bkc = { accessKeyId: bk.accessKeyId, secretAccessKey: bk.secretAccessKey };
-    expect((await send(url, bkc, { method: 'PUT', path: '/other/mine.txt', body: 'mine' })).status).toBe(200);
+    expect(
+      (await send(url, bkc, { method: 'PUT', path: '/other/mine.txt', body: 'mine' })).status,
+    ).toBe(200);
     const cross = await send(url, bkc, { path: '/safe/known.txt' });
     expect([cross.status, errorCode(cross)]).toEqual([403, 'AccessDenied']);
-    const copy = await send(url, bkc, { method: 'PUT', path: '/other/stolen.txt', headers: { 'x-amz-copy-source': '/safe/known.txt' } });
+    const copy = await send(url, bkc, {
+      method: 'PUT',
+      path: '/other/stolen.txt',
+      headers: { 'x-amz-copy-source': '/safe/known.txt' },
+    });
     expect([copy.status, errorCode(copy)]).toEqual([403, 'AccessDenied']);
     const buckets = (await send(url, bkc, { path: '/' })).body.toString();
     expect(buckets).toContain('<Name>other</Name>');
@@ -248,7 +290,11 @@ describe('hostile requests', () => {
 
   it('an aborted multipart upload keeps nothing', async () => {
     const before = await backend.files();
-    const init = await send(url, c, { method: 'POST', path: '/safe/mp.bin', query: { uploads: '' } });
+    const init = await send(url, c, {
+      method: 'POST',
+      path: '/safe/mp.bin',
+      query: { uploads: '' },
+    });
     const uploadId = /<UploadId>([^<]+)</.exec(init.body.toString())![1]!;
     for (const n of [1, 2]) {
       const r = await send(url, c, {
@@ -259,9 +305,16 @@ describe('hostile requests', () => {
       });
       expect(r.status).toBe(200);
     }
-    expect((await send(url, c, { method: 'DELETE', path: '/safe/mp.bin', query: { uploadId } })).status).toBe(204);
+    expect(
+      (await send(url, c, { method: 'DELETE', path: '/safe/mp.bin', query: { uploadId } })).status,
+    ).toBe(204);
     await storeIs(before);
-    const late = await send(url, c, { method: 'PUT', path: '/safe/mp.bin', query: { partNumber: '3', uploadId }, body: 'x' });
+    const late = await send(url, c, {
+      method: 'PUT',
+      path: '/safe/mp.bin',
+      query: { partNumber: '3', uploadId },
+      body: 'x',
+    });
     expect([late.status, errorCode(late)]).toEqual([404, 'NoSuchUpload']);
     await storeIs(before);
     await stillServes();

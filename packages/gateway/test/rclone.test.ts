@@ -20,7 +20,8 @@ describe('rclone over the S3 server', () => {
   let dir: string;
   let gw: Gateway;
   let env: Record<string, string>;
-  const rclone = (args: string[]) => ok('rclone', ['--config', join(dir, 'rclone.conf'), ...args], { env, timeoutMs: 600_000 });
+  const rclone = (args: string[]) =>
+    ok('rclone', ['--config', join(dir, 'rclone.conf'), ...args], { env, timeoutMs: 600_000 });
 
   beforeAll(async () => {
     dir = await tempDir('gateway-rclone-');
@@ -45,8 +46,10 @@ describe('rclone over the S3 server', () => {
   });
 
   it('syncs a tree up, checks it, syncs it down identically, lists and deletes it', async () => {
-    for (const [name, path] of Object.entries(TREES)) await rclone(['sync', path, `gw:backup/${name}`]);
-    for (const [name, path] of Object.entries(TREES)) await rclone(['check', path, `gw:backup/${name}`]);
+    for (const [name, path] of Object.entries(TREES))
+      await rclone(['sync', path, `gw:backup/${name}`]);
+    for (const [name, path] of Object.entries(TREES))
+      await rclone(['check', path, `gw:backup/${name}`]);
     // a second sync transfers nothing
     const again = await rclone(['sync', TREES.ts, 'gw:backup/ts', '--stats-one-line', '-v']);
     expect(again.stderr).toMatch(/There was nothing to transfer|Transferred:\s+0 B/);
@@ -54,10 +57,16 @@ describe('rclone over the S3 server', () => {
     const down = join(dir, 'down');
     await rclone(['sync', 'gw:backup', down]);
     for (const [name, path] of Object.entries(TREES)) {
-      expect(await run('diff', ['-r', path, join(down, name)])).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(await run('diff', ['-r', path, join(down, name)])).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      });
     }
 
-    const listed = (await rclone(['lsf', '-R', '--files-only', 'gw:backup'])).stdout.trim().split('\n');
+    const listed = (await rclone(['lsf', '-R', '--files-only', 'gw:backup'])).stdout
+      .trim()
+      .split('\n');
     const local = (await ok('find', ['.', '-type', 'f'], { cwd: down })).stdout
       .trim()
       .split('\n')

@@ -26,7 +26,9 @@ describe('restic REST protocol', () => {
     dir = await tempDir('gateway-restic-proto-');
     backend = await new DiskBackend({ root: join(dir, 'store') }).open();
     gw = await startGateway(backend, { keyFile: join(dir, 'keys.json') });
-    auth = { authorization: `Basic ${Buffer.from(`${gw.accessKeyId}:${gw.secretAccessKey}`).toString('base64')}` };
+    auth = {
+      authorization: `Basic ${Buffer.from(`${gw.accessKeyId}:${gw.secretAccessKey}`).toString('base64')}`,
+    };
     expect((await req('POST', '/repo/?create=true')).status).toBe(200);
     expect((await req('POST', '/repo/config', {}, Buffer.from('cfg'))).status).toBe(200);
     expect((await req('POST', `/repo/data/${name}`, {}, blob)).status).toBe(200);
@@ -44,7 +46,10 @@ describe('restic REST protocol', () => {
       [name],
     ]);
     const v2 = await req('GET', '/repo/data/', { accept: V2 });
-    expect([v2.headers['content-type'], JSON.parse(v2.body.toString())]).toEqual([V2, [{ name, size: 5000 }]]);
+    expect([v2.headers['content-type'], JSON.parse(v2.body.toString())]).toEqual([
+      V2,
+      [{ name, size: 5000 }],
+    ]);
     expect(JSON.parse((await req('GET', '/repo/locks/')).body.toString())).toEqual([]);
     expect((await backend.stat(`restic/repo/data/${name}`))?.size).toBe(5000);
   });
@@ -87,11 +92,18 @@ describe('restic REST protocol', () => {
     const none = await raw(gw.restic.url, 'GET', '/repo/config', {});
     expect([none.status, none.headers['www-authenticate']]).toEqual([401, 'Basic realm="restic"']);
     const wrong = `Basic ${Buffer.from(`${gw.accessKeyId}:nope`).toString('base64')}`;
-    expect((await raw(gw.restic.url, 'GET', '/repo/config', { authorization: wrong })).status).toBe(401);
+    expect((await raw(gw.restic.url, 'GET', '/repo/config', { authorization: wrong })).status).toBe(
+      401,
+    );
     const ro = await gw.keys.add({ readOnly: true });
     const roAuth = `Basic ${Buffer.from(`${ro.accessKeyId}:${ro.secretAccessKey}`).toString('base64')}`;
-    expect((await raw(gw.restic.url, 'GET', '/repo/config', { authorization: roAuth })).status).toBe(200);
-    expect((await raw(gw.restic.url, 'POST', `/repo/data/${name}`, { authorization: roAuth }, blob)).status).toBe(403);
+    expect(
+      (await raw(gw.restic.url, 'GET', '/repo/config', { authorization: roAuth })).status,
+    ).toBe(200);
+    expect(
+      (await raw(gw.restic.url, 'POST', `/repo/data/${name}`, { authorization: roAuth }, blob))
+        .status,
+    ).toBe(403);
     const big = await req('GET', '/repo/config', { 'x-filler': 'a'.repeat(20_000) });
     expect(big.status).toBe(400);
     expect((await req('GET', '/repo/config')).status).toBe(200);

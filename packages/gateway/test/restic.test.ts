@@ -12,7 +12,12 @@ import { removeDir, tempDir } from './helpers.js';
 // Every package of the workspace's store except four native binaries (~170 MiB of the 250):
 // thousands of small files in deep folders, symlinks included, in a minute on a loaded CI box.
 const TREE = resolve(import.meta.dirname, '../../../node_modules/.pnpm');
-const EXCLUDES = ['@biomejs+cli-linux-*', '@turbo+linux-*', '@rolldown+binding-*', 'lightningcss-linux-*'];
+const EXCLUDES = [
+  '@biomejs+cli-linux-*',
+  '@turbo+linux-*',
+  '@rolldown+binding-*',
+  'lightningcss-linux-*',
+];
 
 describe('restic over the REST server', () => {
   let dir: string;
@@ -74,7 +79,10 @@ describe('restic over the REST server', () => {
   it('refuses a wrong password and another repository for a bucket-restricted key', async () => {
     const { port } = gw.restic;
     const bad = await run('restic', ['snapshots'], {
-      env: { ...env, RESTIC_REPOSITORY: `rest:http://${gw.accessKeyId}:nope@127.0.0.1:${port}/laptop/` },
+      env: {
+        ...env,
+        RESTIC_REPOSITORY: `rest:http://${gw.accessKeyId}:nope@127.0.0.1:${port}/laptop/`,
+      },
     });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/401|[Uu]nauthorized/);
@@ -116,9 +124,14 @@ describe('restic with --append-only', () => {
         headers: { authorization: auth },
       });
       expect(del.status).toBe(403);
-      const cfg = await fetch(`${gw.restic.url}/config`, { method: 'DELETE', headers: { authorization: auth } });
+      const cfg = await fetch(`${gw.restic.url}/config`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+      });
       expect(cfg.status).toBe(403);
-      expect(JSON.parse((await ok('restic', ['snapshots', '--json'], { env })).stdout)).toHaveLength(2);
+      expect(
+        JSON.parse((await ok('restic', ['snapshots', '--json'], { env })).stdout),
+      ).toHaveLength(2);
       await ok('restic', ['check'], { env });
     } finally {
       await gw.close();

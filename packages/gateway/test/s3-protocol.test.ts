@@ -2,9 +2,9 @@
 // URL encoding), ranges, conditions, metadata, copy, DeleteObjects, multipart rules, checksums and
 // trailers, bucket rules, virtual hosts, and NotImplemented for what is not built.
 
-import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server } from '../src/index.js';
 import { DiskBackend } from './disk-backend.js';
@@ -12,7 +12,8 @@ import { type Gateway, startGateway } from './harness.js';
 import { md5, pattern, removeDir, tempDir } from './helpers.js';
 import { type Creds, errorCode, raw, type SendOptions, send, streamingPut } from './signer.js';
 
-const tags = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
+const tags = (xml: string, name: string) =>
+  [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
 
 describe('S3 protocol', () => {
   let dir: string;
@@ -47,7 +48,10 @@ describe('S3 protocol', () => {
       expect(tags(body, 'Key')).toEqual(['a.txt', 'e f+g.txt']);
       expect(tags(body, 'Prefix').slice(1)).toEqual(['dir/', 'z/']);
       expect(tags(body, 'KeyCount')).toEqual(['4']);
-      const sub = await xml({ path: '/lst', query: { 'list-type': '2', prefix: 'dir/', delimiter: '/' } });
+      const sub = await xml({
+        path: '/lst',
+        query: { 'list-type': '2', prefix: 'dir/', delimiter: '/' },
+      });
       expect(tags(sub, 'Key')).toEqual(['dir/b.txt', 'dir/c.txt']);
       expect(tags(sub, 'Prefix')).toEqual(['dir/', 'dir/sub/']);
     });
@@ -58,33 +62,60 @@ describe('S3 protocol', () => {
       for (let i = 0; i < 10; i++) {
         const body = await xml({
           path: '/lst',
-          query: { 'list-type': '2', 'max-keys': '2', ...(token ? { 'continuation-token': token } : {}) },
+          query: {
+            'list-type': '2',
+            'max-keys': '2',
+            ...(token ? { 'continuation-token': token } : {}),
+          },
         });
         seen.push(...tags(body, 'Key'));
         token = tags(body, 'NextContinuationToken')[0];
         expect(tags(body, 'IsTruncated')[0]).toBe(token ? 'true' : 'false');
         if (!token) break;
       }
-      expect(seen).toEqual(['a.txt', 'dir/b.txt', 'dir/c.txt', 'dir/sub/d.txt', 'e f+g.txt', 'z/ü.txt']);
-      const after = await xml({ path: '/lst', query: { 'list-type': '2', 'start-after': 'dir/c.txt' } });
+      expect(seen).toEqual([
+        'a.txt',
+        'dir/b.txt',
+        'dir/c.txt',
+        'dir/sub/d.txt',
+        'e f+g.txt',
+        'z/ü.txt',
+      ]);
+      const after = await xml({
+        path: '/lst',
+        query: { 'list-type': '2', 'start-after': 'dir/c.txt' },
+      });
       expect(tags(after, 'Key')).toEqual(['dir/sub/d.txt', 'e f+g.txt', 'z/ü.txt']);
       const none = await xml({ path: '/lst', query: { 'list-type': '2', 'max-keys': '0' } });
       expect(tags(none, 'Key')).toEqual([]);
-      const bad = await s3({ path: '/lst', query: { 'list-type': '2', 'continuation-token': '!!' } });
+      const bad = await s3({
+        path: '/lst',
+        query: { 'list-type': '2', 'continuation-token': '!!' },
+      });
       expect(errorCode(bad)).toBe('InvalidArgument');
     });
 
     it('V1 pages with markers, and encoding-type=url encodes keys', async () => {
       const page1 = await xml({ path: '/lst', query: { 'max-keys': '3', delimiter: '/' } });
-      expect([...tags(page1, 'Key'), ...tags(page1, 'Prefix').slice(1)]).toEqual(['a.txt', 'e f+g.txt', 'dir/']);
+      expect([...tags(page1, 'Key'), ...tags(page1, 'Prefix').slice(1)]).toEqual([
+        'a.txt',
+        'e f+g.txt',
+        'dir/',
+      ]);
       const marker = tags(page1, 'NextMarker')[0]!;
       expect(marker).toBe('e f+g.txt');
       const page2 = await xml({ path: '/lst', query: { 'max-keys': '3', delimiter: '/', marker } });
       expect(tags(page2, 'Prefix').slice(1)).toEqual(['z/']);
       expect(tags(page2, 'IsTruncated')).toEqual(['false']);
-      const enc = await xml({ path: '/lst', query: { 'list-type': '2', 'encoding-type': 'url', prefix: 'e' } });
+      const enc = await xml({
+        path: '/lst',
+        query: { 'list-type': '2', 'encoding-type': 'url', prefix: 'e' },
+      });
       expect(tags(enc, 'Key')).toEqual(['e%20f%2Bg.txt']);
-      const uni = await xml({ path: '/lst', query: { 'list-type': '2', 'encoding-type': 'url', prefix: 'z/' } });
+      const uni = await xml({
+        path: '/lst',
+        query: { 'list-type': '2', 'encoding-type': 'url', prefix: 'z/' },
+      });
       expect(tags(uni, 'Key')).toEqual(['z/%C3%BC.txt']);
     });
 
@@ -93,7 +124,9 @@ describe('S3 protocol', () => {
       expect(tags(body, 'ETag')).toEqual([`&quot;${md5(Buffer.from('a.txt'))}&quot;`]);
       expect(tags(body, 'Size')).toEqual(['5']);
       expect(tags(body, 'LastModified')[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      expect(errorCode(await s3({ path: '/nope', query: { 'list-type': '2' } }))).toBe('NoSuchBucket');
+      expect(errorCode(await s3({ path: '/nope', query: { 'list-type': '2' } }))).toBe(
+        'NoSuchBucket',
+      );
     });
   });
 
@@ -130,7 +163,10 @@ describe('S3 protocol', () => {
           'accept-ranges': 'bytes',
         });
       }
-      const overridden = await s3({ path: '/lst/obj.bin', query: { 'response-content-type': 'text/plain' } });
+      const overridden = await s3({
+        path: '/lst/obj.bin',
+        query: { 'response-content-type': 'text/plain' },
+      });
       expect(overridden.headers['content-type']).toBe('text/plain');
       const missing = await s3({ method: 'HEAD', path: '/lst/none' });
       expect([missing.status, missing.body.length]).toEqual([404, 0]);
@@ -152,8 +188,14 @@ describe('S3 protocol', () => {
         expect(r.body.equals(body.subarray(from, to + 1))).toBe(true);
       }
       const past = await s3({ path: '/lst/obj.bin', headers: { range: 'bytes=100000-' } });
-      expect([past.status, errorCode(past), past.headers['content-range']]).toEqual([416, 'InvalidRange', 'bytes */100000']);
-      expect(errorCode(await s3({ path: '/lst/obj.bin', headers: { range: 'bytes=0-1,5-6' } }))).toBe('NotImplemented');
+      expect([past.status, errorCode(past), past.headers['content-range']]).toEqual([
+        416,
+        'InvalidRange',
+        'bytes */100000',
+      ]);
+      expect(
+        errorCode(await s3({ path: '/lst/obj.bin', headers: { range: 'bytes=0-1,5-6' } })),
+      ).toBe('NotImplemented');
     });
 
     it('applies If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since', async () => {
@@ -178,7 +220,11 @@ describe('S3 protocol', () => {
     });
 
     it('copies with COPY and REPLACE metadata, refuses a plain copy onto itself', async () => {
-      const copied = await xml({ method: 'PUT', path: '/lst/copy.bin', headers: { 'x-amz-copy-source': '/lst/obj.bin' } });
+      const copied = await xml({
+        method: 'PUT',
+        path: '/lst/copy.bin',
+        headers: { 'x-amz-copy-source': '/lst/obj.bin' },
+      });
       expect(tags(copied, 'ETag')).toEqual([`&quot;${md5(body)}&quot;`]);
       const h1 = (await s3({ method: 'HEAD', path: '/lst/copy.bin' })).headers;
       expect(h1['x-amz-meta-color']).toBe('blue');
@@ -193,9 +239,17 @@ describe('S3 protocol', () => {
         },
       });
       const h2 = (await s3({ method: 'HEAD', path: '/lst/copy.bin' })).headers;
-      expect([h2['x-amz-meta-color'], h2['x-amz-meta-shape'], h2['content-type']]).toEqual(['red', undefined, 'text/x-new']);
+      expect([h2['x-amz-meta-color'], h2['x-amz-meta-shape'], h2['content-type']]).toEqual([
+        'red',
+        undefined,
+        'text/x-new',
+      ]);
       expect((await s3({ path: '/lst/copy.bin' })).body.equals(body)).toBe(true);
-      const self = await s3({ method: 'PUT', path: '/lst/copy.bin', headers: { 'x-amz-copy-source': '/lst/copy.bin' } });
+      const self = await s3({
+        method: 'PUT',
+        path: '/lst/copy.bin',
+        headers: { 'x-amz-copy-source': '/lst/copy.bin' },
+      });
       expect(errorCode(self)).toBe('InvalidRequest');
       const cond = await s3({
         method: 'PUT',
@@ -203,15 +257,27 @@ describe('S3 protocol', () => {
         headers: { 'x-amz-copy-source': '/lst/obj.bin', 'x-amz-copy-source-if-match': '"nope"' },
       });
       expect([cond.status, errorCode(cond)]).toEqual([412, 'PreconditionFailed']);
-      const gone = await s3({ method: 'PUT', path: '/lst/copy2.bin', headers: { 'x-amz-copy-source': '/lst/none' } });
+      const gone = await s3({
+        method: 'PUT',
+        path: '/lst/copy2.bin',
+        headers: { 'x-amz-copy-source': '/lst/none' },
+      });
       expect(errorCode(gone)).toBe('NoSuchKey');
     });
 
     it('DeleteObjects deletes many, reports each, quietly if asked', async () => {
-      for (const k of ['d1', 'd2', 'd3']) await s3({ method: 'PUT', path: `/lst/del/${k}`, body: k });
-      const doc = '<Delete><Object><Key>del/d1</Key></Object><Object><Key>del/d2</Key></Object><Object><Key>del/none</Key></Object></Delete>';
+      for (const k of ['d1', 'd2', 'd3'])
+        await s3({ method: 'PUT', path: `/lst/del/${k}`, body: k });
+      const doc =
+        '<Delete><Object><Key>del/d1</Key></Object><Object><Key>del/d2</Key></Object><Object><Key>del/none</Key></Object></Delete>';
       const contentMd5 = createHash('md5').update(doc).digest('base64');
-      const res = await xml({ method: 'POST', path: '/lst', query: { delete: '' }, body: doc, headers: { 'content-md5': contentMd5 } });
+      const res = await xml({
+        method: 'POST',
+        path: '/lst',
+        query: { delete: '' },
+        body: doc,
+        headers: { 'content-md5': contentMd5 },
+      });
       expect(tags(res, 'Key')).toEqual(['del/d1', 'del/d2', 'del/none']);
       const quiet = await xml({
         method: 'POST',
@@ -222,13 +288,27 @@ describe('S3 protocol', () => {
       expect(tags(quiet, 'Key')).toEqual([]);
       const left = await xml({ path: '/lst', query: { 'list-type': '2', prefix: 'del/' } });
       expect(tags(left, 'Key')).toEqual([]);
-      const badMd5 = await s3({ method: 'POST', path: '/lst', query: { delete: '' }, body: doc, headers: { 'content-md5': md5b64('x') } });
+      const badMd5 = await s3({
+        method: 'POST',
+        path: '/lst',
+        query: { delete: '' },
+        body: doc,
+        headers: { 'content-md5': md5b64('x') },
+      });
       expect(errorCode(badMd5)).toBe('BadDigest');
     });
 
     it('refuses over-long keys and unsupported behaviour with NotImplemented', async () => {
-      expect(errorCode(await s3({ method: 'PUT', path: `/lst/${'k'.repeat(1025)}`, body: 'x' }))).toBe('KeyTooLongError');
-      for (const query of [{ acl: '' }, { tagging: '' }, { versions: '' }, { policy: '' }, { lifecycle: '' }]) {
+      expect(
+        errorCode(await s3({ method: 'PUT', path: `/lst/${'k'.repeat(1025)}`, body: 'x' })),
+      ).toBe('KeyTooLongError');
+      for (const query of [
+        { acl: '' },
+        { tagging: '' },
+        { versions: '' },
+        { policy: '' },
+        { lifecycle: '' },
+      ]) {
         const r = await s3({ path: '/lst', query });
         expect([r.status, errorCode(r)]).toEqual([501, 'NotImplemented']);
       }
@@ -242,9 +322,18 @@ describe('S3 protocol', () => {
         const r = await s3({ method: 'PUT', path: '/lst/ni.txt', body: 'x', headers });
         expect([r.status, errorCode(r)]).toEqual([501, 'NotImplemented']);
       }
-      expect(errorCode(await s3({ path: '/lst/obj.bin', query: { versionId: 'abc' } }))).toBe('NotImplemented');
-      expect(errorCode(await s3({ path: '/lst/obj.bin', query: { partNumber: '1' } }))).toBe('NotImplemented');
-      const sse = await s3({ method: 'PUT', path: '/lst/sse.txt', body: 'x', headers: { 'x-amz-server-side-encryption': 'AES256' } });
+      expect(errorCode(await s3({ path: '/lst/obj.bin', query: { versionId: 'abc' } }))).toBe(
+        'NotImplemented',
+      );
+      expect(errorCode(await s3({ path: '/lst/obj.bin', query: { partNumber: '1' } }))).toBe(
+        'NotImplemented',
+      );
+      const sse = await s3({
+        method: 'PUT',
+        path: '/lst/sse.txt',
+        body: 'x',
+        headers: { 'x-amz-server-side-encryption': 'AES256' },
+      });
       expect(sse.headers['x-amz-server-side-encryption']).toBe('AES256');
     });
   });
@@ -266,7 +355,11 @@ describe('S3 protocol', () => {
       const r = await raw(gw.s3.url, 'PUT', put.path, put.headers, put.body);
       expect(r.status, r.body.toString()).toBe(200);
       expect(r.headers['x-amz-checksum-crc32']).toBe(crc());
-      const head = await s3({ method: 'HEAD', path: '/lst/trailer.bin', headers: { 'x-amz-checksum-mode': 'ENABLED' } });
+      const head = await s3({
+        method: 'HEAD',
+        path: '/lst/trailer.bin',
+        headers: { 'x-amz-checksum-mode': 'ENABLED' },
+      });
       expect(head.headers['x-amz-checksum-crc32']).toBe(crc());
       expect(head.headers['content-encoding']).toBeUndefined();
       expect((await s3({ path: '/lst/trailer.bin' })).body.equals(payload)).toBe(true);
@@ -290,30 +383,66 @@ describe('S3 protocol', () => {
       });
       const r = await raw(gw.s3.url, 'PUT', put.path, put.headers, put.body);
       expect(r.status, r.body.toString()).toBe(200);
-      const bad = Buffer.from(put.body.toString('latin1').replace(sha, sha.replace(/^./, (x) => (x === 'A' ? 'B' : 'A'))), 'latin1');
+      const bad = Buffer.from(
+        put.body.toString('latin1').replace(
+          sha,
+          sha.replace(/^./, (x) => (x === 'A' ? 'B' : 'A')),
+        ),
+        'latin1',
+      );
       const refused = await raw(gw.s3.url, 'PUT', put.path, put.headers, bad);
       expect(refused.status).toBe(403);
     });
 
     it('verifies checksum headers on single-shot bodies, and refuses CRC64NVME as not implemented', async () => {
-      const ok = await s3({ method: 'PUT', path: '/lst/crc.bin', body: payload, headers: { 'x-amz-checksum-crc32': crc() } });
+      const ok = await s3({
+        method: 'PUT',
+        path: '/lst/crc.bin',
+        body: payload,
+        headers: { 'x-amz-checksum-crc32': crc() },
+      });
       expect(ok.status).toBe(200);
-      const bad = await s3({ method: 'PUT', path: '/lst/crc.bin', body: payload, headers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
+      const bad = await s3({
+        method: 'PUT',
+        path: '/lst/crc.bin',
+        body: payload,
+        headers: { 'x-amz-checksum-crc32': 'AAAAAA==' },
+      });
       expect(errorCode(bad)).toBe('BadDigest');
-      const nvme = await s3({ method: 'PUT', path: '/lst/crc.bin', body: payload, headers: { 'x-amz-checksum-crc64nvme': 'AAAAAAAAAAA=' } });
+      const nvme = await s3({
+        method: 'PUT',
+        path: '/lst/crc.bin',
+        body: payload,
+        headers: { 'x-amz-checksum-crc64nvme': 'AAAAAAAAAAA=' },
+      });
       expect(errorCode(nvme)).toBe('NotImplemented');
-      const unsigned = await s3({ method: 'PUT', path: '/lst/unsigned.bin', body: payload, payloadHash: 'UNSIGNED-PAYLOAD' });
+      const unsigned = await s3({
+        method: 'PUT',
+        path: '/lst/unsigned.bin',
+        body: payload,
+        payloadHash: 'UNSIGNED-PAYLOAD',
+      });
       expect(unsigned.status).toBe(200);
     });
   });
 
   describe('multipart', () => {
     const start = async (key: string) => {
-      const body = await xml({ method: 'POST', path: `/lst/${key}`, query: { uploads: '' }, headers: { 'x-amz-meta-kind': 'mp' } });
+      const body = await xml({
+        method: 'POST',
+        path: `/lst/${key}`,
+        query: { uploads: '' },
+        headers: { 'x-amz-meta-kind': 'mp' },
+      });
       return tags(body, 'UploadId')[0]!;
     };
     const part = async (key: string, uploadId: string, n: number, data: Buffer) => {
-      const r = await s3({ method: 'PUT', path: `/lst/${key}`, query: { partNumber: String(n), uploadId }, body: data });
+      const r = await s3({
+        method: 'PUT',
+        path: `/lst/${key}`,
+        query: { partNumber: String(n), uploadId },
+        body: data,
+      });
       expect(r.status).toBe(200);
       return r.headers.etag as string;
     };
@@ -336,13 +465,22 @@ describe('S3 protocol', () => {
         method: 'PUT',
         path: '/lst/mp/one.bin',
         query: { partNumber: '3', uploadId: id },
-        headers: { 'x-amz-copy-source': '/lst/obj.bin', 'x-amz-copy-source-range': 'bytes=10-1509' },
+        headers: {
+          'x-amz-copy-source': '/lst/obj.bin',
+          'x-amz-copy-source-range': 'bytes=10-1509',
+        },
       });
       const e3 = `"${tags(copied, 'ETag')[0]!.replace(/&quot;/g, '')}"`;
-      const parts = await xml({ path: '/lst/mp/one.bin', query: { uploadId: id, 'max-parts': '2' } });
+      const parts = await xml({
+        path: '/lst/mp/one.bin',
+        query: { uploadId: id, 'max-parts': '2' },
+      });
       expect(tags(parts, 'PartNumber')).toEqual(['1', '2']);
       expect(tags(parts, 'IsTruncated')).toEqual(['true']);
-      const rest = await xml({ path: '/lst/mp/one.bin', query: { uploadId: id, 'part-number-marker': '2' } });
+      const rest = await xml({
+        path: '/lst/mp/one.bin',
+        query: { uploadId: id, 'part-number-marker': '2' },
+      });
       expect(tags(rest, 'PartNumber')).toEqual(['3', '7']);
       const uploads = await xml({ path: '/lst', query: { uploads: '', prefix: 'mp/' } });
       expect(tags(uploads, 'UploadId')).toEqual([id]);
@@ -361,7 +499,11 @@ describe('S3 protocol', () => {
       expect(tags(done.body.toString(), 'ETag')).toEqual([etag.replace(/"/g, '&quot;')]);
       const got = await s3({ path: '/lst/mp/one.bin' });
       expect(got.body.equals(whole)).toBe(true);
-      expect(got.headers).toMatchObject({ etag, 'x-amz-meta-kind': 'mp', 'x-amz-mp-parts-count': '3' });
+      expect(got.headers).toMatchObject({
+        etag,
+        'x-amz-meta-kind': 'mp',
+        'x-amz-mp-parts-count': '3',
+      });
       expect((await backend.list({ prefix: `.s3/parts/${id}/`, limit: 10 })).entries).toEqual([]);
       expect(tags(await xml({ path: '/lst', query: { uploads: '' } }), 'UploadId')).toEqual([]);
     });
@@ -371,34 +513,87 @@ describe('S3 protocol', () => {
       const e1 = await part('mp/bad.bin', id, 1, pattern(2000, 1));
       const e2 = await part('mp/bad.bin', id, 2, pattern(500, 2));
       const e3 = await part('mp/bad.bin', id, 3, pattern(2000, 3));
-      expect(errorCode(await complete('mp/bad.bin', id, [[2, e2], [1, e1]]))).toBe('InvalidPartOrder');
-      expect(errorCode(await complete('mp/bad.bin', id, [[1, e1], [4, e1]]))).toBe('InvalidPart');
+      expect(
+        errorCode(
+          await complete('mp/bad.bin', id, [
+            [2, e2],
+            [1, e1],
+          ]),
+        ),
+      ).toBe('InvalidPartOrder');
+      expect(
+        errorCode(
+          await complete('mp/bad.bin', id, [
+            [1, e1],
+            [4, e1],
+          ]),
+        ),
+      ).toBe('InvalidPart');
       expect(errorCode(await complete('mp/bad.bin', id, [[1, e2]]))).toBe('InvalidPart');
-      expect(errorCode(await complete('mp/bad.bin', id, [[1, e1], [2, e2], [3, e3]]))).toBe('EntityTooSmall');
-      expect(errorCode(await complete('mp/bad.bin', 'f'.repeat(32), [[1, e1]]))).toBe('NoSuchUpload');
-      const badNumber = await s3({ method: 'PUT', path: '/lst/mp/bad.bin', query: { partNumber: '10001', uploadId: id }, body: 'x' });
+      expect(
+        errorCode(
+          await complete('mp/bad.bin', id, [
+            [1, e1],
+            [2, e2],
+            [3, e3],
+          ]),
+        ),
+      ).toBe('EntityTooSmall');
+      expect(errorCode(await complete('mp/bad.bin', 'f'.repeat(32), [[1, e1]]))).toBe(
+        'NoSuchUpload',
+      );
+      const badNumber = await s3({
+        method: 'PUT',
+        path: '/lst/mp/bad.bin',
+        query: { partNumber: '10001', uploadId: id },
+        body: 'x',
+      });
       expect(errorCode(badNumber)).toBe('InvalidArgument');
       // a small last part is fine
-      expect((await complete('mp/bad.bin', id, [[1, e1], [2, e2]])).status).toBe(200);
+      expect(
+        (
+          await complete('mp/bad.bin', id, [
+            [1, e1],
+            [2, e2],
+          ])
+        ).status,
+      ).toBe(200);
     });
 
     it('streams parts into the backend without compose too', async () => {
       const plainDir = await tempDir('gateway-nocompose-');
       const plain = await new DiskBackend({ root: plainDir, compose: false }).open();
-      const other = await startGateway(plain, { keyFile: join(plainDir, 'keys.json'), minPartSize: 1024 });
+      const other = await startGateway(plain, {
+        keyFile: join(plainDir, 'keys.json'),
+        minPartSize: 1024,
+      });
       try {
         const oc = { accessKeyId: other.accessKeyId, secretAccessKey: other.secretAccessKey };
         const o = (x: SendOptions) => send(other.s3.url, oc, x);
         const mb = await o({ method: 'PUT', path: '/bkt' });
         expect(mb.status, mb.body.toString()).toBe(200);
-        const id = tags((await o({ method: 'POST', path: '/bkt/k', query: { uploads: '' } })).body.toString(), 'UploadId')[0]!;
+        const id = tags(
+          (await o({ method: 'POST', path: '/bkt/k', query: { uploads: '' } })).body.toString(),
+          'UploadId',
+        )[0]!;
         const parts = [pattern(5000, 1), pattern(3000, 2)];
         const etags: string[] = [];
         for (const [i, p] of parts.entries()) {
-          etags.push((await o({ method: 'PUT', path: '/bkt/k', query: { partNumber: String(i + 1), uploadId: id }, body: p })).headers.etag as string);
+          etags.push(
+            (
+              await o({
+                method: 'PUT',
+                path: '/bkt/k',
+                query: { partNumber: String(i + 1), uploadId: id },
+                body: p,
+              })
+            ).headers.etag as string,
+          );
         }
         const doc = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-        expect((await o({ method: 'POST', path: '/bkt/k', query: { uploadId: id }, body: doc })).status).toBe(200);
+        expect(
+          (await o({ method: 'POST', path: '/bkt/k', query: { uploadId: id }, body: doc })).status,
+        ).toBe(200);
         expect((await o({ path: '/bkt/k' })).body.equals(Buffer.concat(parts))).toBe(true);
         expect((await plain.list({ prefix: '.s3/parts/', limit: 10 })).entries).toEqual([]);
       } finally {
@@ -411,7 +606,9 @@ describe('S3 protocol', () => {
   describe('buckets', () => {
     it('creates, refuses duplicates, bad and reserved names, deletes only when empty', async () => {
       expect((await s3({ method: 'PUT', path: '/fresh' })).status).toBe(200);
-      expect(errorCode(await s3({ method: 'PUT', path: '/fresh' }))).toBe('BucketAlreadyOwnedByYou');
+      expect(errorCode(await s3({ method: 'PUT', path: '/fresh' }))).toBe(
+        'BucketAlreadyOwnedByYou',
+      );
       expect(errorCode(await s3({ method: 'PUT', path: '/Bad_Name' }))).toBe('InvalidBucketName');
       expect(errorCode(await s3({ method: 'PUT', path: '/restic' }))).toBe('BucketAlreadyExists');
       expect((await s3({ method: 'HEAD', path: '/fresh' })).status).toBe(200);
@@ -420,26 +617,43 @@ describe('S3 protocol', () => {
       expect(errorCode(await s3({ method: 'DELETE', path: '/fresh' }))).toBe('BucketNotEmpty');
       await s3({ method: 'DELETE', path: '/fresh/x' });
       expect((await s3({ method: 'DELETE', path: '/fresh' })).status).toBe(204);
-      expect(errorCode(await s3({ method: 'PUT', path: '/fresh/x', body: 'x' }))).toBe('NoSuchBucket');
+      expect(errorCode(await s3({ method: 'PUT', path: '/fresh/x', body: 'x' }))).toBe(
+        'NoSuchBucket',
+      );
       const loc = await s3({
         method: 'PUT',
         path: '/elsewhere',
         body: '<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>',
       });
       expect(errorCode(loc)).toBe('InvalidArgument');
-      expect(errorCode(await s3({ path: '/', region: 'eu-west-1' }))).toBe('AuthorizationHeaderMalformed');
+      expect(errorCode(await s3({ path: '/', region: 'eu-west-1' }))).toBe(
+        'AuthorizationHeaderMalformed',
+      );
       // an S3 bucket is the top-level folder of its name
       expect((await backend.stat('lst/a.txt'))?.size).toBe(5);
     });
 
     it('serves virtual-host style requests when a domain is configured', async () => {
-      const vh = await startS3Server({ backend, credentials: gw.keys, listen: '127.0.0.1:0', virtualHostDomains: ['s3.test'] });
+      const vh = await startS3Server({
+        backend,
+        credentials: gw.keys,
+        listen: '127.0.0.1:0',
+        virtualHostDomains: ['s3.test'],
+      });
       try {
         const host = `lst.s3.test:${vh.port}`;
         const r = await send(vh.url, c, { path: '/a.txt', headers: { host } });
         expect([r.status, r.body.toString()]).toEqual([200, 'a.txt']);
-        const list = await send(vh.url, c, { path: '/', query: { 'list-type': '2', prefix: 'dir/' }, headers: { host } });
-        expect(tags(list.body.toString(), 'Key')).toEqual(['dir/b.txt', 'dir/c.txt', 'dir/sub/d.txt']);
+        const list = await send(vh.url, c, {
+          path: '/',
+          query: { 'list-type': '2', prefix: 'dir/' },
+          headers: { host },
+        });
+        expect(tags(list.body.toString(), 'Key')).toEqual([
+          'dir/b.txt',
+          'dir/c.txt',
+          'dir/sub/d.txt',
+        ]);
         // path style still works on the same listener
         expect((await send(vh.url, c, { path: '/lst/a.txt' })).body.toString()).toBe('a.txt');
       } finally {

@@ -12,7 +12,8 @@ describe('s3cmd over the S3 server', () => {
   let dir: string;
   let gw: Gateway;
   let backend: DiskBackend;
-  const s3cmd = (args: string[]) => ok('s3cmd', ['-c', join(dir, 's3cfg'), ...args], { timeoutMs: 600_000 });
+  const s3cmd = (args: string[]) =>
+    ok('s3cmd', ['-c', join(dir, 's3cfg'), ...args], { timeoutMs: 600_000 });
 
   beforeAll(async () => {
     dir = await tempDir('gateway-s3cmd-');
@@ -68,7 +69,13 @@ describe('s3cmd over the S3 server', () => {
     await s3cmd(['del', 's3://docs/notes/small.txt']);
     await s3cmd(['del', 's3://docs/blobs/big.bin']);
     expect((await s3cmd(['ls', '-r', 's3://docs'])).stdout.trim()).toBe('');
-    const missing = await run('s3cmd', ['-c', join(dir, 's3cfg'), 'get', 's3://docs/notes/small.txt', join(dir, 'x')]);
+    const missing = await run('s3cmd', [
+      '-c',
+      join(dir, 's3cfg'),
+      'get',
+      's3://docs/notes/small.txt',
+      join(dir, 'x'),
+    ]);
     expect(missing.code).not.toBe(0);
     expect(`${missing.stderr}${missing.stdout}`).toMatch(/404|NoSuchKey|does not exist/);
     await s3cmd(['rb', 's3://docs']);

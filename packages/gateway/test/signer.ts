@@ -38,13 +38,24 @@ export interface Reply {
 }
 
 export function signer(creds: Creds, region = 'us-east-1') {
-  return new SignatureV4({ credentials: creds, region, service: 's3', sha256: Sha256, uriEscapePath: false });
+  return new SignatureV4({
+    credentials: creds,
+    region,
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
 }
 
 export function encodePath(path: string): string {
   return path
     .split('/')
-    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .map((s) =>
+      encodeURIComponent(s).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
+    )
     .join('/');
 }
 
@@ -52,7 +63,8 @@ export async function signed(base: string, creds: Creds, o: SendOptions) {
   const url = new URL(base);
   const body = o.body === undefined ? undefined : Buffer.from(o.body);
   const headers: Record<string, string> = { host: url.host, ...(o.headers ?? {}) };
-  if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
+  if (body !== undefined && headers['content-length'] === undefined)
+    headers['content-length'] = String(body.length);
   const req = {
     method: o.method ?? 'GET',
     protocol: url.protocol,
@@ -68,10 +80,14 @@ export async function signed(base: string, creds: Creds, o: SendOptions) {
   };
   const s = await signer(creds, o.region).sign(req, { signingDate: o.signingDate ?? new Date() });
   if (!s.headers['x-amz-content-sha256']) {
-    s.headers['x-amz-content-sha256'] = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    s.headers['x-amz-content-sha256'] =
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
   }
   const qs = new URLSearchParams(o.query ?? {}).toString().replace(/\+/g, '%20');
-  const out = { path: `${s.path}${qs ? `?${qs}` : ''}`, headers: s.headers as Record<string, string> };
+  const out = {
+    path: `${s.path}${qs ? `?${qs}` : ''}`,
+    headers: s.headers as Record<string, string>,
+  };
   o.after?.(out);
   return { ...out, body };
 }
@@ -86,12 +102,21 @@ export function raw(
 ): Promise<Reply> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c) => parts.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(parts),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body === undefined || Buffer.isBuffer(body)) {
       req.end(body);
@@ -110,7 +135,10 @@ export async function send(base: string, creds: Creds, o: SendOptions): Promise<
 }
 
 export function errorCode(r: Reply): string | undefined {
-  return /<Code>([^<]+)<\/Code>/.exec(r.body.toString())?.[1] ?? (r.headers['x-amz-error-code'] as string | undefined);
+  return (
+    /<Code>([^<]+)<\/Code>/.exec(r.body.toString())?.[1] ??
+    (r.headers['x-amz-error-code'] as string | undefined)
+  );
 }
 
 export interface StreamingOptions {
@@ -129,11 +157,27 @@ const MODES = {
 } as const;
 
 /** A streaming (aws-chunked) PUT as an SDK sends it: headers signed, then each chunk chained. */
-export async function streamingPut(base: string, creds: Creds, path: string, payload: Buffer, o: StreamingOptions) {
+export async function streamingPut(
+  base: string,
+  creds: Creds,
+  path: string,
+  payload: Buffer,
+  o: StreamingOptions,
+) {
   const sizes = o.chunkSizes ?? [64 * 1024];
   const trailers = o.trailer ? [o.trailer] : undefined;
-  const placeholder = { seedSignature: '0'.repeat(64), signingKey: Buffer.alloc(32), amzDate: '', scope: '' };
-  const length = encodeChunked(payload, sizes, o.mode === 'unsigned-trailer' ? undefined : placeholder, trailers).length;
+  const placeholder = {
+    seedSignature: '0'.repeat(64),
+    signingKey: Buffer.alloc(32),
+    amzDate: '',
+    scope: '',
+  };
+  const length = encodeChunked(
+    payload,
+    sizes,
+    o.mode === 'unsigned-trailer' ? undefined : placeholder,
+    trailers,
+  ).length;
   const headers: Record<string, string> = {
     'content-encoding': 'aws-chunked',
     'content-length': String(length),
@@ -153,6 +197,11 @@ export async function streamingPut(base: string, creds: Creds, path: string, pay
   const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
   const signingKey = await getSigningKey(Sha256, creds, amzDate.slice(0, 8), 'us-east-1', 's3');
   const signing = { seedSignature, signingKey, amzDate, scope };
-  const body = encodeChunked(payload, sizes, o.mode === 'unsigned-trailer' ? undefined : signing, trailers);
+  const body = encodeChunked(
+    payload,
+    sizes,
+    o.mode === 'unsigned-trailer' ? undefined : signing,
+    trailers,
+  );
   return { path: s.path, headers: s.headers, body };
 }

@@ -46,12 +46,28 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     await ok('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
     ]);
     ca = await readFile(cert);
     backend = await new DiskBackend({ root: join(dir, 'store') }).open();
-    gw = await startGateway(backend, { keyFile: join(dir, 'keys.json'), tls: { certPath: cert, keyPath: key } });
+    gw = await startGateway(backend, {
+      keyFile: join(dir, 'keys.json'),
+      tls: { certPath: cert, keyPath: key },
+    });
     expect(gw.s3.url).toMatch(/^https:/);
     client = new S3Client({
       endpoint: gw.s3.url,
@@ -79,7 +95,12 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
     await client.send(new CreateBucketCommand({ Bucket: 'sdk' }));
     const body = pattern(3 * MIB + 17, 21);
     const put = await client.send(
-      new PutObjectCommand({ Bucket: 'sdk', Key: 'stream.bin', Body: Readable.from([body]), ContentLength: body.length }),
+      new PutObjectCommand({
+        Bucket: 'sdk',
+        Key: 'stream.bin',
+        Body: Readable.from([body]),
+        ContentLength: body.length,
+      }),
     );
     // the SDK chose the checksum and sent it as a trailer; the server verified and kept it
     expect(sent.get('PutObjectCommand')).toMatchObject({
@@ -87,13 +108,21 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
       'x-amz-trailer': 'x-amz-checksum-crc32',
     });
     expect(put.ChecksumCRC32).toBe(crcOf(body));
-    expect((await backend.stat('sdk/stream.bin'))?.attributes['x-amz-checksum-crc32']).toBe(crcOf(body));
-    const got = await client.send(new GetObjectCommand({ Bucket: 'sdk', Key: 'stream.bin', ChecksumMode: 'ENABLED' }));
+    expect((await backend.stat('sdk/stream.bin'))?.attributes['x-amz-checksum-crc32']).toBe(
+      crcOf(body),
+    );
+    const got = await client.send(
+      new GetObjectCommand({ Bucket: 'sdk', Key: 'stream.bin', ChecksumMode: 'ENABLED' }),
+    );
     expect(got.ChecksumCRC32).toBe(crcOf(body));
     expect((await collect(got.Body as Readable)).equals(body)).toBe(true);
 
     const { UploadId } = await client.send(
-      new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'mp.bin', ChecksumAlgorithm: 'CRC32' }),
+      new CreateMultipartUploadCommand({
+        Bucket: 'sdk',
+        Key: 'mp.bin',
+        ChecksumAlgorithm: 'CRC32',
+      }),
     );
     const parts = [pattern(5 * MIB, 1), pattern(MIB, 2)];
     const done: { PartNumber: number; ETag: string; ChecksumCRC32: string }[] = [];
@@ -113,7 +142,12 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
       done.push({ PartNumber: i + 1, ETag: r.ETag!, ChecksumCRC32: r.ChecksumCRC32! });
     }
     await client.send(
-      new CompleteMultipartUploadCommand({ Bucket: 'sdk', Key: 'mp.bin', UploadId, MultipartUpload: { Parts: done } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: 'sdk',
+        Key: 'mp.bin',
+        UploadId,
+        MultipartUpload: { Parts: done },
+      }),
     );
     const head = await client.send(new HeadObjectCommand({ Bucket: 'sdk', Key: 'mp.bin' }));
     expect(head.ContentLength).toBe(6 * MIB);
@@ -124,7 +158,10 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
     const list = await client.send(new ListObjectsV2Command({ Bucket: 'sdk' }));
     expect(list.Contents?.map((o) => o.Key)).toEqual(['mp.bin', 'stream.bin']);
     const del = await client.send(
-      new DeleteObjectsCommand({ Bucket: 'sdk', Delete: { Objects: [{ Key: 'mp.bin' }, { Key: 'stream.bin' }] } }),
+      new DeleteObjectsCommand({
+        Bucket: 'sdk',
+        Delete: { Objects: [{ Key: 'mp.bin' }, { Key: 'stream.bin' }] },
+      }),
     );
     expect(del.Deleted?.map((d) => d.Key).sort()).toEqual(['mp.bin', 'stream.bin']);
     expect((await client.send(new ListObjectsV2Command({ Bucket: 'sdk' }))).KeyCount).toBe(0);
@@ -132,7 +169,8 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
 
   it('aws-cli over HTTPS (unsigned payloads) and restic over HTTPS', async () => {
     const env = { ...(await awsEnv(dir, gw)), AWS_CA_BUNDLE: join(dir, 'cert.pem') };
-    const aws = (args: string[]) => ok('aws', ['--endpoint-url', gw.s3.url, ...args], { env, timeoutMs: 600_000 });
+    const aws = (args: string[]) =>
+      ok('aws', ['--endpoint-url', gw.s3.url, ...args], { env, timeoutMs: 600_000 });
     await aws(['s3', 'mb', 's3://tls']);
     const file = join(dir, 'f.bin');
     await bigFile(file, 20 * MIB);
@@ -152,7 +190,9 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
     await ok('restic', [...cacert, 'init'], { env: renv });
     await ok('restic', [...cacert, 'backup', src], { env: renv });
     await ok('restic', [...cacert, 'check', '--read-data'], { env: renv });
-    const snaps = JSON.parse((await ok('restic', [...cacert, 'snapshots', '--json'], { env: renv })).stdout);
+    const snaps = JSON.parse(
+      (await ok('restic', [...cacert, 'snapshots', '--json'], { env: renv })).stdout,
+    );
     expect(snaps).toHaveLength(1);
   }, 600_000);
 });

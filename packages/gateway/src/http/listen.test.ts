@@ -13,7 +13,9 @@ describe('parseListen', () => {
 
   it('refuses what is not an address', () => {
     for (const bad of ['host:', 'a:b', '1:99999', '::1:80']) {
-      expect(() => parseListen(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+      expect(() => parseListen(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
     }
   });
 });
@@ -29,7 +31,9 @@ describe('listen', () => {
 
   it('reports an address in use', async () => {
     const a = await listen((_req, res) => res.end(), {});
-    await expect(listen((_req, res) => res.end(), { listen: `127.0.0.1:${a.port}` })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(
+      listen((_req, res) => res.end(), { listen: `127.0.0.1:${a.port}` }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await a.close();
   });
 });

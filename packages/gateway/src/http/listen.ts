@@ -58,7 +58,10 @@ export function parseListen(value: string | undefined): { host: string; port: nu
   return { host, port };
 }
 
-export async function listen(handler: RequestHandler, options: ListenOptions = {}): Promise<Listener> {
+export async function listen(
+  handler: RequestHandler,
+  options: ListenOptions = {},
+): Promise<Listener> {
   const { host, port } = parseListen(options.listen);
   const maxHeaderSize = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const common = {

@@ -7,8 +7,14 @@ describe('parseRange', () => {
     expect(parseRange('bytes=90-', 100)).toEqual({ kind: 'range', range: { start: 90, end: 99 } });
     expect(parseRange('bytes=-10', 100)).toEqual({ kind: 'range', range: { start: 90, end: 99 } });
     expect(parseRange('bytes=-500', 100)).toEqual({ kind: 'range', range: { start: 0, end: 99 } });
-    expect(parseRange('bytes=50-5000', 100)).toEqual({ kind: 'range', range: { start: 50, end: 99 } });
-    expect(parseRange(' bytes = 99-99 ', 100)).toEqual({ kind: 'range', range: { start: 99, end: 99 } });
+    expect(parseRange('bytes=50-5000', 100)).toEqual({
+      kind: 'range',
+      range: { start: 50, end: 99 },
+    });
+    expect(parseRange(' bytes = 99-99 ', 100)).toEqual({
+      kind: 'range',
+      range: { start: 99, end: 99 },
+    });
   });
 
   it('reports unsatisfiable, multiple and ignorable headers', () => {

@@ -8,10 +8,22 @@ describe('parseResticPath', () => {
     expect(parseResticPath('/')).toEqual({ kind: 'repo', repo: [] });
     expect(parseResticPath('/config')).toEqual({ kind: 'config', repo: [] });
     expect(parseResticPath('/data/')).toEqual({ kind: 'list', repo: [], type: 'data' });
-    expect(parseResticPath(`/data/${H}`)).toEqual({ kind: 'object', repo: [], type: 'data', name: H });
+    expect(parseResticPath(`/data/${H}`)).toEqual({
+      kind: 'object',
+      repo: [],
+      type: 'data',
+      name: H,
+    });
     expect(parseResticPath('/home/laptop/')).toEqual({ kind: 'repo', repo: ['home', 'laptop'] });
-    expect(parseResticPath('/home/laptop/config')).toEqual({ kind: 'config', repo: ['home', 'laptop'] });
-    expect(parseResticPath('/home/locks/')).toEqual({ kind: 'list', repo: ['home'], type: 'locks' });
+    expect(parseResticPath('/home/laptop/config')).toEqual({
+      kind: 'config',
+      repo: ['home', 'laptop'],
+    });
+    expect(parseResticPath('/home/locks/')).toEqual({
+      kind: 'list',
+      repo: ['home'],
+      type: 'locks',
+    });
     expect(parseResticPath(`/home/keys/${H}`)).toEqual({
       kind: 'object',
       repo: ['home'],

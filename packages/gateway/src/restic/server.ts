@@ -157,7 +157,10 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
       const info = await backend.stat(key, { signal });
       if (!info) return reply(req, res, 404);
       if (method === 'HEAD') {
-        res.writeHead(200, { 'Content-Length': info.size, 'Content-Type': 'application/octet-stream' });
+        res.writeHead(200, {
+          'Content-Length': info.size,
+          'Content-Type': 'application/octet-stream',
+        });
         return void res.end();
       }
       const r = parseRange(req.headers.range, info.size);
@@ -204,7 +207,8 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
           },
         });
       } catch (err) {
-        if (codeOf(err) === 'ERR_INTEGRITY') return reply(req, res, 400, 'content does not match hash');
+        if (codeOf(err) === 'ERR_INTEGRITY')
+          return reply(req, res, 400, 'content does not match hash');
         throw err;
       }
       return reply(req, res, 200, 'saved');
@@ -227,7 +231,13 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
     let started = false;
     // Streamed page by page: a data folder of a big repository never sits in memory whole.
     for (;;) {
-      const page = await backend.list({ prefix: folder, delimiter: '/', after, limit: LIST_PAGE, signal });
+      const page = await backend.list({
+        prefix: folder,
+        delimiter: '/',
+        after,
+        limit: LIST_PAGE,
+        signal,
+      });
       if (!started) {
         res.writeHead(200, { 'Content-Type': v2 ? V2 : V1 });
         res.write('[');
@@ -268,12 +278,19 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
       .catch((err) => {
         const status = statusForError(err);
         if (codeOf(err) !== 'ERR_ABORTED' && !res.destroyed) {
-          (status >= 500 ? log.error : log.warn).call(log, { err, url, method: req.method }, 'restic request failed');
+          (status >= 500 ? log.error : log.warn).call(
+            log,
+            { err, url, method: req.method },
+            'restic request failed',
+          );
         }
         if (!res.destroyed) reply(req, res, status);
       })
       .finally(() => {
-        log.debug({ method: req.method, url, status: res.statusCode, ms: Date.now() - started }, 'restic');
+        log.debug(
+          { method: req.method, url, status: res.statusCode, ms: Date.now() - started },
+          'restic',
+        );
       });
   };
 }

@@ -85,11 +85,15 @@ export async function authenticate(
   const presigned = query.has('X-Amz-Algorithm') || query.has('X-Amz-Signature');
   const header = req.headers.authorization;
   if (presigned && header) throw S3Errors.InvalidArgument('Only one auth mechanism allowed');
-  if (!presigned && !header) throw S3Errors.AccessDenied('anonymous access is not allowed; sign the request');
+  if (!presigned && !header)
+    throw S3Errors.AccessDenied('anonymous access is not allowed; sign the request');
   const amzDateHeader = req.headers['x-amz-date'];
   const auth = presigned
     ? parsePresignedQuery(query)
-    : parseAuthorizationHeader(header!, Array.isArray(amzDateHeader) ? amzDateHeader[0] : amzDateHeader);
+    : parseAuthorizationHeader(
+        header!,
+        Array.isArray(amzDateHeader) ? amzDateHeader[0] : amzDateHeader,
+      );
 
   checkScope(auth, options.region);
   const signedAt = amzDateToMs(auth.amzDate);
@@ -105,10 +109,13 @@ export async function authenticate(
     if (signedAt - now > MAX_SKEW_MS) throw S3Errors.AccessDenied('Request is not valid yet');
     if (now > signedAt + auth.expires! * 1000) throw S3Errors.AccessDenied('Request has expired');
   }
-  if (!auth.signedHeaders.includes('host')) throw S3Errors.AccessDenied('the host header must be signed');
+  if (!auth.signedHeaders.includes('host'))
+    throw S3Errors.AccessDenied('the host header must be signed');
   for (const name of Object.keys(req.headers)) {
     if (name.startsWith('x-amz-') && !auth.signedHeaders.includes(name)) {
-      throw S3Errors.AccessDenied(`There were headers present in the request which were not signed: ${name}`);
+      throw S3Errors.AccessDenied(
+        `There were headers present in the request which were not signed: ${name}`,
+      );
     }
   }
 
@@ -121,7 +128,9 @@ export async function authenticate(
     payloadHash = query.get('X-Amz-Content-Sha256') ?? UNSIGNED_PAYLOAD;
   } else {
     if (typeof contentSha !== 'string' || contentSha === '') {
-      throw S3Errors.InvalidRequest('Missing required header for this request: x-amz-content-sha256');
+      throw S3Errors.InvalidRequest(
+        'Missing required header for this request: x-amz-content-sha256',
+      );
     }
     payloadHash = contentSha;
   }
@@ -156,10 +165,15 @@ export async function authenticate(
 
 function checkScope(auth: SignedRequestAuth, region: string): void {
   const malformed =
-    auth.via === 'header' ? S3Errors.AuthorizationHeaderMalformed : S3Errors.AuthorizationQueryParametersError;
-  if (auth.service !== 's3') throw malformed(`the credential scope's service must be s3, not ${auth.service}`);
+    auth.via === 'header'
+      ? S3Errors.AuthorizationHeaderMalformed
+      : S3Errors.AuthorizationQueryParametersError;
+  if (auth.service !== 's3')
+    throw malformed(`the credential scope's service must be s3, not ${auth.service}`);
   if (auth.region !== region) {
-    throw malformed(`the region '${auth.region}' is wrong; expecting '${region}'`, { Region: region });
+    throw malformed(`the region '${auth.region}' is wrong; expecting '${region}'`, {
+      Region: region,
+    });
   }
   if (auth.scopeDate !== auth.amzDate.slice(0, 8)) {
     throw malformed('the credential scope date does not match the request date');
@@ -193,6 +207,8 @@ function payloadMode(
       if (payloadHash.startsWith('STREAMING-')) {
         throw S3Errors.NotImplemented(`x-amz-content-sha256 ${payloadHash} is not supported`);
       }
-      throw S3Errors.InvalidArgument('x-amz-content-sha256 must be a SHA-256 hex digest or a known mode');
+      throw S3Errors.InvalidArgument(
+        'x-amz-content-sha256 must be a SHA-256 hex digest or a known mode',
+      );
   }
 }

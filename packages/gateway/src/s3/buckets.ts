@@ -3,7 +3,13 @@
 
 import { allow, isoDate, requireBucket, type S3Context, sendEmpty, sendXml } from './context.js';
 import { S3Errors } from './errors.js';
-import { BUCKETS_PREFIX, bucketFolder, bucketMarker, isValidBucketName, uploadsFolder } from './layout.js';
+import {
+  BUCKETS_PREFIX,
+  bucketFolder,
+  bucketMarker,
+  isValidBucketName,
+  uploadsFolder,
+} from './layout.js';
 import { readXml, text } from './xml.js';
 
 export const OWNER = { ID: 'peerstash', DisplayName: 'peerstash' };
@@ -14,7 +20,12 @@ export async function listBuckets(ctx: S3Context): Promise<void> {
   const buckets: { Name: string; CreationDate: string }[] = [];
   let after: string | undefined;
   do {
-    const page = await backend.list({ prefix: BUCKETS_PREFIX, after, limit: 1000, signal: ctx.signal });
+    const page = await backend.list({
+      prefix: BUCKETS_PREFIX,
+      after,
+      limit: 1000,
+      signal: ctx.signal,
+    });
     for (const e of page.entries) {
       const name = e.key.slice(BUCKETS_PREFIX.length);
       if (restricted !== undefined && name !== restricted) continue;
@@ -47,7 +58,8 @@ export async function createBucket(ctx: S3Context): Promise<void> {
     throw S3Errors.NotImplemented('object lock is not supported');
   }
   const { backend } = ctx.settings;
-  if (await backend.stat(bucketMarker(bucket), { signal: ctx.signal })) throw S3Errors.BucketAlreadyOwnedByYou();
+  if (await backend.stat(bucketMarker(bucket), { signal: ctx.signal }))
+    throw S3Errors.BucketAlreadyOwnedByYou();
   await backend.write(bucketMarker(bucket), (async function* () {})(), {
     signal: ctx.signal,
     attributes: () => ({ 'created-by': 'peerstash-gateway' }),
@@ -82,7 +94,11 @@ export async function deleteBucket(ctx: S3Context): Promise<void> {
   const { backend } = ctx.settings;
   const page = await backend.list({ prefix: bucketFolder(bucket), limit: 1, signal: ctx.signal });
   if (page.entries.length > 0 || page.prefixes.length > 0) throw S3Errors.BucketNotEmpty();
-  const uploads = await backend.list({ prefix: uploadsFolder(bucket), limit: 1, signal: ctx.signal });
+  const uploads = await backend.list({
+    prefix: uploadsFolder(bucket),
+    limit: 1,
+    signal: ctx.signal,
+  });
   if (uploads.entries.length > 0) {
     throw S3Errors.BucketNotEmpty('the bucket has multipart uploads in progress; abort them first');
   }

@@ -48,7 +48,9 @@ export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
 export function algorithmOfHeader(name: string): ChecksumAlgorithm {
   const alg = name.toLowerCase().replace(/^x-amz-checksum-/, '');
   if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(alg)) return alg as ChecksumAlgorithm;
-  throw S3Errors.NotImplemented(`checksum algorithm ${alg} is not supported (use CRC32, CRC32C, SHA1 or SHA256)`);
+  throw S3Errors.NotImplemented(
+    `checksum algorithm ${alg} is not supported (use CRC32, CRC32C, SHA1 or SHA256)`,
+  );
 }
 
 /** From x-amz-sdk-checksum-algorithm / x-amz-checksum-algorithm values such as 'CRC32'. */

@@ -89,7 +89,8 @@ export class ChunkedDecoder {
           break;
         }
         case 'data-crlf': {
-          if (buf[0] !== CRLF[this.#crlfSeen]) throw new ProtocolError('chunk data is not followed by CRLF');
+          if (buf[0] !== CRLF[this.#crlfSeen])
+            throw new ProtocolError('chunk data is not followed by CRLF');
           buf = buf.subarray(1);
           if (++this.#crlfSeen === 2) {
             this.#verifyChunk();
@@ -117,7 +118,10 @@ export class ChunkedDecoder {
   }
 
   #onLine(line: string): void {
-    if (this.#state === 'trailer') return this.#onTrailerLine(line);
+    if (this.#state === 'trailer') {
+      this.#onTrailerLine(line);
+      return;
+    }
     const [sizeText = '', ...extensions] = line.split(';');
     if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new ProtocolError('bad aws-chunked size line');
     const size = Number.parseInt(sizeText, 16);
@@ -195,7 +199,8 @@ export class ChunkedDecoder {
       this.#chunkHash!.digest('hex'),
     ].join('\n');
     const expected = hmacHex(signing.signingKey, toSign);
-    if (!sameHex(expected, this.#chunkSignature)) throw new SignatureError('chunk signature does not match');
+    if (!sameHex(expected, this.#chunkSignature))
+      throw new SignatureError('chunk signature does not match');
     this.#previous = expected;
   }
 }

@@ -19,7 +19,8 @@ interface WantedPart {
 function wantedParts(xml: Record<string, unknown>): WantedPart[] {
   const root = xml.CompleteMultipartUpload as { Part?: unknown[] } | undefined;
   const parts = root?.Part;
-  if (!Array.isArray(parts) || parts.length === 0) throw S3Errors.MalformedXML('the upload lists no parts');
+  if (!Array.isArray(parts) || parts.length === 0)
+    throw S3Errors.MalformedXML('the upload lists no parts');
   if (parts.length > MAX_PARTS) throw S3Errors.MalformedXML(`more than ${MAX_PARTS} parts`);
   return parts.map((p) => {
     const part = p as Record<string, unknown>;
@@ -63,22 +64,33 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
       throw S3Errors.InvalidPart(`part ${w.number} was not uploaded or its ETag does not match`);
     }
     for (const [name, value] of Object.entries(w.checksums)) {
-      if (p.attributes[name] !== value) throw S3Errors.InvalidPart(`part ${w.number}'s ${name} does not match`);
+      if (p.attributes[name] !== value)
+        throw S3Errors.InvalidPart(`part ${w.number}'s ${name} does not match`);
     }
     if (i < wanted.length - 1 && p.size < ctx.settings.minPartSize) {
-      throw S3Errors.EntityTooSmall(`part ${w.number} is ${p.size} bytes; all but the last must be at least ${ctx.settings.minPartSize}`);
+      throw S3Errors.EntityTooSmall(
+        `part ${w.number} is ${p.size} bytes; all but the last must be at least ${ctx.settings.minPartSize}`,
+      );
     }
     chosen.push(p);
     md5s.push(Buffer.from(p.attributes.etag!, 'hex'));
   });
   const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}`;
-  const attributes: Attributes = { ...metadataOf(record.attributes), etag, 'mp-parts': String(chosen.length) };
+  const attributes: Attributes = {
+    ...metadataOf(record.attributes),
+    etag,
+    'mp-parts': String(chosen.length),
+  };
   const target = objectKey(bucket, key);
   const { backend } = ctx.settings;
   const stop = keepAlive(ctx);
   try {
     if (backend.compose) {
-      await backend.compose(target, chosen.map((p) => p.key), { attributes, signal: ctx.signal });
+      await backend.compose(
+        target,
+        chosen.map((p) => p.key),
+        { attributes, signal: ctx.signal },
+      );
     } else {
       async function* concatenated() {
         for (const p of chosen) {
@@ -90,15 +102,26 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
           for await (const c of r.stream) yield c as Buffer;
         }
       }
-      await backend.write(target, concatenated(), { attributes: () => attributes, signal: ctx.signal });
+      await backend.write(target, concatenated(), {
+        attributes: () => attributes,
+        signal: ctx.signal,
+      });
     }
-    await removeUpload(ctx, bucket, key, uploadId, new Set(backend.compose ? chosen.map((p) => p.key) : []));
+    await removeUpload(
+      ctx,
+      bucket,
+      key,
+      uploadId,
+      new Set(backend.compose ? chosen.map((p) => p.key) : []),
+    );
   } catch (err) {
     stop();
     if (!ctx.res.headersSent) throw err;
     // Headers are out (keep-alive): the error travels in the 200 body, as S3 does it.
     const e = toS3Error(err);
-    ctx.res.end(toXml('Error', { Code: e.s3Code, Message: e.message, RequestId: ctx.requestId }, false));
+    ctx.res.end(
+      toXml('Error', { Code: e.s3Code, Message: e.message, RequestId: ctx.requestId }, false),
+    );
     return;
   }
   stop();
@@ -109,7 +132,10 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     ETag: `"${etag}"`,
   });
   if (!ctx.res.headersSent) {
-    ctx.res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+    ctx.res.writeHead(200, {
+      'Content-Type': 'application/xml',
+      'Content-Length': Buffer.byteLength(xml),
+    });
   }
   ctx.res.end(xml);
 }

@@ -6,7 +6,7 @@ import type { Backend } from '../backend.js';
 import { drainAfterResponse } from '../http/body.js';
 import type { Logger } from '../logger.js';
 import type { Principal } from './auth.js';
-import { S3Errors, type S3Error } from './errors.js';
+import { type S3Error, S3Errors } from './errors.js';
 import { bucketMarker, isValidBucketName } from './layout.js';
 import { toXml } from './xml.js';
 
@@ -33,7 +33,12 @@ export interface S3Context {
   signal: AbortSignal;
 }
 
-export function sendXml(ctx: S3Context, status: number, root: string, body: Record<string, unknown>): void {
+export function sendXml(
+  ctx: S3Context,
+  status: number,
+  root: string,
+  body: Record<string, unknown>,
+): void {
   const xml = toXml(root, body);
   ctx.res.writeHead(status, {
     'Content-Type': 'application/xml',
@@ -42,7 +47,11 @@ export function sendXml(ctx: S3Context, status: number, root: string, body: Reco
   ctx.res.end(xml);
 }
 
-export function sendEmpty(ctx: S3Context, status = 200, headers: Record<string, string | number> = {}): void {
+export function sendEmpty(
+  ctx: S3Context,
+  status = 200,
+  headers: Record<string, string | number> = {},
+): void {
   ctx.res.writeHead(status, { 'Content-Length': 0, ...headers });
   ctx.res.end();
 }
@@ -68,17 +77,27 @@ export function sendError(
   }
   const xml = toXml(
     'Error',
-    { Code: err.s3Code, Message: err.message, ...err.extra, Resource: resource, RequestId: requestId },
+    {
+      Code: err.s3Code,
+      Message: err.message,
+      ...err.extra,
+      Resource: resource,
+      RequestId: requestId,
+    },
     false,
   );
-  res.writeHead(err.status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
+  res.writeHead(err.status, {
+    'Content-Type': 'application/xml',
+    'Content-Length': Buffer.byteLength(xml),
+  });
   res.end(xml);
 }
 
 /** Throws AccessDenied unless the key may use this bucket (and write, when asked). */
 export function allow(ctx: S3Context, write: boolean): void {
   const { key } = ctx.principal;
-  if (key.bucket !== undefined && ctx.bucket !== undefined && key.bucket !== ctx.bucket) throw S3Errors.AccessDenied();
+  if (key.bucket !== undefined && ctx.bucket !== undefined && key.bucket !== ctx.bucket)
+    throw S3Errors.AccessDenied();
   if (write && key.readOnly) throw S3Errors.AccessDenied('this access key is read-only');
 }
 
@@ -107,5 +126,6 @@ export function isoDate(ms: number): string {
 
 /** Sends "100 Continue" to a client waiting for it, once the request is known to be accepted. */
 export function continueIfExpected(ctx: S3Context): void {
-  if (header(ctx, 'expect')?.toLowerCase() === '100-continue' && !ctx.res.headersSent) ctx.res.writeContinue();
+  if (header(ctx, 'expect')?.toLowerCase() === '100-continue' && !ctx.res.headersSent)
+    ctx.res.writeContinue();
 }

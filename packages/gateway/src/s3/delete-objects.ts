@@ -20,7 +20,8 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
     throw err;
   }
   const md5 = header(ctx, 'content-md5');
-  if (md5 !== undefined && createHash('md5').update(body).digest('base64') !== md5) throw S3Errors.BadDigest();
+  if (md5 !== undefined && createHash('md5').update(body).digest('base64') !== md5)
+    throw S3Errors.BadDigest();
   for (const name of Object.keys(ctx.req.headers)) {
     if (!name.startsWith('x-amz-checksum-') || name === 'x-amz-checksum-type') continue;
     const c = createChecksum(algorithmOfHeader(name));
@@ -40,7 +41,8 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
     const version = text((o as Record<string, unknown>).VersionId);
     if (key === '') throw S3Errors.MalformedXML('an Object has no Key');
     try {
-      if (version !== undefined && version !== 'null') throw S3Errors.NotImplemented('object versions are not supported');
+      if (version !== undefined && version !== 'null')
+        throw S3Errors.NotImplemented('object versions are not supported');
       if (Buffer.byteLength(key) > 1024) throw S3Errors.KeyTooLongError();
       await ctx.settings.backend.delete(objectKey(bucket, key), { signal: ctx.signal });
       deleted.push({ Key: key });

@@ -33,15 +33,22 @@ function hex(text: string): string {
  * key prefix is a plain prefix listing (hex preserves byte order, and '/' sorts before digits).
  */
 export const uploadsFolder = (bucket: string) => `${UPLOADS_PREFIX}${bucket}/`;
-export const uploadRecordPrefix = (bucket: string, keyPrefix: string) => `${uploadsFolder(bucket)}${hex(keyPrefix)}`;
+export const uploadRecordPrefix = (bucket: string, keyPrefix: string) =>
+  `${uploadsFolder(bucket)}${hex(keyPrefix)}`;
 export const uploadRecord = (bucket: string, key: string, uploadId: string) =>
   `${uploadsFolder(bucket)}${hex(key)}/${uploadId}`;
 
-export function parseUploadRecord(bucket: string, recordKey: string): { key: string; uploadId: string } | undefined {
+export function parseUploadRecord(
+  bucket: string,
+  recordKey: string,
+): { key: string; uploadId: string } | undefined {
   const rest = recordKey.slice(uploadsFolder(bucket).length);
   const at = rest.indexOf('/');
   if (at < 0) return undefined;
-  return { key: Buffer.from(rest.slice(0, at), 'hex').toString('utf8'), uploadId: rest.slice(at + 1) };
+  return {
+    key: Buffer.from(rest.slice(0, at), 'hex').toString('utf8'),
+    uploadId: rest.slice(at + 1),
+  };
 }
 
 export const partsFolder = (uploadId: string) => `${PARTS_PREFIX}${uploadId}/`;

@@ -30,7 +30,8 @@ function encodeToken(after: string): string {
 }
 
 function decodeToken(token: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(token)) throw S3Errors.InvalidArgument('The continuation token provided is incorrect');
+  if (!/^[A-Za-z0-9_-]*$/.test(token))
+    throw S3Errors.InvalidArgument('The continuation token provided is incorrect');
   return Buffer.from(token, 'base64url').toString('utf8');
 }
 
@@ -41,7 +42,14 @@ interface Page {
   next?: string;
 }
 
-async function listPage(ctx: S3Context, bucket: string, prefix: string, delimiter: string, after: string | undefined, limit: number): Promise<Page> {
+async function listPage(
+  ctx: S3Context,
+  bucket: string,
+  prefix: string,
+  delimiter: string,
+  after: string | undefined,
+  limit: number,
+): Promise<Page> {
   if (limit === 0) return { contents: [], prefixes: [] };
   const folder = bucketFolder(bucket);
   const page = await ctx.settings.backend.list({
@@ -58,7 +66,7 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
   };
 }
 
-function contents(ctx: S3Context, page: Page, folder: string, enc: (s: string) => string, owner: boolean) {
+function contents(page: Page, folder: string, enc: (s: string) => string, owner: boolean) {
   return page.contents.map((e) => ({
     Key: enc(e.key.slice(folder.length)),
     LastModified: isoDate(e.modifiedAt),
@@ -91,7 +99,7 @@ export async function listObjectsV2(ctx: S3Context): Promise<void> {
     ...(token !== null ? { ContinuationToken: token } : {}),
     ...(page.next !== undefined ? { NextContinuationToken: encodeToken(page.next) } : {}),
     ...(startAfter !== null ? { StartAfter: enc(startAfter) } : {}),
-    Contents: contents(ctx, page, bucketFolder(bucket), enc, ctx.query.get('fetch-owner') === 'true'),
+    Contents: contents(page, bucketFolder(bucket), enc, ctx.query.get('fetch-owner') === 'true'),
     CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
   });
 }
@@ -115,7 +123,7 @@ export async function listObjectsV1(ctx: S3Context): Promise<void> {
     IsTruncated: page.next !== undefined,
     // S3 sends NextMarker only with a delimiter; sending it always saves clients a guess.
     ...(page.next !== undefined ? { NextMarker: enc(page.next) } : {}),
-    Contents: contents(ctx, page, bucketFolder(bucket), enc, true),
+    Contents: contents(page, bucketFolder(bucket), enc, true),
     CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
   });
 }

@@ -46,7 +46,8 @@ export function metadataFromRequest(ctx: S3Context): Attributes {
 export function metadataOf(attributes: Attributes): Attributes {
   const out: Attributes = {};
   for (const [k, v] of Object.entries(attributes)) {
-    if (k.startsWith('x-amz-meta-') || (STORED_HEADERS as readonly string[]).includes(k)) out[k] = v;
+    if (k.startsWith('x-amz-meta-') || (STORED_HEADERS as readonly string[]).includes(k))
+      out[k] = v;
   }
   return out;
 }
@@ -65,16 +66,27 @@ export function objectHeaders(ctx: S3Context, info: ObjectInfo): Record<string, 
     'Accept-Ranges': 'bytes',
   };
   for (const [k, v] of Object.entries(info.attributes)) {
-    if (k.startsWith('x-amz-meta-') || (k !== 'content-type' && (STORED_HEADERS as readonly string[]).includes(k))) {
+    if (
+      k.startsWith('x-amz-meta-') ||
+      (k !== 'content-type' && (STORED_HEADERS as readonly string[]).includes(k))
+    ) {
       out[k] = v;
     }
   }
   if (info.attributes['mp-parts']) out['x-amz-mp-parts-count'] = info.attributes['mp-parts'];
   if (header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
-    for (const [k, v] of Object.entries(info.attributes)) if (k.startsWith('x-amz-checksum-')) out[k] = v;
+    for (const [k, v] of Object.entries(info.attributes))
+      if (k.startsWith('x-amz-checksum-')) out[k] = v;
   }
   // response-* query parameters override the stored headers (signed requests only, as S3).
-  for (const name of ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding']) {
+  for (const name of [
+    'content-type',
+    'content-language',
+    'expires',
+    'cache-control',
+    'content-disposition',
+    'content-encoding',
+  ]) {
     const v = ctx.query.get(`response-${name}`);
     if (v !== null) out[name === 'content-type' ? 'Content-Type' : name] = v;
   }
@@ -124,24 +136,43 @@ export function refuseUnsupported(ctx: S3Context): void {
   const h = ctx.req.headers;
   const sse = header(ctx, 'x-amz-server-side-encryption');
   if (sse !== undefined && sse !== 'AES256') {
-    throw S3Errors.NotImplemented('only AES256 server-side encryption (always on here) is available');
+    throw S3Errors.NotImplemented(
+      'only AES256 server-side encryption (always on here) is available',
+    );
   }
-  if (Object.keys(h).some((n) => n.startsWith('x-amz-server-side-encryption-customer') || n.startsWith('x-amz-server-side-encryption-aws-kms'))) {
+  if (
+    Object.keys(h).some(
+      (n) =>
+        n.startsWith('x-amz-server-side-encryption-customer') ||
+        n.startsWith('x-amz-server-side-encryption-aws-kms'),
+    )
+  ) {
     throw S3Errors.NotImplemented('customer-provided and KMS encryption keys are not supported');
   }
   const acl = header(ctx, 'x-amz-acl');
   if (acl !== undefined && acl !== 'private' && acl !== 'bucket-owner-full-control') {
-    throw S3Errors.NotImplemented(`canned ACL ${acl} is not supported (objects are private to the cluster's keys)`);
+    throw S3Errors.NotImplemented(
+      `canned ACL ${acl} is not supported (objects are private to the cluster's keys)`,
+    );
   }
-  if (Object.keys(h).some((n) => n.startsWith('x-amz-grant-'))) throw S3Errors.NotImplemented('ACL grants are not supported');
-  if (Object.keys(h).some((n) => n.startsWith('x-amz-object-lock-'))) throw S3Errors.NotImplemented('object lock is not supported');
-  if (h['x-amz-tagging'] !== undefined) throw S3Errors.NotImplemented('object tagging is not supported');
-  if (h['x-amz-website-redirect-location'] !== undefined) throw S3Errors.NotImplemented('website redirects are not supported');
+  if (Object.keys(h).some((n) => n.startsWith('x-amz-grant-')))
+    throw S3Errors.NotImplemented('ACL grants are not supported');
+  if (Object.keys(h).some((n) => n.startsWith('x-amz-object-lock-')))
+    throw S3Errors.NotImplemented('object lock is not supported');
+  if (h['x-amz-tagging'] !== undefined)
+    throw S3Errors.NotImplemented('object tagging is not supported');
+  if (h['x-amz-website-redirect-location'] !== undefined)
+    throw S3Errors.NotImplemented('website redirects are not supported');
   const storage = header(ctx, 'x-amz-storage-class');
   if (storage !== undefined && storage !== 'STANDARD') {
-    throw S3Errors.NotImplemented(`storage class ${storage} is not offered; every object is STANDARD`);
+    throw S3Errors.NotImplemented(
+      `storage class ${storage} is not offered; every object is STANDARD`,
+    );
   }
-  if (ctx.req.method === 'PUT' && (h['if-match'] !== undefined || h['if-none-match'] !== undefined)) {
+  if (
+    ctx.req.method === 'PUT' &&
+    (h['if-match'] !== undefined || h['if-none-match'] !== undefined)
+  ) {
     throw S3Errors.NotImplemented('conditional writes are not supported');
   }
 }

@@ -5,23 +5,42 @@ import { randomBytes } from 'node:crypto';
 import type { ObjectInfo } from '../backend.js';
 import { parseRange } from '../http/range.js';
 import { OWNER } from './buckets.js';
-import { allow, continueIfExpected, header, isoDate, requireBucket, type S3Context, sendEmpty, sendXml } from './context.js';
+import { algorithmOfName } from './checksums.js';
+import {
+  allow,
+  continueIfExpected,
+  header,
+  isoDate,
+  requireBucket,
+  type S3Context,
+  sendEmpty,
+  sendXml,
+} from './context.js';
 import { S3Errors } from './errors.js';
-import { parseUploadRecord, partKey, partsFolder, uploadRecord, uploadRecordPrefix } from './layout.js';
+import {
+  parseUploadRecord,
+  partKey,
+  partsFolder,
+  uploadRecord,
+  uploadRecordPrefix,
+} from './layout.js';
 import { metadataFromRequest, refuseUnsupported } from './metadata.js';
 import { checkKey, checksumHeaders, copyBytes, copySource } from './objects.js';
-import { algorithmOfName } from './checksums.js';
 import { uploadBody } from './upload-body.js';
 
 export const MAX_PARTS = 10_000;
 
 /** The upload's record, or NoSuchUpload. */
-export async function uploadOf(ctx: S3Context): Promise<{ bucket: string; key: string; uploadId: string; record: ObjectInfo }> {
+export async function uploadOf(
+  ctx: S3Context,
+): Promise<{ bucket: string; key: string; uploadId: string; record: ObjectInfo }> {
   const bucket = await requireBucket(ctx);
   const key = checkKey(ctx);
   const uploadId = ctx.query.get('uploadId') ?? '';
   if (!/^[0-9a-f]{32}$/.test(uploadId)) throw S3Errors.NoSuchUpload();
-  const record = await ctx.settings.backend.stat(uploadRecord(bucket, key, uploadId), { signal: ctx.signal });
+  const record = await ctx.settings.backend.stat(uploadRecord(bucket, key, uploadId), {
+    signal: ctx.signal,
+  });
   if (!record) throw S3Errors.NoSuchUpload();
   return { bucket, key, uploadId, record };
 }
@@ -30,7 +49,9 @@ function partNumberOf(ctx: S3Context): number {
   const v = ctx.query.get('partNumber') ?? '';
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > MAX_PARTS) {
-    throw S3Errors.InvalidArgument(`Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`);
+    throw S3Errors.InvalidArgument(
+      `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`,
+    );
   }
   return n;
 }
@@ -48,11 +69,21 @@ export async function createMultipartUpload(ctx: S3Context): Promise<void> {
     signal: ctx.signal,
     attributes: () => meta,
   });
-  sendXml(ctx, 200, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: uploadId });
+  sendXml(ctx, 200, 'InitiateMultipartUploadResult', {
+    Bucket: bucket,
+    Key: key,
+    UploadId: uploadId,
+  });
 }
 
 /** A part written after an abort would be orphaned: check the upload is still there, or drop it. */
-async function keepIfUploadLives(ctx: S3Context, bucket: string, key: string, uploadId: string, part: string) {
+async function keepIfUploadLives(
+  ctx: S3Context,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  part: string,
+) {
   const { backend } = ctx.settings;
   if (await backend.stat(uploadRecord(bucket, key, uploadId))) return;
   await backend.delete(part);
@@ -63,7 +94,10 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
   allow(ctx, true);
   const partNumber = partNumberOf(ctx);
   const { bucket, key, uploadId, record } = await uploadOf(ctx);
-  const body = uploadBody(ctx.req, { payload: ctx.principal.payload, maxSize: ctx.settings.maxObjectSize });
+  const body = uploadBody(ctx.req, {
+    payload: ctx.principal.payload,
+    maxSize: ctx.settings.maxObjectSize,
+  });
   const wanted = record.attributes['checksum-algorithm'];
   const part = partKey(uploadId, partNumber);
   let stored: Record<string, string> = {};
@@ -94,18 +128,27 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   if (rangeHeader !== undefined) {
     const r = parseRange(rangeHeader, source.info.size);
     if (r.kind !== 'range' || !/^bytes=\d+-\d+$/.test(rangeHeader.trim())) {
-      throw S3Errors.InvalidArgument('x-amz-copy-source-range must be bytes=first-last within the source');
+      throw S3Errors.InvalidArgument(
+        'x-amz-copy-source-range must be bytes=first-last within the source',
+      );
     }
     range = r.range;
   }
   const part = partKey(uploadId, partNumber);
   const { result, stored } = await copyBytes(ctx, source, part, (md5) => ({ etag: md5 }), range);
   await keepIfUploadLives(ctx, bucket, key, uploadId, part);
-  sendXml(ctx, 200, 'CopyPartResult', { ETag: `"${stored.etag}"`, LastModified: isoDate(result.modifiedAt) });
+  sendXml(ctx, 200, 'CopyPartResult', {
+    ETag: `"${stored.etag}"`,
+    LastModified: isoDate(result.modifiedAt),
+  });
 }
 
 /** Every part of an upload in part order, page by page. */
-export async function* partsOf(ctx: S3Context, uploadId: string, after?: string): AsyncGenerator<ObjectInfo> {
+export async function* partsOf(
+  ctx: S3Context,
+  uploadId: string,
+  after?: string,
+): AsyncGenerator<ObjectInfo> {
   let cursor = after;
   for (;;) {
     const page = await ctx.settings.backend.list({
@@ -125,7 +168,13 @@ export function partNumberOfKey(key: string): number {
 }
 
 /** Deletes the upload record first (so parts still arriving notice), then every part. */
-export async function removeUpload(ctx: S3Context, bucket: string, key: string, uploadId: string, keepParts = new Set<string>()) {
+export async function removeUpload(
+  ctx: S3Context,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  keepParts = new Set<string>(),
+) {
   const { backend } = ctx.settings;
   await backend.delete(uploadRecord(bucket, key, uploadId));
   const doomed: string[] = [];
@@ -186,7 +235,8 @@ export async function listParts(ctx: S3Context): Promise<void> {
 export async function listMultipartUploads(ctx: S3Context): Promise<void> {
   allow(ctx, false);
   const bucket = await requireBucket(ctx);
-  if (ctx.query.get('delimiter')) throw S3Errors.NotImplemented('listing uploads with a delimiter is not supported');
+  if (ctx.query.get('delimiter'))
+    throw S3Errors.NotImplemented('listing uploads with a delimiter is not supported');
   const prefix = ctx.query.get('prefix') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const idMarker = ctx.query.get('upload-id-marker') ?? '';
@@ -222,4 +272,3 @@ export async function listMultipartUploads(ctx: S3Context): Promise<void> {
     })),
   });
 }
-

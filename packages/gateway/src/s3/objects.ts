@@ -5,10 +5,25 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Attributes, ObjectInfo, ReadResult } from '../backend.js';
 import { contentRange, parseRange } from '../http/range.js';
-import { allow, continueIfExpected, header, isoDate, requireBucket, type S3Context, sendEmpty, sendXml } from './context.js';
+import {
+  allow,
+  continueIfExpected,
+  header,
+  isoDate,
+  requireBucket,
+  type S3Context,
+  sendEmpty,
+  sendXml,
+} from './context.js';
 import { S3Errors } from './errors.js';
 import { isValidBucketName, objectKey } from './layout.js';
-import { checkConditions, metadataFromRequest, metadataOf, objectHeaders, refuseUnsupported } from './metadata.js';
+import {
+  checkConditions,
+  metadataFromRequest,
+  metadataOf,
+  objectHeaders,
+  refuseUnsupported,
+} from './metadata.js';
 import { uploadBody } from './upload-body.js';
 
 const MAX_KEY_BYTES = 1024;
@@ -21,12 +36,15 @@ export function checkKey(ctx: S3Context): string {
 
 function refuseVersionId(ctx: S3Context): void {
   const v = ctx.query.get('versionId');
-  if (v !== null && v !== 'null') throw S3Errors.NotImplemented('object versions are not supported');
+  if (v !== null && v !== 'null')
+    throw S3Errors.NotImplemented('object versions are not supported');
 }
 
 /** S3 echoes AES256 when asked: peerstash seals every object anyway. */
 function sseHeaders(ctx: S3Context): Record<string, string> {
-  return header(ctx, 'x-amz-server-side-encryption') === 'AES256' ? { 'x-amz-server-side-encryption': 'AES256' } : {};
+  return header(ctx, 'x-amz-server-side-encryption') === 'AES256'
+    ? { 'x-amz-server-side-encryption': 'AES256' }
+    : {};
 }
 
 export function checksumHeaders(attributes: Attributes): Record<string, string> {
@@ -41,7 +59,10 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const key = checkKey(ctx);
   refuseUnsupported(ctx);
   const meta = metadataFromRequest(ctx);
-  const body = uploadBody(ctx.req, { payload: ctx.principal.payload, maxSize: ctx.settings.maxObjectSize });
+  const body = uploadBody(ctx.req, {
+    payload: ctx.principal.payload,
+    maxSize: ctx.settings.maxObjectSize,
+  });
   let stored: Attributes = {};
   continueIfExpected(ctx);
   await ctx.settings.backend.write(objectKey(bucket, key), body.source, {
@@ -65,14 +86,21 @@ async function openObject(ctx: S3Context, withBody: boolean) {
     if (!info) throw S3Errors.NoSuchKey();
     checkConditions(ctx, info);
     const r = parseRange(header(ctx, 'range'), info.size);
-    if (r.kind === 'multiple') throw S3Errors.NotImplemented('multiple byte ranges in one request are not supported');
+    if (r.kind === 'multiple')
+      throw S3Errors.NotImplemented('multiple byte ranges in one request are not supported');
     if (r.kind === 'unsatisfiable') {
       ctx.res.setHeader('Content-Range', `bytes */${info.size}`);
-      throw S3Errors.InvalidRange(undefined, { RangeRequested: header(ctx, 'range') ?? '', ActualObjectSize: String(info.size) });
+      throw S3Errors.InvalidRange(undefined, {
+        RangeRequested: header(ctx, 'range') ?? '',
+        ActualObjectSize: String(info.size),
+      });
     }
     const range = r.kind === 'range' ? r.range : undefined;
     if (!withBody || info.size === 0) return { info, range, read: undefined };
-    const read: ReadResult = await backend.read(key, { ...(range ? { range } : {}), signal: ctx.signal });
+    const read: ReadResult = await backend.read(key, {
+      ...(range ? { range } : {}),
+      signal: ctx.signal,
+    });
     if (read.info.version === info.version) return { info, range, read };
     read.stream.destroy();
     if (attempt >= 2) throw S3Errors.ServiceUnavailable('the object keeps changing; retry');
@@ -84,7 +112,8 @@ export async function getObject(ctx: S3Context, withBody = true): Promise<void> 
   await requireBucket(ctx);
   checkKey(ctx);
   refuseVersionId(ctx);
-  if (ctx.query.has('partNumber')) throw S3Errors.NotImplemented('reading by part number is not supported');
+  if (ctx.query.has('partNumber'))
+    throw S3Errors.NotImplemented('reading by part number is not supported');
   const { info, range, read } = await openObject(ctx, withBody);
   const headers = objectHeaders(ctx, info);
   if (range) {
@@ -111,7 +140,9 @@ export async function deleteObject(ctx: S3Context): Promise<void> {
 }
 
 /** `x-amz-copy-source: /bucket/key` (URL-encoded) → the source object, with access checked. */
-export async function copySource(ctx: S3Context): Promise<{ bucket: string; key: string; info: ObjectInfo }> {
+export async function copySource(
+  ctx: S3Context,
+): Promise<{ bucket: string; key: string; info: ObjectInfo }> {
   const raw = header(ctx, 'x-amz-copy-source')!;
   let decoded: string;
   try {
@@ -121,13 +152,15 @@ export async function copySource(ctx: S3Context): Promise<{ bucket: string; key:
     }
     decoded = decodeURIComponent(path).replace(/^\//, '');
   } catch (err) {
-    if (err instanceof URIError) throw S3Errors.InvalidArgument('x-amz-copy-source is not valid URL encoding');
+    if (err instanceof URIError)
+      throw S3Errors.InvalidArgument('x-amz-copy-source is not valid URL encoding');
     throw err;
   }
   const at = decoded.indexOf('/');
   const bucket = decoded.slice(0, at);
   const key = decoded.slice(at + 1);
-  if (at <= 0 || key === '' || !isValidBucketName(bucket)) throw S3Errors.InvalidArgument('x-amz-copy-source must be /bucket/key');
+  if (at <= 0 || key === '' || !isValidBucketName(bucket))
+    throw S3Errors.InvalidArgument('x-amz-copy-source must be /bucket/key');
   const restricted = ctx.principal.key.bucket;
   if (restricted !== undefined && restricted !== bucket) throw S3Errors.AccessDenied();
   const info = await requireBucket({ ...ctx, bucket }).then(() =>
@@ -149,7 +182,12 @@ export async function copyBytes(
   const { backend } = ctx.settings;
   const md5 = createHash('md5');
   const read =
-    source.info.size === 0 ? undefined : await backend.read(objectKey(source.bucket, source.key), { ...(range ? { range } : {}), signal: ctx.signal });
+    source.info.size === 0
+      ? undefined
+      : await backend.read(objectKey(source.bucket, source.key), {
+          ...(range ? { range } : {}),
+          signal: ctx.signal,
+        });
   if (read && read.info.version !== source.info.version) {
     read.stream.destroy();
     throw S3Errors.PreconditionFailed('the copy source changed while it was being copied; retry');
@@ -179,19 +217,24 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   refuseUnsupported(ctx);
   const source = await copySource(ctx);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') throw S3Errors.InvalidArgument('x-amz-metadata-directive is COPY or REPLACE');
-  if (header(ctx, 'x-amz-tagging-directive')?.toUpperCase() === 'REPLACE') throw S3Errors.NotImplemented('object tagging is not supported');
+  if (directive !== 'COPY' && directive !== 'REPLACE')
+    throw S3Errors.InvalidArgument('x-amz-metadata-directive is COPY or REPLACE');
+  if (header(ctx, 'x-amz-tagging-directive')?.toUpperCase() === 'REPLACE')
+    throw S3Errors.NotImplemented('object tagging is not supported');
   if (source.bucket === bucket && source.key === key && directive === 'COPY') {
     throw S3Errors.InvalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const meta = directive === 'REPLACE' ? metadataFromRequest(ctx) : metadataOf(source.info.attributes);
+  const meta =
+    directive === 'REPLACE' ? metadataFromRequest(ctx) : metadataOf(source.info.attributes);
   const { result, stored } = await copyBytes(ctx, source, objectKey(bucket, key), (md5) => ({
     ...meta,
     ...checksumHeaders(source.info.attributes),
     etag: md5,
   }));
-  sendXml(ctx, 200, 'CopyObjectResult', { ETag: `"${stored.etag}"`, LastModified: isoDate(result.modifiedAt) });
+  sendXml(ctx, 200, 'CopyObjectResult', {
+    ETag: `"${stored.etag}"`,
+    LastModified: isoDate(result.modifiedAt),
+  });
 }
-

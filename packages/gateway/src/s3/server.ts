@@ -10,7 +10,14 @@ import { type Listener, type ListenOptions, listen, type RequestHandler } from '
 import type { CredentialsProvider } from '../keys.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { authenticate } from './auth.js';
-import { bucketLocation, bucketVersioning, createBucket, deleteBucket, headBucket, listBuckets } from './buckets.js';
+import {
+  bucketLocation,
+  bucketVersioning,
+  createBucket,
+  deleteBucket,
+  headBucket,
+  listBuckets,
+} from './buckets.js';
 import { completeMultipartUpload } from './complete.js';
 import { type S3Context, type S3Settings, sendError } from './context.js';
 import { deleteObjects } from './delete-objects.js';
@@ -47,10 +54,35 @@ export interface S3ServerOptions {
 
 /** Sub-resources we do not serve, on buckets or objects: NotImplemented, never a wrong answer. */
 const UNSUPPORTED = [
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls',
-  'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention',
-  'select', 'tagging', 'torrent', 'versions', 'website', 'session', 'renameObject',
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'tagging',
+  'torrent',
+  'versions',
+  'website',
+  'session',
+  'renameObject',
 ];
 
 type Op = (ctx: S3Context) => Promise<void>;
@@ -59,11 +91,16 @@ function route(ctx: S3Context): Op {
   const q = ctx.query;
   const method = ctx.req.method ?? 'GET';
   for (const name of q.keys()) {
-    if (UNSUPPORTED.includes(name)) return async () => { throw S3Errors.NotImplemented(`the ${name} sub-resource is not supported`); };
+    if (UNSUPPORTED.includes(name))
+      return async () => {
+        throw S3Errors.NotImplemented(`the ${name} sub-resource is not supported`);
+      };
   }
   if (ctx.bucket === undefined) {
     if (method === 'GET') return listBuckets;
-    return async () => { throw S3Errors.MethodNotAllowed(); };
+    return async () => {
+      throw S3Errors.MethodNotAllowed();
+    };
   }
   if (ctx.key === undefined) {
     switch (method) {
@@ -72,12 +109,18 @@ function route(ctx: S3Context): Op {
         if (q.has('versioning')) return bucketVersioning;
         if (q.has('uploads')) return listMultipartUploads;
         if (q.get('list-type') === '2') return listObjectsV2;
-        if (q.has('list-type')) return async () => { throw S3Errors.InvalidArgument('list-type must be 2'); };
+        if (q.has('list-type'))
+          return async () => {
+            throw S3Errors.InvalidArgument('list-type must be 2');
+          };
         return listObjectsV1;
       case 'HEAD':
         return headBucket;
       case 'PUT':
-        if (q.has('versioning')) return async () => { throw S3Errors.NotImplemented('versioning cannot be enabled here'); };
+        if (q.has('versioning'))
+          return async () => {
+            throw S3Errors.NotImplemented('versioning cannot be enabled here');
+          };
         return createBucket;
       case 'DELETE':
         return deleteBucket;
@@ -85,7 +128,9 @@ function route(ctx: S3Context): Op {
         if (q.has('delete')) return deleteObjects;
         break;
     }
-    return async () => { throw S3Errors.MethodNotAllowed(); };
+    return async () => {
+      throw S3Errors.MethodNotAllowed();
+    };
   }
   const upload = q.has('uploadId');
   switch (method) {
@@ -94,7 +139,8 @@ function route(ctx: S3Context): Op {
     case 'HEAD':
       return (c) => getObject(c, false);
     case 'PUT':
-      if (q.has('partNumber') || upload) return ctx.req.headers['x-amz-copy-source'] ? uploadPartCopy : uploadPart;
+      if (q.has('partNumber') || upload)
+        return ctx.req.headers['x-amz-copy-source'] ? uploadPartCopy : uploadPart;
       return ctx.req.headers['x-amz-copy-source'] ? copyObject : putObject;
     case 'DELETE':
       return upload ? abortMultipartUpload : deleteObject;
@@ -103,7 +149,9 @@ function route(ctx: S3Context): Op {
       if (upload) return completeMultipartUpload;
       break;
   }
-  return async () => { throw S3Errors.MethodNotAllowed(); };
+  return async () => {
+    throw S3Errors.MethodNotAllowed();
+  };
 }
 
 function splitTarget(req: IncomingMessage, domains: string[]) {
@@ -117,7 +165,8 @@ function splitTarget(req: IncomingMessage, domains: string[]) {
   } catch {
     throw S3Errors.InvalidArgument('the path is not valid percent-encoding');
   }
-  if (!path.startsWith('/')) throw S3Errors.InvalidRequest('the request target must be an absolute path');
+  if (!path.startsWith('/'))
+    throw S3Errors.InvalidRequest('the request target must be an absolute path');
   const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
   const domain = domains.find((d) => host.endsWith(`.${d}`));
   let bucket: string | undefined;
@@ -158,8 +207,17 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
       resource = target.path;
       const principal = await authenticate(
         req,
-        { method: req.method ?? 'GET', rawPath: target.rawPath, path: target.path, rawQuery: target.rawQuery },
-        { credentials: options.credentials, region: settings.region, ...(options.now ? { now: options.now } : {}) },
+        {
+          method: req.method ?? 'GET',
+          rawPath: target.rawPath,
+          path: target.path,
+          rawQuery: target.rawQuery,
+        },
+        {
+          credentials: options.credentials,
+          region: settings.region,
+          ...(options.now ? { now: options.now } : {}),
+        },
       );
       const ctx: S3Context = {
         req,
@@ -180,19 +238,32 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
         if (e.status >= 500 && codeOf(err) !== 'ERR_ABORTED') {
           log.error({ err, method: req.method, url: req.url, requestId }, 's3 request failed');
         } else {
-          log.debug({ code: e.s3Code, method: req.method, url: req.url, requestId }, 's3 request refused');
+          log.debug(
+            { code: e.s3Code, method: req.method, url: req.url, requestId },
+            's3 request refused',
+          );
         }
         if (!res.destroyed) sendError(req, res, e, requestId, resource);
       })
       .finally(() => {
-        log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 's3');
+        log.debug(
+          { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started },
+          's3',
+        );
       });
   };
 }
 
 /** Starts the S3 server; `listen` as 'host:port' (default 127.0.0.1, port 0 = any free port). */
 export async function startS3Server(options: S3ServerOptions & ListenOptions): Promise<Listener> {
-  const xml = toXml('Error', { Code: 'RequestHeaderSectionTooLarge', Message: 'Your request header section exceeds the maximum allowed size' }, false);
+  const xml = toXml(
+    'Error',
+    {
+      Code: 'RequestHeaderSectionTooLarge',
+      Message: 'Your request header section exceeds the maximum allowed size',
+    },
+    false,
+  );
   const handler = createS3Handler(options);
   const listener = await listen(handler, {
     ...options,

@@ -20,7 +20,10 @@ const HOST = 'examplebucket.s3.amazonaws.com';
 const scopeParts = { scopeDate: '20130524', region: 'us-east-1', service: 's3' };
 
 async function sign(input: Omit<Parameters<typeof expectedSignature>[0], 'amzDate' | 'scope'>) {
-  return expectedSignature({ ...input, amzDate: DATE, scope: SCOPE }, await signingKey(ID, SECRET, scopeParts));
+  return expectedSignature(
+    { ...input, amzDate: DATE, scope: SCOPE },
+    await signingKey(ID, SECRET, scopeParts),
+  );
 }
 
 describe('SigV4 against the AWS examples', () => {
@@ -29,7 +32,12 @@ describe('SigV4 against the AWS examples', () => {
       method: 'GET',
       path: '/test.txt',
       query: {},
-      headers: { host: HOST, range: 'bytes=0-9', 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-date': DATE },
+      headers: {
+        host: HOST,
+        range: 'bytes=0-9',
+        'x-amz-content-sha256': EMPTY_SHA256,
+        'x-amz-date': DATE,
+      },
       payloadHash: EMPTY_SHA256,
     });
     expect(sig).toBe('f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
@@ -56,7 +64,13 @@ describe('SigV4 against the AWS examples', () => {
   it('GET Bucket lifecycle and list objects (query parameters sorted)', async () => {
     const headers = { host: HOST, 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-date': DATE };
     expect(
-      await sign({ method: 'GET', path: '/', query: { lifecycle: '' }, headers, payloadHash: EMPTY_SHA256 }),
+      await sign({
+        method: 'GET',
+        path: '/',
+        query: { lifecycle: '' },
+        headers,
+        payloadHash: EMPTY_SHA256,
+      }),
     ).toBe('fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543');
     expect(
       await sign({

@@ -39,12 +39,16 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 function parseCredential(value: string, malformed: (d: string) => Error) {
   const m = CREDENTIAL.exec(value);
-  if (!m) throw malformed(`credential "${value}" is not <key>/<date>/<region>/<service>/aws4_request`);
+  if (!m)
+    throw malformed(`credential "${value}" is not <key>/<date>/<region>/<service>/aws4_request`);
   return { accessKeyId: m[1]!, scopeDate: m[2]!, region: m[3]!, service: m[4]! };
 }
 
 /** `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` */
-export function parseAuthorizationHeader(value: string, amzDate: string | undefined): SignedRequestAuth {
+export function parseAuthorizationHeader(
+  value: string,
+  amzDate: string | undefined,
+): SignedRequestAuth {
   const malformed = (d: string) => S3Errors.AuthorizationHeaderMalformed(d);
   if (!value.startsWith(`${ALGORITHM} `)) {
     throw S3Errors.InvalidRequest(
@@ -64,7 +68,8 @@ export function parseAuthorizationHeader(value: string, amzDate: string | undefi
     throw malformed('Credential, SignedHeaders and Signature are all required');
   }
   if (!HEX64.test(signature)) throw malformed('Signature must be 64 lowercase hex characters');
-  if (!amzDate || !AMZ_DATE.test(amzDate)) throw S3Errors.AccessDenied('x-amz-date is missing or malformed');
+  if (!amzDate || !AMZ_DATE.test(amzDate))
+    throw S3Errors.AccessDenied('x-amz-date is missing or malformed');
   return {
     via: 'header',
     ...parseCredential(credential, malformed),
@@ -77,7 +82,8 @@ export function parseAuthorizationHeader(value: string, amzDate: string | undefi
 /** The X-Amz-* parameters of a presigned URL. */
 export function parsePresignedQuery(query: URLSearchParams): SignedRequestAuth {
   const bad = (d: string) => S3Errors.AuthorizationQueryParametersError(d);
-  if (query.get('X-Amz-Algorithm') !== ALGORITHM) throw bad('X-Amz-Algorithm must be AWS4-HMAC-SHA256');
+  if (query.get('X-Amz-Algorithm') !== ALGORITHM)
+    throw bad('X-Amz-Algorithm must be AWS4-HMAC-SHA256');
   const credential = query.get('X-Amz-Credential');
   const amzDate = query.get('X-Amz-Date');
   const expires = query.get('X-Amz-Expires');
@@ -109,7 +115,10 @@ export function amzDateToMs(amzDate: string): number {
 
 /** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - . _ ~ is %XX. */
 export function awsUriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** The canonical URI S3 expects: each decoded path segment encoded again, slashes kept. */
@@ -169,7 +178,13 @@ export async function signingKey(
   secretAccessKey: string,
   auth: Pick<SignedRequestAuth, 'scopeDate' | 'region' | 'service'>,
 ): Promise<Uint8Array> {
-  return getSigningKey(Sha256, { accessKeyId, secretAccessKey }, auth.scopeDate, auth.region, auth.service);
+  return getSigningKey(
+    Sha256,
+    { accessKeyId, secretAccessKey },
+    auth.scopeDate,
+    auth.region,
+    auth.service,
+  );
 }
 
 export function hmacHex(key: Uint8Array, text: string): string {

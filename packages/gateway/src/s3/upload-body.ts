@@ -38,10 +38,15 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function uploadBody(req: IncomingMessage, { payload, maxSize }: UploadBodyOptions): UploadBody {
+export function uploadBody(
+  req: IncomingMessage,
+  { payload, maxSize }: UploadBodyOptions,
+): UploadBody {
   const h = req.headers;
   const chunked = payload.kind === 'chunked';
-  const declaredText = chunked ? single(h['x-amz-decoded-content-length']) : single(h['content-length']);
+  const declaredText = chunked
+    ? single(h['x-amz-decoded-content-length'])
+    : single(h['content-length']);
   const declared = declaredText === undefined ? undefined : Number(declaredText);
   if (declared !== undefined && (!Number.isSafeInteger(declared) || declared < 0)) {
     throw S3Errors.InvalidArgument('the content length is not a number');
@@ -56,8 +61,12 @@ export function uploadBody(req: IncomingMessage, { payload, maxSize }: UploadBod
   }
 
   // At most one additional checksum: given in a header, announced as a trailer, or only named.
-  const checksumHeaders = Object.keys(h).filter((n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type');
-  const trailerChecksums = chunked ? payload.trailers.filter((t) => t.startsWith('x-amz-checksum-')) : [];
+  const checksumHeaders = Object.keys(h).filter(
+    (n) => n.startsWith('x-amz-checksum-') && n !== 'x-amz-checksum-type',
+  );
+  const trailerChecksums = chunked
+    ? payload.trailers.filter((t) => t.startsWith('x-amz-checksum-'))
+    : [];
   if (checksumHeaders.length + trailerChecksums.length > 1) {
     throw S3Errors.InvalidRequest('Expecting a single x-amz-checksum- header');
   }
@@ -84,7 +93,10 @@ export function uploadBody(req: IncomingMessage, { payload, maxSize }: UploadBod
   const sha = payload.kind === 'sha256' ? createHash('sha256') : undefined;
   const extra = algorithm ? createChecksum(algorithm) : undefined;
   const decoder = chunked
-    ? new ChunkedDecoder({ ...(payload.signing ? { signing: payload.signing } : {}), trailers: payload.trailers })
+    ? new ChunkedDecoder({
+        ...(payload.signing ? { signing: payload.signing } : {}),
+        trailers: payload.trailers,
+      })
     : undefined;
   let size = 0;
 
@@ -92,7 +104,8 @@ export function uploadBody(req: IncomingMessage, { payload, maxSize }: UploadBod
     const raw = req as AsyncIterable<Uint8Array>;
     for await (const piece of decoder ? decodeChunked(raw, decoder) : raw) {
       size += piece.byteLength;
-      if (size > maxSize) throw S3Errors.EntityTooLarge(`objects and parts are limited to ${maxSize} bytes here`);
+      if (size > maxSize)
+        throw S3Errors.EntityTooLarge(`objects and parts are limited to ${maxSize} bytes here`);
       md5.update(piece);
       sha?.update(piece);
       extra?.update(piece);
@@ -118,7 +131,9 @@ export function uploadBody(req: IncomingMessage, { payload, maxSize }: UploadBod
         const value = extra.digest();
         const want = expectedChecksum?.();
         if (expectedChecksum && want !== value) {
-          throw S3Errors.BadDigest(`The ${algorithm.toUpperCase()} you specified did not match the calculated checksum`);
+          throw S3Errors.BadDigest(
+            `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum`,
+          );
         }
         checksum = { algorithm, value };
       }

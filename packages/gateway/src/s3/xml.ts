@@ -8,7 +8,11 @@ import { S3Errors } from './errors.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  suppressEmptyNode: false,
+});
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
@@ -20,16 +24,26 @@ const parser = new XMLParser({
 });
 
 /** `<?xml …?><root xmlns="…">…</root>` from a plain object (arrays repeat the element). */
-export function toXml(root: string, body: Record<string, unknown>, namespace: string | false = S3_NS): string {
+export function toXml(
+  root: string,
+  body: Record<string, unknown>,
+  namespace: string | false = S3_NS,
+): string {
   const content = namespace ? { '@_xmlns': namespace, ...body } : body;
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: content }) as string;
+  return builder.build({
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    [root]: content,
+  }) as string;
 }
 
 /** Default bound for request bodies: ~1000 DeleteObjects keys or 10,000 parts fit easily. */
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
 /** Reads and parses an XML request body: MaxMessageLengthExceeded past the bound, MalformedXML. */
-export async function readXml(req: IncomingMessage, limit = MAX_XML_BODY): Promise<Record<string, unknown>> {
+export async function readXml(
+  req: IncomingMessage,
+  limit = MAX_XML_BODY,
+): Promise<Record<string, unknown>> {
   let body: Buffer;
   try {
     body = await readBody(req, limit);
@@ -53,6 +67,7 @@ export function text(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'object' && '#text' in (value as object)) return String((value as { '#text': unknown })['#text']);
+  if (typeof value === 'object' && '#text' in (value as object))
+    return String((value as { '#text': unknown })['#text']);
   return '';
 }
