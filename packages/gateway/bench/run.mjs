@@ -25,19 +25,26 @@ const mibs = (bytes, ms) => bytes / MIB / (ms / 1000);
 function record(name, bytes, ms, baseline) {
   const rate = mibs(bytes, ms);
   results.push({ name, seconds: +(ms / 1000).toFixed(2), mibPerSec: +rate.toFixed(1), baseline });
-  console.log(`${name.padEnd(58)} ${(ms / 1000).toFixed(2).padStart(7)} s ${rate.toFixed(1).padStart(8)} MiB/s`);
+  console.log(
+    `${name.padEnd(58)} ${(ms / 1000).toFixed(2).padStart(7)} s ${rate.toFixed(1).padStart(8)} MiB/s`,
+  );
   return rate;
 }
 
 function run(cmd, args, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c) => {
       err += c;
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${code}\n${err}`)),
+    );
   });
 }
 
@@ -94,9 +101,13 @@ const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 async function startGatewayProcess(compose) {
   const root = join(work, `gw-${compose ? 'compose' : 'copy'}`);
   await mkdir(root, { recursive: true });
-  const child = spawn(process.execPath, [join(here, 'gateway.mjs'), root, compose ? 'compose' : 'no-compose'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(here, 'gateway.mjs'), root, compose ? 'compose' : 'no-compose'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const [first] = await once(lines, 'line');
   const info = JSON.parse(first);
@@ -104,7 +115,9 @@ async function startGatewayProcess(compose) {
     ...info,
     root,
     peakRssMiB() {
-      return readFile(`/proc/${child.pid}/status`, 'utf8').then((s) => Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024);
+      return readFile(`/proc/${child.pid}/status`, 'utf8').then(
+        (s) => Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024,
+      );
     },
     async stop() {
       child.kill('SIGTERM');
@@ -117,17 +130,21 @@ async function startGatewayProcess(compose) {
 
 function awsEnv(gw) {
   const config = join(work, 'aws-config');
-  return writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n').then(() => ({
-    AWS_ACCESS_KEY_ID: gw.id,
-    AWS_SECRET_ACCESS_KEY: gw.secret,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  }));
+  return writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n').then(
+    () => ({
+      AWS_ACCESS_KEY_ID: gw.id,
+      AWS_SECRET_ACCESS_KEY: gw.secret,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+  );
 }
 
 try {
-  console.log(`gateway bench: ${SIZE / MIB} MiB, ${new Date().toISOString()}, node ${process.version}\n`);
+  console.log(
+    `gateway bench: ${SIZE / MIB} MiB, ${new Date().toISOString()}, node ${process.version}\n`,
+  );
   const big = join(work, 'big.bin');
   await writeRandom(big, SIZE, 42);
   const tree = join(work, 'tree');
@@ -136,8 +153,16 @@ try {
 
   // ---- baselines
   const direct = await new DiskBackend({ root: join(work, 'direct') }).open();
-  const dWrite = record('baseline: backend.write (direct, in process)', SIZE, await timed(() => direct.write('b/big', createReadStream(big, { highWaterMark: MIB }))));
-  const dRead = record('baseline: backend.read (direct, in process)', SIZE, await timed(async () => pipeline((await direct.read('b/big')).stream, sink())));
+  const dWrite = record(
+    'baseline: backend.write (direct, in process)',
+    SIZE,
+    await timed(() => direct.write('b/big', createReadStream(big, { highWaterMark: MIB }))),
+  );
+  const dRead = record(
+    'baseline: backend.read (direct, in process)',
+    SIZE,
+    await timed(async () => pipeline((await direct.read('b/big')).stream, sink())),
+  );
   await rm(join(work, 'direct'), { recursive: true });
 
   const plainFile = join(work, 'plain.bin');
@@ -154,8 +179,16 @@ try {
   });
   await new Promise((r) => plain.listen(0, '127.0.0.1', r));
   const purl = `http://127.0.0.1:${plain.address().port}/x`;
-  const cPut = record('baseline: curl PUT to a plain node http server', SIZE, await timed(() => run('curl', ['-sSf', '-T', big, purl, '-o', '/dev/null'])));
-  const cGet = record('baseline: curl GET from a plain node http server', SIZE, await timed(() => run('curl', ['-sSf', purl, '-o', join(work, 'plain-back.bin')])));
+  const cPut = record(
+    'baseline: curl PUT to a plain node http server',
+    SIZE,
+    await timed(() => run('curl', ['-sSf', '-T', big, purl, '-o', '/dev/null'])),
+  );
+  const cGet = record(
+    'baseline: curl GET from a plain node http server',
+    SIZE,
+    await timed(() => run('curl', ['-sSf', purl, '-o', join(work, 'plain-back.bin')])),
+  );
   plain.close();
   await rm(plainFile);
   await rm(join(work, 'plain-back.bin'));
@@ -163,8 +196,18 @@ try {
   const localRepo = join(work, 'local-repo');
   const renv = { RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
   await run('restic', ['-r', localRepo, 'init'], renv);
-  const rLocal = record('baseline: restic backup to a local-directory repo', treeBytes, await timed(() => run('restic', ['-r', localRepo, 'backup', tree], renv)));
-  const rLocalRestore = record('baseline: restic restore from a local-directory repo', treeBytes, await timed(() => run('restic', ['-r', localRepo, 'restore', 'latest', '--target', join(work, 'rl')], renv)));
+  const rLocal = record(
+    'baseline: restic backup to a local-directory repo',
+    treeBytes,
+    await timed(() => run('restic', ['-r', localRepo, 'backup', tree], renv)),
+  );
+  const rLocalRestore = record(
+    'baseline: restic restore from a local-directory repo',
+    treeBytes,
+    await timed(() =>
+      run('restic', ['-r', localRepo, 'restore', 'latest', '--target', join(work, 'rl')], renv),
+    ),
+  );
   await rm(localRepo, { recursive: true });
   await rm(join(work, 'rl'), { recursive: true });
   console.log('');
@@ -176,29 +219,75 @@ try {
     const env = await awsEnv(gw);
     const label = compose ? 'compose (manifest)' : 'no compose (copy on complete)';
     await run('aws', ['--endpoint-url', gw.s3, 's3', 'mb', 's3://bench'], env);
-    const put = record(`gateway: aws s3 cp up (multipart), ${label}`, SIZE, await timed(() => run('aws', ['--endpoint-url', gw.s3, 's3', 'cp', big, 's3://bench/big.bin', '--no-progress'], env)));
-    const get = record(`gateway: aws s3 cp down (ranged GETs), ${label}`, SIZE, await timed(() => run('aws', ['--endpoint-url', gw.s3, 's3', 'cp', 's3://bench/big.bin', join(work, 'back.bin'), '--no-progress'], env)));
+    const put = record(
+      `gateway: aws s3 cp up (multipart), ${label}`,
+      SIZE,
+      await timed(() =>
+        run(
+          'aws',
+          ['--endpoint-url', gw.s3, 's3', 'cp', big, 's3://bench/big.bin', '--no-progress'],
+          env,
+        ),
+      ),
+    );
+    const get = record(
+      `gateway: aws s3 cp down (ranged GETs), ${label}`,
+      SIZE,
+      await timed(() =>
+        run(
+          'aws',
+          [
+            '--endpoint-url',
+            gw.s3,
+            's3',
+            'cp',
+            's3://bench/big.bin',
+            join(work, 'back.bin'),
+            '--no-progress',
+          ],
+          env,
+        ),
+      ),
+    );
     await rm(join(work, 'back.bin'));
     figures[compose ? 'compose' : 'copy'] = { put, get };
     if (compose) {
       const repo = `rest:http://${gw.id}:${gw.secret}@127.0.0.1:${gw.restic}/bench/`;
       await run('restic', ['-r', repo, 'init'], renv);
-      figures.restic = record('gateway: restic backup (REST)', treeBytes, await timed(() => run('restic', ['-r', repo, 'backup', tree], renv)));
-      figures.resticRestore = record('gateway: restic restore (REST)', treeBytes, await timed(() => run('restic', ['-r', repo, 'restore', 'latest', '--target', join(work, 'rg')], renv)));
+      figures.restic = record(
+        'gateway: restic backup (REST)',
+        treeBytes,
+        await timed(() => run('restic', ['-r', repo, 'backup', tree], renv)),
+      );
+      figures.resticRestore = record(
+        'gateway: restic restore (REST)',
+        treeBytes,
+        await timed(() =>
+          run('restic', ['-r', repo, 'restore', 'latest', '--target', join(work, 'rg')], renv),
+        ),
+      );
       await rm(join(work, 'rg'), { recursive: true });
     }
     const rss = await gw.peakRssMiB();
     const cpu = await gw.stop();
     figures[`rss-${compose ? 'compose' : 'copy'}`] = rss;
-    console.log(`gateway process (${label}): peak RSS ${rss.toFixed(0)} MiB, CPU ${(cpu / 1000).toFixed(1)} s\n`);
+    console.log(
+      `gateway process (${label}): peak RSS ${rss.toFixed(0)} MiB, CPU ${(cpu / 1000).toFixed(1)} s\n`,
+    );
     await rm(gw.root, { recursive: true });
   }
 
   const pct = (a, b) => `${((a / b) * 100).toFixed(0)}%`;
   console.log('ratios (gateway / baseline):');
-  console.log(`  aws put, compose  / curl PUT      ${pct(figures.compose.put, cPut)}   / backend.write ${pct(figures.compose.put, dWrite)}`);
-  console.log(`  aws put, copy     / curl PUT      ${pct(figures.copy.put, cPut)}   / backend.write ${pct(figures.copy.put, dWrite)}`);
-  console.log(`  aws get, compose  / curl GET      ${pct(figures.compose.get, cGet)}   / backend.read  ${pct(figures.compose.get, dRead)}`);
+  console.log(
+    `  aws put, compose  / curl PUT      ${pct(figures.compose.put, cPut)}   / backend.write ${pct(figures.compose.put, dWrite)}`,
+  );
+  console.log(
+    `  aws put, copy     / curl PUT      ${pct(figures.copy.put, cPut)}   / backend.write ${pct(figures.copy.put, dWrite)}`,
+  );
+  console.log(
+    `  aws get, compose  / curl GET      ${pct(figures.compose.get, cGet)}   / backend.read  ${pct(figures.compose.get, dRead)}`,
+  );
   console.log(`  restic backup     / local repo    ${pct(figures.restic, rLocal)}`);
   console.log(`  restic restore    / local repo    ${pct(figures.resticRestore, rLocalRestore)}`);
   console.log(`\n${JSON.stringify({ sizeMiB: SIZE / MIB, treeFiles, results, figures })}`);

@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/index.js';
 import { awsEnv, ok, run } from './clients.js';
 import { DiskBackend } from './disk-backend.js';
 import { type Gateway, startGateway } from './harness.js';
@@ -95,4 +97,42 @@ describe('aws-cli over the S3 server', () => {
     // every byte is gone from the store, not just hidden
     expect(await backend.bytesOnDisk()).toBe(0);
   }, 900_000);
+
+  it('a slow Complete answers 200 early with keep-alive spaces, which aws-cli parses', async () => {
+    const slowDir = await tempDir('gateway-awscli-slow-');
+    const disk = await new DiskBackend({ root: join(slowDir, 'store') }).open();
+    // compose that takes longer than the keep-alive interval, as a big copy on a loaded node can
+    const slow: Backend = {
+      list: (o) => disk.list(o),
+      stat: (k, o) => disk.stat(k, o),
+      read: (k, o) => disk.read(k, o),
+      write: (k, s, o) => disk.write(k, s, o),
+      delete: (k, o) => disk.delete(k, o),
+      compose: async (k, s, o) => {
+        await sleep(600);
+        return disk.compose!(k, s, o);
+      },
+    };
+    const g = await startGateway(slow, {
+      keyFile: join(slowDir, 'keys.json'),
+      completeKeepAliveMs: 100,
+    });
+    try {
+      const e = await awsEnv(slowDir, g);
+      const a = (args: string[]) => ok('aws', ['--endpoint-url', g.s3.url, ...args], { env: e });
+      await a(['s3', 'mb', 's3://slow']);
+      const file = join(slowDir, 'f.bin');
+      await bigFile(file, 20 * MIB);
+      await a(['s3', 'cp', file, 's3://slow/f.bin', '--no-progress']);
+      const head = JSON.parse(
+        (await a(['s3api', 'head-object', '--bucket', 'slow', '--key', 'f.bin'])).stdout,
+      );
+      expect(head.ETag).toMatch(/-3"$/);
+      await a(['s3', 'cp', 's3://slow/f.bin', join(slowDir, 'g.bin'), '--no-progress']);
+      expect(await fileSha256(join(slowDir, 'g.bin'))).toBe(await fileSha256(file));
+    } finally {
+      await g.close();
+      await removeDir(slowDir);
+    }
+  }, 300_000);
 });

@@ -19,6 +19,7 @@ export interface GatewayOptions {
   appendOnly?: boolean;
   tls?: TlsOptions;
   minPartSize?: number;
+  completeKeepAliveMs?: number;
 }
 
 export async function startGateway(backend: Backend, options: GatewayOptions): Promise<Gateway> {
@@ -37,6 +38,9 @@ export async function startGateway(backend: Backend, options: GatewayOptions): P
     listen: '127.0.0.1:0',
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.minPartSize !== undefined ? { minPartSize: options.minPartSize } : {}),
+    ...(options.completeKeepAliveMs !== undefined
+      ? { completeKeepAliveMs: options.completeKeepAliveMs }
+      : {}),
   });
   return {
     restic,

@@ -38,13 +38,26 @@ function wantedParts(xml: Record<string, unknown>): WantedPart[] {
   });
 }
 
-/** S3 answers 200 at once and keeps the connection alive with spaces while it assembles. */
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
+/**
+ * A long assembly answers 200 early and keeps the connection alive with spaces, as S3 does. The
+ * XML declaration goes first (parsers refuse anything before it), the document after the spaces.
+ */
 function keepAlive(ctx: S3Context): () => void {
   const timer = setInterval(() => {
-    if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': 'application/xml' });
+    if (!ctx.res.headersSent) {
+      ctx.res.writeHead(200, { 'Content-Type': 'application/xml' });
+      ctx.res.write(`${DECLARATION}\n`);
+    }
     ctx.res.write(' ');
-  }, 5_000);
+  }, ctx.settings.keepAliveMs);
   return () => clearInterval(timer);
+}
+
+/** The rest of a document whose declaration keepAlive already sent. */
+function afterDeclaration(xml: string): string {
+  return xml.startsWith(DECLARATION) ? xml.slice(DECLARATION.length) : xml;
 }
 
 export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
@@ -120,7 +133,9 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     // Headers are out (keep-alive): the error travels in the 200 body, as S3 does it.
     const e = toS3Error(err);
     ctx.res.end(
-      toXml('Error', { Code: e.s3Code, Message: e.message, RequestId: ctx.requestId }, false),
+      afterDeclaration(
+        toXml('Error', { Code: e.s3Code, Message: e.message, RequestId: ctx.requestId }, false),
+      ),
     );
     return;
   }
@@ -131,11 +146,13 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     Key: key,
     ETag: `"${etag}"`,
   });
-  if (!ctx.res.headersSent) {
-    ctx.res.writeHead(200, {
-      'Content-Type': 'application/xml',
-      'Content-Length': Buffer.byteLength(xml),
-    });
+  if (ctx.res.headersSent) {
+    ctx.res.end(afterDeclaration(xml));
+    return;
   }
+  ctx.res.writeHead(200, {
+    'Content-Type': 'application/xml',
+    'Content-Length': Buffer.byteLength(xml),
+  });
   ctx.res.end(xml);
 }

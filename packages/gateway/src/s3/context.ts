@@ -16,6 +16,8 @@ export interface S3Settings {
   reservedBuckets: string[];
   maxObjectSize: number;
   minPartSize: number;
+  /** How often a long CompleteMultipartUpload sends a keep-alive space. */
+  keepAliveMs: number;
   logger: Logger;
 }
 

@@ -47,6 +47,8 @@ export interface S3ServerOptions {
   maxObjectSize?: number;
   /** Smallest part but the last (default 5 MiB, as S3). */
   minPartSize?: number;
+  /** A CompleteMultipartUpload still assembling after this long answers 200 and sends spaces (default 5 s). */
+  completeKeepAliveMs?: number;
   logger?: Logger;
   /** The clock for signature time checks (tests). */
   now?: () => number;
@@ -191,6 +193,7 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
     reservedBuckets: options.reservedBuckets ?? ['restic'],
     maxObjectSize: options.maxObjectSize ?? 5 * 1024 ** 3,
     minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
+    keepAliveMs: options.completeKeepAliveMs ?? 5_000,
     logger: options.logger ?? silentLogger,
   };
   const domains = (options.virtualHostDomains ?? []).map((d) => d.toLowerCase());
