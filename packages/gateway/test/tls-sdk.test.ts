@@ -149,7 +149,23 @@ describe('TLS, the AWS SDK v3 and aws-cli over HTTPS', () => {
         MultipartUpload: { Parts: done },
       }),
     );
-    const head = await client.send(new HeadObjectCommand({ Bucket: 'sdk', Key: 'mp.bin' }));
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: 'sdk', Key: 'mp.bin', ChecksumMode: 'ENABLED' }),
+    );
+    // COMPOSITE: the CRC32 of the parts' CRC32s, then the part count
+    const composite = crcOf(Buffer.concat(done.map((d) => Buffer.from(d.ChecksumCRC32, 'base64'))));
+    expect(head.ChecksumCRC32).toBe(`${composite}-2`);
+    const full = await client
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: 'sdk',
+          Key: 'full.bin',
+          ChecksumAlgorithm: 'CRC32',
+          ChecksumType: 'FULL_OBJECT',
+        }),
+      )
+      .catch((err) => err);
+    expect(full.name).toBe('NotImplemented');
     expect(head.ContentLength).toBe(6 * MIB);
     expect(head.ETag).toMatch(/-2"$/);
     const mp = await client.send(new GetObjectCommand({ Bucket: 'sdk', Key: 'mp.bin' }));

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Attributes, ObjectInfo } from '../backend.js';
+import { algorithmOfHeader, type ChecksumAlgorithm, createChecksum } from './checksums.js';
 import { allow, type S3Context } from './context.js';
 import { S3Errors, toS3Error } from './errors.js';
 import { objectKey } from './layout.js';
@@ -36,6 +37,46 @@ function wantedParts(xml: Record<string, unknown>): WantedPart[] {
     }
     return { number, etag, checksums };
   });
+}
+
+/**
+ * The COMPOSITE checksum S3 gives a multipart object (the checksum of the parts' checksums, then
+ * "-n"), kept when every part carries one; a full-object checksum asked on Complete is checked
+ * against it and any other kind is refused rather than ignored.
+ */
+function compositeChecksum(
+  ctx: S3Context,
+  declared: string | undefined,
+  parts: ObjectInfo[],
+): Attributes {
+  const sent = Object.keys(ctx.req.headers).filter(
+    (h) => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type',
+  );
+  const algorithm = (declared ?? (sent[0] ? algorithmOfHeader(sent[0]) : undefined)) as
+    | ChecksumAlgorithm
+    | undefined;
+  if (!algorithm) return {};
+  const name = `x-amz-checksum-${algorithm}`;
+  const c = createChecksum(algorithm);
+  for (const p of parts) {
+    const v = p.attributes[name];
+    if (v === undefined) {
+      if (sent.length > 0)
+        throw S3Errors.InvalidRequest(`every part needs ${name} for this checksum`);
+      return {};
+    }
+    c.update(Buffer.from(v, 'base64'));
+  }
+  const value = `${c.digest()}-${parts.length}`;
+  for (const h of sent) {
+    const want = ctx.req.headers[h];
+    if (h !== name || typeof want !== 'string' || !want.includes('-')) {
+      throw S3Errors.NotImplemented('full-object checksums of multipart uploads are not supported');
+    }
+    if (want !== value)
+      throw S3Errors.BadDigest(`the ${algorithm} of the parts' checksums is ${value}`);
+  }
+  return { [name]: value };
 }
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -93,6 +134,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     ...metadataOf(record.attributes),
     etag,
     'mp-parts': String(chosen.length),
+    ...compositeChecksum(ctx, record.attributes['checksum-algorithm'], chosen),
   };
   const target = objectKey(bucket, key);
   const { backend } = ctx.settings;

@@ -62,6 +62,11 @@ export async function createMultipartUpload(ctx: S3Context): Promise<void> {
   const key = checkKey(ctx);
   refuseUnsupported(ctx);
   const meta = metadataFromRequest(ctx);
+  if (header(ctx, 'x-amz-checksum-type')?.toUpperCase() === 'FULL_OBJECT') {
+    throw S3Errors.NotImplemented(
+      'full-object checksums of multipart uploads are not supported; use COMPOSITE',
+    );
+  }
   const algorithm = header(ctx, 'x-amz-checksum-algorithm');
   if (algorithm) meta['checksum-algorithm'] = algorithmOfName(algorithm);
   const uploadId = randomBytes(16).toString('hex');

@@ -47,9 +47,12 @@ function sseHeaders(ctx: S3Context): Record<string, string> {
     : {};
 }
 
-export function checksumHeaders(attributes: Attributes): Record<string, string> {
+/** The stored x-amz-checksum-* values; `whole` drops composite ones ("…-n"), which a copy loses. */
+export function checksumHeaders(attributes: Attributes, whole = false): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attributes)) if (k.startsWith('x-amz-checksum-')) out[k] = v;
+  for (const [k, v] of Object.entries(attributes)) {
+    if (k.startsWith('x-amz-checksum-') && !(whole && v.includes('-'))) out[k] = v;
+  }
   return out;
 }
 
@@ -230,7 +233,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     directive === 'REPLACE' ? metadataFromRequest(ctx) : metadataOf(source.info.attributes);
   const { result, stored } = await copyBytes(ctx, source, objectKey(bucket, key), (md5) => ({
     ...meta,
-    ...checksumHeaders(source.info.attributes),
+    ...checksumHeaders(source.info.attributes, true),
     etag: md5,
   }));
   sendXml(ctx, 200, 'CopyObjectResult', {

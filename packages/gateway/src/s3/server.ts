@@ -238,7 +238,8 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
     run()
       .catch((err) => {
         const e = toS3Error(err);
-        if (e.status >= 500 && codeOf(err) !== 'ERR_ABORTED') {
+        // A client that went away mid-answer is not a server fault.
+        if (e.status >= 500 && codeOf(err) !== 'ERR_ABORTED' && !res.destroyed) {
           log.error({ err, method: req.method, url: req.url, requestId }, 's3 request failed');
         } else {
           log.debug(
