@@ -104,7 +104,7 @@ describe('aws-cli over the S3 server', () => {
     // compose that takes longer than the keep-alive interval, as a big copy on a loaded node can
     const slow: Backend = {
       list: (o) => disk.list(o),
-      stat: (k, o) => disk.stat(k, o),
+      stat: (k) => disk.stat(k),
       read: (k, o) => disk.read(k, o),
       write: (k, s, o) => disk.write(k, s, o),
       delete: (k, o) => disk.delete(k, o),

@@ -271,7 +271,7 @@ describe('S3 protocol: listing and objects', () => {
       expect(
         errorCode(await s3({ method: 'PUT', path: `/lst/${'k'.repeat(1025)}`, body: 'x' })),
       ).toBe('KeyTooLongError');
-      for (const query of [
+      for (const query of <Record<string, string>[]>[
         { acl: '' },
         { tagging: '' },
         { versions: '' },
@@ -281,7 +281,7 @@ describe('S3 protocol: listing and objects', () => {
         const r = await s3({ path: '/lst', query });
         expect([r.status, errorCode(r)]).toEqual([501, 'NotImplemented']);
       }
-      for (const headers of [
+      for (const headers of <Record<string, string>[]>[
         { 'x-amz-acl': 'public-read' },
         { 'x-amz-storage-class': 'GLACIER' },
         { 'x-amz-tagging': 'a=b' },
