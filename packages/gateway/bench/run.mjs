@@ -33,7 +33,12 @@ const B = {
   backup: 'baseline: restic backup to a local-directory repo',
   restore: 'baseline: restic restore from a local-directory repo',
 };
-const G = { backup: 'gateway: restic backup (REST)', restore: 'gateway: restic restore (REST)' };
+const G = {
+  backup: 'gateway: restic backup (REST)',
+  restore: 'gateway: restic restore (REST)',
+  curlPut: 'gateway: curl --aws-sigv4 PUT (one PutObject)',
+  curlGet: 'gateway: curl --aws-sigv4 GET (one GetObject)',
+};
 
 function record(name, bytes, ms) {
   const prev = best.get(name);
@@ -217,6 +222,32 @@ try {
     for (const [name, gw] of Object.entries(gws)) {
       const env = envs[name];
       const aws = (...args) => run('aws', ['--endpoint-url', gw.s3, ...args], env);
+      if (name === 'compose') {
+        // one signed request each way, from the same client as the plain-server baseline
+        const curl = (...args) =>
+          run('curl', [
+            '-sSf',
+            '--aws-sigv4',
+            'aws:amz:us-east-1:s3',
+            '--user',
+            `${gw.id}:${gw.secret}`,
+            '-H',
+            'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+            ...args,
+          ]);
+        record(
+          G.curlPut,
+          SIZE,
+          await timed(() => curl('-T', big, `${gw.s3}/bench/curl.bin`, '-o', '/dev/null')),
+        );
+        record(
+          G.curlGet,
+          SIZE,
+          await timed(() => curl(`${gw.s3}/bench/curl.bin`, '-o', join(work, 'back.bin'))),
+        );
+        await rm(join(work, 'back.bin'));
+        await aws('s3', 'rm', 's3://bench/curl.bin');
+      }
       // aws-cli's own start-up (python, botocore) is part of every cp below
       if (name === 'compose')
         record(
@@ -304,6 +335,9 @@ try {
   );
   console.log(
     `  aws get          / curl GET ${pct(down('compose'), B.get)}, / backend.read ${pct(down('compose'), B.read)}`,
+  );
+  console.log(
+    `  curl PUT         / curl PUT ${pct(G.curlPut, B.put)};  curl GET / curl GET ${pct(G.curlGet, B.get)}`,
   );
   console.log(`  restic backup    / local repo ${pct(G.backup, B.backup)}`);
   console.log(`  restic restore   / local repo ${pct(G.restore, B.restore)}`);

@@ -81,4 +81,24 @@ describe('s3cmd over the S3 server', () => {
     await s3cmd(['rb', 's3://docs']);
     expect(await backend.bytesOnDisk()).toBe(0);
   }, 600_000);
+
+  it("curl's own SigV4 (--aws-sigv4) puts and gets, and is refused without x-amz-content-sha256", async () => {
+    await s3cmd(['mb', 's3://curled']);
+    const file = join(dir, 'c.bin');
+    await bigFile(file, 3 * 1024 * 1024);
+    const sig = [
+      '-sS',
+      '--aws-sigv4',
+      'aws:amz:us-east-1:s3',
+      '--user',
+      `${gw.accessKeyId}:${gw.secretAccessKey}`,
+    ];
+    const url = `${gw.s3.url}/curled/c.bin`;
+    const unsigned = ['-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD'];
+    await ok('curl', [...sig, ...unsigned, '-f', '-T', file, url]);
+    await ok('curl', [...sig, ...unsigned, '-f', url, '-o', join(dir, 'c2.bin')]);
+    expect(sha256(await readFile(join(dir, 'c2.bin')))).toBe(sha256(await readFile(file)));
+    const bare = await run('curl', [...sig, url]);
+    expect(bare.stdout).toContain('<Code>InvalidRequest</Code>');
+  }, 120_000);
 });
