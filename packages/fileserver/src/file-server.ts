@@ -4,8 +4,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CasStore } from '@peerstash/cas-store';
 import type { TcpTransport } from '@peerstash/transport-tcp';
+import { Catalog } from './catalog/catalog.js';
+import { CATALOG_DIR } from './catalog/catalog-db.js';
+import { serveCatalog } from './catalog/sync.js';
+import { startWalk } from './catalog-walk.js';
 import { type FileServerOptions, type NodeConfig, resolveConfig } from './config.js';
 import {
   BLOBS_DIR,
@@ -20,6 +23,7 @@ import {
 import { DowntimeMark } from './downtime.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import { registerHandlers } from './handlers/register.js';
+import { HeldStore } from './held-store.js';
 import type { ApiBackend } from './http/api-backend.js';
 import { ApiServer } from './http/api-server.js';
 import { fileRoutes } from './http/file-routes.js';
@@ -28,6 +32,7 @@ import { Inventory } from './inventory.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { type CatalogRpc, catalogRpc } from './net/catalog-rpc.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
@@ -53,20 +58,24 @@ interface Units {
   vault: Vault | undefined;
   secure: boolean;
   downtime: DowntimeMark;
-  cas: CasStore;
+  catalog: Catalog;
+  cas: HeldStore;
   inventory: Inventory;
   tombstones: TombstoneStore;
   transport: TcpTransport;
   address: string;
   rpc: PeerRpc;
+  catalogRpc: CatalogRpc;
   mesh: PeerMesh;
   repair: AntiEntropy;
   scrub: Scrubber;
   api: ApiServer;
+  /** The background reconcile walk after an unclean stop (resolved when none was needed). */
+  walk: Promise<void>;
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
-type Components = Omit<Units, 'api'> & {
+type Components = Omit<Units, 'api' | 'walk'> & {
   nodeId: string;
   config: NodeConfig;
   life: Lifecycle;
@@ -135,9 +144,17 @@ export class FileServer implements ApiBackend {
     u.secure = !!keys.clusterSecret;
     u.downtime = new DowntimeMark(dataDir, config.repair.tombstoneTtlMs, log);
     await u.downtime.note();
-    u.cas = new CasStore({ root: join(dataDir, BLOBS_DIR), logger: log });
+    // every node keeps the catalog, storage-only ones too: they hold and relay sealed records
+    u.catalog = Catalog.open({
+      path: join(dataDir, CATALOG_DIR),
+      nodeId: node.nodeId,
+      ...(u.vault ? { vault: { key: u.vault.vaultKey, ns: u.vault.ns } } : {}),
+      tombstoneTtlMs: config.catalog.tombstoneTtlMs,
+      maxDriftMs: config.catalog.maxDriftMs,
+    });
+    u.cas = new HeldStore({ root: join(dataDir, BLOBS_DIR), logger: log }, u.catalog.holdings);
     await u.cas.open();
-    u.inventory = new Inventory(u.cas);
+    u.inventory = new Inventory(u.catalog.holdings);
     u.tombstones = new TombstoneStore(dataDir);
     await u.tombstones.load();
     const { transport, address } = await listenTransport(config, node, keys.clusterSecret);
@@ -158,18 +175,25 @@ export class FileServer implements ApiBackend {
       advertise: config.advertise,
     });
     const peerIds = () => mesh.peerIds();
+    const tally = { bytesSent: 0, summaryBytes: 0 };
+    const catalogPeers = catalogRpc(rpc, peerIds, config.repair.requestTimeoutMs, log, (n) => {
+      tally.summaryBytes += n;
+    });
+    serveCatalog(catalogPeers, u.catalog);
     const shared = {
       nodeId: node.nodeId,
       config,
       log,
       cas: u.cas,
+      catalog: u.catalog,
+      catalogRpc: catalogPeers,
       inventory: u.inventory,
       tombstones: u.tombstones,
       rpc,
       peerIds,
       live,
     };
-    const repair = new AntiEntropy({ ...shared, tally: { bytesSent: 0, summaryBytes: 0 } });
+    const repair = new AntiEntropy({ ...shared, tally });
     mesh.onChange(() => repair.peersChanged());
     const scrub = new Scrubber({
       cas: u.cas,
@@ -183,9 +207,9 @@ export class FileServer implements ApiBackend {
         repair.peersChanged();
       },
     });
-    Object.assign(u, { rpc, mesh, repair, scrub });
+    Object.assign(u, { rpc, catalogRpc: catalogPeers, mesh, repair, scrub });
     const c: Components = {
-      ...(u as Omit<Units, 'api'>),
+      ...(u as Omit<Units, 'api' | 'walk'>),
       ...shared,
       life: this.#life,
       metrics: this.metrics,
@@ -213,7 +237,8 @@ export class FileServer implements ApiBackend {
     if (!u.vault) log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
     log.info({ nodeId: node.nodeId, listen: address, api: u.api?.url }, 'peerstash node started');
     mesh.start(config.bootstrap);
-    repair.start();
+    u.walk = startWalk({ nodeId: node.nodeId, cas: u.cas, catalog: u.catalog, log, live });
+    repair.start(u.walk);
     scrub.start();
   }
 
@@ -256,7 +281,11 @@ export class FileServer implements ApiBackend {
       // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
       //    data dir once stop() resolves
       () => background,
+      () => u.walk,
       () => u.cas?.idle(),
+      // 8. the catalog, last: every write that records a holding has ended
+      () => u.cas?.detach(),
+      () => u.catalog?.close().catch(warn('the catalog')),
       () => removeApiInfo(this.#config.dataDir).catch(() => {}),
     ];
     for (const step of steps) await step();
