@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { TcpTransport } from '@peerstash/transport-tcp';
 import { Catalog } from './catalog/catalog.js';
 import { CATALOG_DIR } from './catalog/catalog-db.js';
+import type { ListQuery } from './catalog/name-index.js';
 import { serveCatalog } from './catalog/sync.js';
 import { startWalk } from './catalog-walk.js';
 import { type FileServerOptions, type NodeConfig, resolveConfig } from './config.js';
@@ -26,7 +27,8 @@ import { registerHandlers } from './handlers/register.js';
 import { HeldStore } from './held-store.js';
 import type { ApiBackend } from './http/api-backend.js';
 import { ApiServer } from './http/api-server.js';
-import { fileRoutes } from './http/file-routes.js';
+import type { RangeSpec } from './http/byte-range.js';
+import { fileRoutes, statRoute } from './http/file-routes.js';
 import { addNodeRoutes } from './http/node-routes.js';
 import { Inventory } from './inventory.js';
 import { Lifecycle } from './lifecycle.js';
@@ -37,7 +39,8 @@ import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
 import { type DeleteResult, deleteFile } from './ops/delete.js';
-import { type FileEntry, listFiles } from './ops/list.js';
+import { type FileStatus, fileInfo } from './ops/info.js';
+import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
 import { type FileInfo, hasFile, statFile } from './ops/local-file.js';
 import { type ReadResult, readFile } from './ops/read.js';
 import { type NodeStatus, nodeStatus } from './ops/status.js';
@@ -222,6 +225,7 @@ export class FileServer implements ApiBackend {
     if (config.api) {
       const api = new ApiServer(token, log, config.api.allowedHosts);
       api.mount('/v1/files/', fileRoutes(this, log));
+      api.mount('/v1/stat/', statRoute(this));
       addNodeRoutes(api, this, log);
       u.api = api;
       await api.listen(config.api.host, config.api.port);
@@ -312,9 +316,12 @@ export class FileServer implements ApiBackend {
     return (await this.read(key, options)).stream;
   }
 
-  /** Like get, with the plaintext size, the sealed digest and where the blob came from. */
-  async read(key: string, options: SignalOption = {}): Promise<ReadResult> {
-    return readFile(this.#running(), key, options.signal);
+  /**
+   * Like get, with the plaintext size, the sealed digest and where the blob came from. With
+   * `range`, only those bytes (read and verified from the sealed records covering them).
+   */
+  async read(key: string, options: SignalOption & { range?: RangeSpec } = {}): Promise<ReadResult> {
+    return readFile(this.#running(), key, options);
   }
 
   /** Whether this node holds a copy of `key`. */
@@ -336,11 +343,24 @@ export class FileServer implements ApiBackend {
   }
 
   /**
-   * Files of this vault, sorted by key: those this node holds, or with `all` every file that this
-   * node or any connected peer holds, each with `copies` (nodes holding its newest version).
+   * Files of this vault, sorted by key: those whose current version this node holds, or with
+   * `all` every file of the cluster (from the catalog), each with `copies`.
    */
   async list(options: { all?: boolean } = {}): Promise<FileEntry[]> {
     return listFiles(this.#running(), !!options.all);
+  }
+
+  /**
+   * One page of the cluster's files under `prefix`, in key order, from this node's catalog: with
+   * a delimiter, folders come back once each as `prefixes`; `next` resumes after the page.
+   */
+  async listPage(query: ListQuery = {}): Promise<FilePage> {
+    return listPage(this.#running(), query);
+  }
+
+  /** The current version of `key` in the cluster (catalog), with its holders when asked. */
+  async info(key: string, options: { holders?: boolean } = {}): Promise<FileStatus> {
+    return fileInfo(this.#running(), key, options);
   }
 
   async status(): Promise<NodeStatus> {
