@@ -89,15 +89,27 @@ export async function reconcileWithBlobs(c: WalkComponents): Promise<WalkReport>
   return { blobs, ...result, recorded, ms: Math.round(performance.now() - started) };
 }
 
-/** Runs the walk in the background when the catalog asks for one; resolves when it is done. */
-export function startWalk(c: WalkComponents): Promise<void> {
-  if (!c.catalog.needsWalk) return Promise.resolve();
+export interface Walk {
+  /** Settles when the walk is over (at once when none was needed); never rejects. */
+  done: Promise<void>;
+  running(): boolean;
+}
+
+/** Runs the walk in the background when the catalog asks for one. */
+export function startWalk(c: WalkComponents): Walk {
+  if (!c.catalog.needsWalk) return { done: Promise.resolve(), running: () => false };
   c.log.info({}, 'reconciling the holdings index with the blob store (last stop was not clean)');
-  return reconcileWithBlobs(c).then(
-    (r) => c.log.info(r, 'holdings index reconciled'),
-    (err) => {
-      if (err instanceof WalkStopped || !c.live()) return;
-      c.log.warn({ code: errorCode(err), err }, 'holdings walk failed');
-    },
-  );
+  let running = true;
+  const done = reconcileWithBlobs(c)
+    .then(
+      (r) => c.log.info(r, 'holdings index reconciled'),
+      (err) => {
+        if (err instanceof WalkStopped || !c.live()) return;
+        c.log.warn({ code: errorCode(err), err }, 'holdings walk failed');
+      },
+    )
+    .finally(() => {
+      running = false;
+    });
+  return { done, running: () => running };
 }

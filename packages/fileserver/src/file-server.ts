@@ -9,7 +9,7 @@ import { Catalog } from './catalog/catalog.js';
 import { CATALOG_DIR } from './catalog/catalog-db.js';
 import type { ListQuery } from './catalog/name-index.js';
 import { serveCatalog } from './catalog/sync.js';
-import { startWalk } from './catalog-walk.js';
+import { startWalk, type Walk } from './catalog-walk.js';
 import { type FileServerOptions, type NodeConfig, resolveConfig } from './config.js';
 import {
   BLOBS_DIR,
@@ -73,8 +73,8 @@ interface Units {
   repair: AntiEntropy;
   scrub: Scrubber;
   api: ApiServer;
-  /** The background reconcile walk after an unclean stop (resolved when none was needed). */
-  walk: Promise<void>;
+  /** The background reconcile walk after an unclean stop. */
+  walk: Walk;
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
@@ -242,7 +242,7 @@ export class FileServer implements ApiBackend {
     log.info({ nodeId: node.nodeId, listen: address, api: u.api?.url }, 'peerstash node started');
     mesh.start(config.bootstrap);
     u.walk = startWalk({ nodeId: node.nodeId, cas: u.cas, catalog: u.catalog, log, live });
-    repair.start(u.walk);
+    repair.start(u.walk.done);
     scrub.start();
   }
 
@@ -285,7 +285,7 @@ export class FileServer implements ApiBackend {
       // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
       //    data dir once stop() resolves
       () => background,
-      () => u.walk,
+      () => u.walk?.done,
       () => u.cas?.idle(),
       // 8. the catalog, last: every write that records a holding has ended
       () => u.cas?.detach(),
@@ -380,6 +380,8 @@ export class FileServer implements ApiBackend {
       repair: c.repair,
       scrub: c.scrub,
       downtime: c.downtime,
+      catalog: c.catalog,
+      walking: () => this.#u.walk?.running() ?? false,
     });
   }
 

@@ -337,6 +337,11 @@ export class Catalog {
     return this.#store.quarantined();
   }
 
+  /** Records held back in quarantine: O(1) (LMDB keeps each database's entry count). */
+  quarantinedCount(): number {
+    return (this.#db.quarantine.getStats() as { entryCount?: number }).entryCount ?? 0;
+  }
+
   /** Whether the record of (ns, id) is held back in quarantine (its blob is then not spread). */
   isQuarantined(ns: string, id: string): boolean {
     return this.#db.quarantine.doesExist(recordKey(ns, id));
