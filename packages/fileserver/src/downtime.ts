@@ -26,7 +26,10 @@ export class DowntimeMark {
     return this.#offlineMs;
   }
 
-  /** Down longer than the tombstone TTL: files deleted everywhere meanwhile may come back. */
+  /**
+   * Down longer than the tombstone TTL: deletes made meanwhile may be forgotten by the cluster,
+   * so what this node holds of them is quarantined by the catalog sync rather than spread.
+   */
   get tombstonesMayBeMissed(): boolean {
     return this.#offlineMs !== null && this.#offlineMs > this.#ttlMs;
   }
@@ -39,8 +42,9 @@ export class DowntimeMark {
       const days = (ms: number) => Math.round((ms / DAY_MS) * 10) / 10;
       this.#log.warn(
         { offlineDays: days(this.#offlineMs!), tombstoneTtlDays: days(this.#ttlMs) },
-        'this node was down longer than the tombstone TTL: files deleted everywhere meanwhile may ' +
-          'come back from it; wipe its blobs before it rejoins, or keep tombstones longer',
+        'this node was down longer than the tombstone TTL: files it holds that the cluster has ' +
+          'forgotten are quarantined (kept, neither listed nor spread) until a peer or an ' +
+          'operator confirms them (GET /v1/quarantine)',
       );
     }
   }

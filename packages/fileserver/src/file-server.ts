@@ -4,19 +4,16 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { TcpTransport } from '@peerstash/transport-tcp';
 import { Catalog } from './catalog/catalog.js';
 import { CATALOG_DIR } from './catalog/catalog-db.js';
 import type { ListQuery } from './catalog/name-index.js';
 import { serveCatalog } from './catalog/sync.js';
-import { startWalk, type Walk } from './catalog-walk.js';
+import { startWalk } from './catalog-walk.js';
 import { type FileServerOptions, type NodeConfig, resolveConfig } from './config.js';
 import {
   BLOBS_DIR,
   loadOrCreateNode,
   loadOrCreateToken,
-  type NodeFile,
-  removeApiInfo,
   resolveKeys,
   saveNode,
   writeApiInfo,
@@ -30,11 +27,12 @@ import { ApiServer } from './http/api-server.js';
 import type { RangeSpec } from './http/byte-range.js';
 import { fileRoutes, statRoute } from './http/file-routes.js';
 import { addNodeRoutes } from './http/node-routes.js';
+import { addQuarantineRoutes } from './http/quarantine-routes.js';
 import { Inventory } from './inventory.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { type CatalogRpc, catalogRpc } from './net/catalog-rpc.js';
+import { catalogRpc } from './net/catalog-rpc.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
@@ -42,6 +40,12 @@ import { type DeleteResult, deleteFile } from './ops/delete.js';
 import { type FileStatus, fileInfo } from './ops/info.js';
 import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
 import { type FileInfo, hasFile, statFile } from './ops/local-file.js';
+import {
+  dropQuarantined,
+  listQuarantine,
+  type QuarantineEntry,
+  releaseQuarantined,
+} from './ops/quarantine.js';
 import { type ReadResult, readFile } from './ops/read.js';
 import { type NodeStatus, nodeStatus } from './ops/status.js';
 import { type StoreResult, storeFile } from './ops/store.js';
@@ -49,32 +53,11 @@ import { AntiEntropy } from './repair/anti-entropy.js';
 import { Scrubber, type ScrubReport } from './repair/scrub.js';
 import type { ByteSource } from './streams.js';
 import { TombstoneStore } from './tombstones.js';
-import { type Vault, vaultOf } from './vault.js';
+import { stopUnits, type Units } from './units.js';
+import { vaultOf } from './vault.js';
 
 interface SignalOption {
   signal?: AbortSignal;
-}
-
-/** The node's units, each built once in start(); a failed start stops the ones it got to. */
-interface Units {
-  node: NodeFile;
-  vault: Vault | undefined;
-  secure: boolean;
-  downtime: DowntimeMark;
-  catalog: Catalog;
-  cas: HeldStore;
-  inventory: Inventory;
-  tombstones: TombstoneStore;
-  transport: TcpTransport;
-  address: string;
-  rpc: PeerRpc;
-  catalogRpc: CatalogRpc;
-  mesh: PeerMesh;
-  repair: AntiEntropy;
-  scrub: Scrubber;
-  api: ApiServer;
-  /** The background reconcile walk after an unclean stop. */
-  walk: Walk;
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
@@ -227,6 +210,7 @@ export class FileServer implements ApiBackend {
       api.mount('/v1/files/', fileRoutes(this, log));
       api.mount('/v1/stat/', statRoute(this));
       addNodeRoutes(api, this, log);
+      addQuarantineRoutes(api, this);
       u.api = api;
       await api.listen(config.api.host, config.api.port);
       await writeApiInfo(dataDir, {
@@ -259,40 +243,9 @@ export class FileServer implements ApiBackend {
     this.#log.info({ nodeId: this.#u.node?.nodeId }, 'peerstash node stopped');
   }
 
-  /** Stops whatever start() built, in this order; each step tolerates a unit never built. */
+  /** Stops whatever start() built, in its order (units.ts); each step tolerates a unit never built. */
   async #teardown(): Promise<void> {
-    const u = this.#u;
-    const closed = () => new ClosedError('file server stopped');
-    const warn = (what: string) => (err: unknown) =>
-      this.#log.warn({ err }, `closing ${what} failed`);
-    let background: Promise<unknown> = Promise.resolve();
-    const steps: Array<() => unknown> = [
-      // 1. no new repair rounds or scrub passes; the ones in flight end below
-      () => {
-        background = Promise.all([u.repair?.stop(), u.scrub?.stop()]);
-      },
-      // 2. the last-alive mark, written once more
-      () => u.downtime?.stop(),
-      // 3. every disk write in progress gives up (store() rejects ERR_CLOSED)
-      () => this.#life.stopWrites(),
-      // 4. no new dials; node.json's peer list written if due
-      () => u.mesh?.stop(),
-      // 5. requests waiting on peers fail now, so nothing waits for a peer's deadline
-      () => u.rpc?.failAll(closed()),
-      // 6. the HTTP API, then the peer links
-      () => u.api?.close().catch(warn('the API')),
-      () => u.transport?.close().catch(warn('the transport')),
-      // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
-      //    data dir once stop() resolves
-      () => background,
-      () => u.walk?.done,
-      () => u.cas?.idle(),
-      // 8. the catalog, last: every write that records a holding has ended
-      () => u.cas?.detach(),
-      () => u.catalog?.close().catch(warn('the catalog')),
-      () => removeApiInfo(this.#config.dataDir).catch(() => {}),
-    ];
-    for (const step of steps) await step();
+    await stopUnits(this.#u, this.#life, this.#log, this.#config.dataDir);
   }
 
   /** The components, or ERR_CLOSED when the node is not (yet, or any more) running. */
@@ -361,6 +314,20 @@ export class FileServer implements ApiBackend {
   /** The current version of `key` in the cluster (catalog), with its holders when asked. */
   async info(key: string, options: { holders?: boolean } = {}): Promise<FileStatus> {
     return fileInfo(this.#running(), key, options);
+  }
+
+  /** Catalog records held back (see DESIGN.md, a node back after the tombstone TTL). */
+  quarantined(): QuarantineEntry[] {
+    return listQuarantine(this.#running());
+  }
+
+  /**
+   * Confirms a held-back file (`release`: it spreads again, with a fresh clock) or forgets its
+   * record (`drop`); false when nothing of `key` is held back.
+   */
+  async settleQuarantined(key: string, action: 'release' | 'drop'): Promise<boolean> {
+    const c = this.#running();
+    return action === 'release' ? releaseQuarantined(c, key) : dropQuarantined(c, key);
   }
 
   async status(): Promise<NodeStatus> {

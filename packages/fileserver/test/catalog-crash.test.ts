@@ -49,8 +49,15 @@ describe('kill -9 during a burst of puts', () => {
     const vaultKey = Buffer.alloc(32, 7);
     const clusterSecret = Buffer.alloc(32, 8);
     const [dir, peerDir] = await Promise.all([tempDir('crash'), tempDir('crash-peer')]);
-    cleanup.push(() => Promise.all([dir, peerDir].map((d) => rm(d, { recursive: true, force: true }))));
-    const peer = await startNode({ dataDir: peerDir, vaultKey, clusterSecret, replicationFactor: 1 });
+    cleanup.push(() =>
+      Promise.all([dir, peerDir].map((d) => rm(d, { recursive: true, force: true }))),
+    );
+    const peer = await startNode({
+      dataDir: peerDir,
+      vaultKey,
+      clusterSecret,
+      replicationFactor: 1,
+    });
     cleanup.push(() => peer.stop());
     const child = await spawnNode({
       dataDir: dir,

@@ -337,6 +337,11 @@ export class Catalog {
     return this.#store.quarantined();
   }
 
+  /** The newest tombstone clock (wall ms) this node has forgotten in `ns`: older unknowns are stale. */
+  prunedUpTo(ns: string): number {
+    return this.#db.pruned(ns);
+  }
+
   /** Records held back in quarantine: O(1) (LMDB keeps each database's entry count). */
   quarantinedCount(): number {
     return (this.#db.quarantine.getStats() as { entryCount?: number }).entryCount ?? 0;

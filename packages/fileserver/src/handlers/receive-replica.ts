@@ -29,10 +29,16 @@ export interface ReceiveComponents {
   log: Logger;
 }
 
-/** Whether the catalog here has no say against the offered version (no record, or it is the one). */
+/**
+ * Whether the catalog here has no say against the offered version: it names it, or it has no
+ * record of the file and the version is newer than the tombstones forgotten here (an older one
+ * may be a deleted file coming back from a node that was away past the TTL).
+ */
 function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
   const r = catalog.get(offer.ns, offer.id);
-  return !r || (!r.deleted && r.version === offer.digest);
+  if (r) return !r.deleted && r.version === offer.digest;
+  const putAt = offer.extra.putAt;
+  return typeof putAt !== 'number' || putAt > catalog.prunedUpTo(offer.ns);
 }
 
 /**

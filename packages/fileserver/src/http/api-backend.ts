@@ -6,6 +6,7 @@ import type { ListQuery } from '../catalog/name-index.js';
 import type { DeleteResult } from '../ops/delete.js';
 import type { FileStatus } from '../ops/info.js';
 import type { FilePage } from '../ops/list.js';
+import type { QuarantineEntry } from '../ops/quarantine.js';
 import type { ReadResult } from '../ops/read.js';
 import type { NodeStatus } from '../ops/status.js';
 import type { StoreResult } from '../ops/store.js';
@@ -20,6 +21,8 @@ export interface ApiBackend {
   info(key: string, options: { holders?: boolean }): Promise<FileStatus>;
   delete(key: string, options: { everywhere?: boolean }): Promise<DeleteResult>;
   listPage(query: ListQuery): Promise<FilePage>;
+  quarantined(): QuarantineEntry[];
+  settleQuarantined(key: string, action: 'release' | 'drop'): Promise<boolean>;
   status(): Promise<NodeStatus>;
   scrub(): Promise<ScrubReport>;
   metrics: { registry: Registry; bytesOut: Counter<'via'> };

@@ -67,6 +67,11 @@ function fakeBackend() {
     async status() {
       return { nodeId: 'n' } as NodeStatus;
     },
+    quarantined: () => [],
+    async settleQuarantined(key, action) {
+      calls.push(`${action} ${key}`);
+      return key === 'held';
+    },
     async scrub() {
       calls.push('scrub');
       return { checked: 0, bytes: 0, rotten: 0, dropped: 0 };
