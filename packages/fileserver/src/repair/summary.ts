@@ -36,6 +36,7 @@ export type Part =
 /** Entries sorted by id, with the range under a hex prefix found by binary search. */
 export class SortedEntries {
   readonly entries: readonly Entry[];
+  #root: Uint8Array | undefined;
 
   constructor(entries: Iterable<Entry>) {
     const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -44,6 +45,12 @@ export class SortedEntries {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** rootOf(entries), computed once: an index is built once per change and compared every round. */
+  get root(): Uint8Array {
+    this.#root ??= rootOf(this.entries);
+    return this.#root;
   }
 
   #lowerBound(key: string): number {
@@ -102,7 +109,7 @@ export function rootOf(range: readonly Entry[]): Uint8Array {
  */
 export function answer(set: SortedEntries, prefixes: readonly string[], root?: Uint8Array): Part[] {
   if (root && prefixes.length === 1 && prefixes[0] === '') {
-    if (Buffer.from(rootOf(set.entries)).equals(root)) {
+    if (Buffer.from(set.root).equals(root)) {
       return [{ prefix: '', count: set.size, same: true }];
     }
   }
@@ -159,7 +166,7 @@ export async function reconcile(
   let first = true;
   while (queue.length > 0) {
     const batch = queue.splice(0, MAX_PREFIXES);
-    const parts = await ask(batch, first ? rootOf(local.entries) : undefined);
+    const parts = await ask(batch, first ? local.root : undefined);
     first = false;
     for (const part of parts) {
       if ('same' in part) continue;
