@@ -27,7 +27,7 @@ import {
 } from './meta.js';
 import { casPathTransform, type PathTransform } from './path-transform.js';
 import { type ByteSource, holdErrors, pump } from './pump.js';
-import { checkSpans, readSpans, type Span } from './read-spans.js';
+import { type Span, spansReader } from './read-spans.js';
 import { assertKey, assertNamespace, assertPathKey, isNamespace } from './validate.js';
 import { type DirEntries, walkDirs } from './walk.js';
 
@@ -350,18 +350,11 @@ export class CasStore {
         throw new IntegrityError(`blob size ${st.size} differs from recorded ${record.size}`);
       }
       const meta = publicMeta(record);
-      let spans: readonly Span[] | undefined;
-      try {
-        spans = typeof options.spans === 'function' ? options.spans(meta) : options.spans;
-        if (spans) checkSpans(spans, record.size);
-      } catch (err) {
-        await fh.close();
-        throw err;
-      }
+      const spans = await spansReader(fh, meta, options.spans, READ_CHUNK);
       // `end` spares small blobs a big buffer and the extra read that finds EOF.
-      const stream = spans
-        ? readSpans(fh, spans, Math.min(READ_CHUNK, Math.max(1, record.size)))
-        : record.size === 0
+      const stream =
+        spans ??
+        (record.size === 0
           ? new Readable({
               read() {
                 this.push(null);
@@ -371,7 +364,7 @@ export class CasStore {
               highWaterMark: Math.min(READ_CHUNK, record.size),
               start: 0,
               end: record.size - 1,
-            });
+            }));
       if (record.size === 0 && !spans) await fh.close();
       if (signal) {
         const onAbort = () => stream.destroy(new AbortError(undefined, { cause: signal.reason }));

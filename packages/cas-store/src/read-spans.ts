@@ -4,6 +4,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { IntegrityError, InvalidArgumentError } from './errors.js';
+import type { BlobMeta } from './meta.js';
 
 /** `length` bytes of a blob from `offset`. */
 export interface Span {
@@ -51,4 +52,26 @@ async function* spanBytes(
 /** A Readable of the spans' bytes; it owns `fh` and closes it at its end or when destroyed. */
 export function readSpans(fh: FileHandle, spans: readonly Span[], chunk: number): Readable {
   return Readable.from(spanBytes(fh, spans, chunk), { objectMode: false, highWaterMark: chunk });
+}
+
+/**
+ * The reader of a read's `spans` option (given, or chosen from the version's metadata), or
+ * undefined without one; a bad span (or a chooser that throws) closes `fh` and throws.
+ */
+export async function spansReader(
+  fh: FileHandle,
+  meta: BlobMeta,
+  option: readonly Span[] | ((meta: BlobMeta) => readonly Span[]) | undefined,
+  maxChunk: number,
+): Promise<Readable | undefined> {
+  if (option === undefined) return undefined;
+  let spans: readonly Span[];
+  try {
+    spans = typeof option === 'function' ? option(meta) : option;
+    checkSpans(spans, meta.size);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  return readSpans(fh, spans, Math.min(maxChunk, Math.max(1, meta.size)));
 }
