@@ -1,6 +1,8 @@
 // Public surface of @peerstash/fileserver: the FileServer node, its data-dir helpers (for the
 // CLI), placement, the HTTP status mapping, the peer message schema and the typed errors.
 
+export { type BulkFile, type BulkLoadOptions, bulkLoadCatalog } from './catalog/bulk-load.js';
+export type { ListQuery } from './catalog/name-index.js';
 export type { FileServerOptions } from './config.js';
 export {
   type ApiInfo,
@@ -27,6 +29,7 @@ export {
 } from './errors.js';
 export { FileServer } from './file-server.js';
 export { MAX_HEADER_BYTES } from './http/api-server.js';
+export type { RangeSpec } from './http/byte-range.js';
 export { statusForCode } from './http/respond.js';
 export type { Logger } from './logger.js';
 export type {
@@ -42,8 +45,10 @@ export type {
   StoreOffer,
 } from './messages.js';
 export type { DeleteResult } from './ops/delete.js';
-export type { FileEntry } from './ops/list.js';
+export type { FileStatus } from './ops/info.js';
+export type { FileEntry, FilePage, ListedFile } from './ops/list.js';
 export type { FileInfo } from './ops/local-file.js';
+export type { QuarantineEntry } from './ops/quarantine.js';
 export type { ReadResult } from './ops/read.js';
 export type { NodeStatus, PeerStatus } from './ops/status.js';
 export type { StoreResult } from './ops/store.js';
