@@ -1,6 +1,14 @@
 // Public surface of @peerstash/fileserver: the FileServer node, its data-dir helpers (for the
 // CLI), placement, the HTTP status mapping, the peer message schema and the typed errors.
 
+export { InvalidPathError } from './catalog/errors.js';
+export {
+  folderPrefix,
+  keyForPath,
+  pathSegments,
+  pathUnder,
+  SEPARATOR,
+} from './catalog/paths.js';
 export type { FileServerOptions } from './config.js';
 export {
   type ApiInfo,
