@@ -4,8 +4,9 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
+import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
-import { CODES, DeletedError, errorCode } from '../errors.js';
+import { CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
@@ -19,12 +20,19 @@ import type { TombstoneStore } from '../tombstones.js';
 export interface ReceiveComponents {
   config: Pick<NodeConfig, 'idleTimeoutMs' | 'ackTimeoutMs'>;
   cas: CasStore;
+  catalog: Catalog;
   inventory: Inventory;
   tombstones: TombstoneStore;
   life: Lifecycle;
   rpc: PeerRpc;
   metrics: ServerMetrics;
   log: Logger;
+}
+
+/** Whether the catalog here has no say against the offered version (no record, or it is the one). */
+function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
+  const r = catalog.get(offer.ns, offer.id);
+  return !r || (!r.deleted && r.version === offer.digest);
 }
 
 /**
@@ -46,6 +54,13 @@ export async function receiveReplica(
     // deleted everywhere after this version was written: never bring it back
     stream.destroy();
     await ack(false, new DeletedError().code);
+    return;
+  }
+  if (offer.digest !== undefined && !currentHere(c.catalog, offer)) {
+    // a repair push of a version this node's catalog does not name current: the two catalogs
+    // disagree for now (the next round's sync settles it); never trade the current one for it
+    stream.destroy();
+    await ack(false, new SupersededError().code);
     return;
   }
   const commit = offer.digest === undefined ? c.rpc.expectReply(peerId, offer.reqId) : undefined;

@@ -2,6 +2,7 @@
 // repair, scrubbing and downtime mark, gathered from the units that own each part.
 
 import type { PeerInfo } from '@peerstash/transport-tcp';
+import type { Catalog } from '../catalog/catalog.js';
 import type { Inventory } from '../inventory.js';
 import type { RepairStatus } from '../repair/anti-entropy.js';
 import type { ScrubStatus } from '../repair/scrub.js';
@@ -29,8 +30,13 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   replicationFactor: number;
   namespace: string | null;
   peers: PeerStatus[];
+  /** Blobs this node holds and their sealed bytes (from the holdings index). */
   blobs: number;
   bytes: number;
+  /** The cluster's files as this node's catalog knows them (storage-only nodes too, sealed). */
+  catalog: { files: number; bytes: number; tombstones: number; quarantined: number };
+  /** The holdings index is being reconciled with the blob store (after an unclean stop). */
+  reconciling: boolean;
   process: { pid: number; rss: number; maxRss: number; uptime: number };
 }
 
@@ -47,6 +53,8 @@ export interface StatusComponents {
   repair: { status(): RepairStatus };
   scrub: { status(): ScrubStatus };
   downtime: { offlineBeforeStartMs: number | null; tombstonesMayBeMissed: boolean };
+  catalog: Catalog;
+  walking(): boolean;
 }
 
 export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
@@ -62,6 +70,11 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
     })),
     blobs,
     bytes,
+    catalog: {
+      ...(({ files, bytes, tombstones }) => ({ files, bytes, tombstones }))(c.catalog.counts()),
+      quarantined: c.catalog.quarantinedCount(),
+    },
+    reconciling: c.walking(),
     ...c.repair.status(),
     ...c.scrub.status(),
     offlineBeforeStartMs: c.downtime.offlineBeforeStartMs,

@@ -4,7 +4,8 @@
 import { BOUNDS } from '../config.js';
 import { errorCode } from '../errors.js';
 import { applyTombstone, deleteLocal } from '../tombstone-rules.js';
-import { isTomb, newer } from '../versions.js';
+import { isTomb, newer, type Version } from '../versions.js';
+import { standing, supersedes } from './catalog-order.js';
 import { mapLimit, type RepairComponents, upsert } from './components.js';
 import type { Held, PairIndex } from './holdings.js';
 import { MAX_HAVE_IDS } from './messages.js';
@@ -25,6 +26,7 @@ export function keptBy(
   e: Entry,
   placement: readonly string[],
   views: HaveViews,
+  order: (a: Version, b: Version) => boolean = newer,
 ): { kept: number; superseded: Entry | undefined } {
   let kept = 0;
   let superseded: Entry | undefined;
@@ -32,7 +34,7 @@ export function keptBy(
     const theirs = views.get(p)?.get(e.id);
     if (!theirs?.keeps) continue;
     if (theirs.v === e.v) kept++;
-    else if (newer(theirs, e)) {
+    else if (order(theirs, e)) {
       kept++;
       superseded = theirs;
     }
@@ -56,15 +58,18 @@ export async function handOff(
   const byNs = new Map<string, PairIndex['surplus']>();
   for (const s of idx.surplus) upsert(byNs, s.e.ns, () => []).push(s);
   for (const [ns, all] of byNs) {
+    const order = (a: Version, b: Version) => supersedes(c.catalog, ns, a, b);
     for (let i = 0; i < all.length; i += MAX_HAVE_IDS) {
       if (!c.live() || stopped()) return;
       const batch = all.slice(i, i + MAX_HAVE_IDS);
       let views = await askHave(c, ns, batch);
       const pushes: { peer: string; e: Held }[] = [];
       for (const { e, placement } of batch) {
+        // a copy the catalog does not name current is not spread (its holders have the winner)
+        if (standing(c.catalog, ns, e) === 'stale') continue;
         for (const p of placement) {
           const theirs = views.get(p)?.get(e.id);
-          if (!theirs || newer(e, theirs)) pushes.push({ peer: p, e });
+          if (!theirs || order(e, theirs)) pushes.push({ peer: p, e });
         }
       }
       if (pushes.length > 0) {
@@ -74,7 +79,12 @@ export async function handOff(
         views = await askHave(c, ns, batch);
       }
       for (const { e, placement } of batch) {
-        const { kept, superseded } = keptBy(e, placement, views);
+        if (deletedInCatalog(c, ns, e)) {
+          // the file is deleted: a copy nobody is to keep goes without asking for one
+          await dropSurplus(c, e);
+          continue;
+        }
+        const { kept, superseded } = keptBy(e, placement, views, order);
         if (superseded && isTomb(superseded) && !isTomb(e)) {
           await applyTombstone(c, ns, e.id, superseded.at, undefined);
         }
@@ -84,6 +94,13 @@ export async function handOff(
       }
     }
   }
+}
+
+/** The catalog holds a tombstone dated after this copy was put (a put after it would have a record). */
+function deletedInCatalog(c: RepairComponents, ns: string, e: Held): boolean {
+  if (isTomb(e)) return false;
+  const r = c.catalog.get(ns, e.id);
+  return r?.deleted === true && r.hlc.wall >= e.at;
 }
 
 async function dropSurplus(c: RepairComponents, e: Held): Promise<void> {

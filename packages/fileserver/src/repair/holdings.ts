@@ -2,12 +2,15 @@
 // settled, old tombstones pruned), split by which peer should also hold each key under the view.
 
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { BOUNDS } from '../config.js';
 import { placeReplicas } from '../placement.js';
 import { deleteLocal } from '../tombstone-rules.js';
-import { blobVersion, isTomb, newer, tombstoneVersion } from '../versions.js';
+import { isTomb, newer, tombstoneVersion } from '../versions.js';
 import { type RepairComponents, upsert } from './components.js';
 import { type Entry, SortedEntries } from './summary.js';
+
+const SCAN_SLICE = 10_000;
 
 export interface Held extends Entry {
   ns: string;
@@ -79,15 +82,23 @@ export class Holdings {
     return built;
   }
 
-  /** Everything held here, with blob-vs-tombstone conflicts settled and old tombstones pruned. */
+  /**
+   * Everything held here, with blob-vs-tombstone conflicts settled and old tombstones pruned: the
+   * blobs from the catalog's holdings index (no walk of the blob store), the blob tombstones kept.
+   */
   async #scan(): Promise<Map<string, Map<string, Held>>> {
-    const { cas, tombstones } = this.#c;
+    const { catalog, tombstones } = this.#c;
     await tombstones.prune(this.#c.config.repair.tombstoneTtlMs);
     const out = new Map<string, Map<string, Held>>();
-    for (const ns of await cas.namespaces()) {
+    let n = 0;
+    for (const ns of catalog.namespaces()) {
       const m = new Map<string, Held>();
-      for await (const meta of cas.list(ns)) m.set(meta.key, { ns, ...blobVersion(meta) });
-      out.set(ns, m);
+      for (const h of catalog.holdings.entries(ns)) {
+        m.set(h.id, { ns, id: h.id, v: h.version, at: h.at });
+        // a big index is read in slices, so peers' messages are served meanwhile
+        if (++n % SCAN_SLICE === 0) await setImmediate();
+      }
+      if (m.size > 0) out.set(ns, m);
     }
     for (const t of [...tombstones.all()]) {
       const m = upsert(out, t.ns, () => new Map());

@@ -5,7 +5,8 @@ import { BOUNDS } from '../config.js';
 import { CODES, FileServerError } from '../errors.js';
 import { placeReplicas } from '../placement.js';
 import { applyTombstone } from '../tombstone-rules.js';
-import { isTomb, newer } from '../versions.js';
+import { isTomb } from '../versions.js';
+import { standing, supersedes } from './catalog-order.js';
 import { mapLimit, type RepairComponents } from './components.js';
 import type { Held, PairIndex } from './holdings.js';
 import type { RepairPusher } from './push.js';
@@ -49,7 +50,9 @@ export async function syncPair(
   const pushes: Held[] = [];
   const interval = c.config.repair.intervalMs;
   for (const d of diffs) {
-    if (d.mine && (!d.theirs || newer(d.mine, d.theirs))) {
+    if (d.mine && standing(c.catalog, ns, d.mine) === 'stale') {
+      // not the file's current version (or held back): the holder of that one pushes it
+    } else if (d.mine && (!d.theirs || supersedes(c.catalog, ns, d.mine, d.theirs))) {
       // several holders see the same gap: the first in placement order fills it, the others
       // only if it is still open a round later (that one may lack the key too)
       const first = placeReplicas(d.id, idx.members, c.config.replication).find((n) => n !== peer);

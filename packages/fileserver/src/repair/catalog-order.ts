@@ -1,0 +1,45 @@
+// The blob side follows the catalog: of two versions of a file, the one its record names wins
+// (whatever their put times say), and a blob the catalog does not name current is not spread.
+
+import type { Catalog } from '../catalog/catalog.js';
+import { isTomb, newer, VERSION_HASH_BYTES, type Version, versionHash } from '../versions.js';
+
+/**
+ * current: the catalog's record names this blob. stale: it names another version, a tombstone,
+ * or holds the record back in quarantine (a node back after the TTL). unknown: no record (a put
+ * not yet committed, or a tombstone entry, which the blob-side rules order).
+ */
+export type Standing = 'current' | 'stale' | 'unknown';
+
+/** Whether an entry (full version or, from a compact list, its short hash) is `version`. */
+function isVersion(e: Version, version: string): boolean {
+  if (e.v) return e.v === version;
+  const h = versionHash({ id: e.id, v: version }).subarray(0, VERSION_HASH_BYTES).toString('hex');
+  return e.h === h;
+}
+
+export function standing(catalog: Catalog, ns: string, e: Version): Standing {
+  if (isTomb(e)) return 'unknown';
+  if (catalog.isQuarantined(ns, e.id)) return 'stale';
+  const r = catalog.get(ns, e.id);
+  if (!r) return 'unknown';
+  if (r.deleted) return 'stale';
+  return isVersion(e, r.version as string) ? 'current' : 'stale';
+}
+
+/**
+ * Whether `a` supersedes `b` for repair: when the catalog names one of two blob versions, that
+ * one (so concurrent puts settle on the record's winner, not on the writers' clocks); else the
+ * blob-side order of versions.ts (tombstones, files without a record).
+ */
+export function supersedes(catalog: Catalog, ns: string, a: Version, b: Version): boolean {
+  if (!isTomb(a) && !isTomb(b)) {
+    const r = catalog.get(ns, a.id);
+    if (r && !r.deleted) {
+      const ma = isVersion(a, r.version as string);
+      const mb = isVersion(b, r.version as string);
+      if (ma !== mb) return ma;
+    }
+  }
+  return newer(a, b);
+}
