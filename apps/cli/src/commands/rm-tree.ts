@@ -1,5 +1,5 @@
-// `peerstash rm -r <folder>`: removes every file under a folder of the vault, after a yes on the
-// terminal (or --yes); without a terminal and without --yes it refuses and removes nothing.
+// `peerstash rm -r <folder>`: removes every file under a folder from the vault (everywhere), after
+// a yes on the terminal (or --yes); without a terminal and without --yes it refuses, removing nothing.
 
 import { folderPrefix } from '@peerstash/fileserver';
 import type { ApiClient } from '../api-client.js';
@@ -15,7 +15,6 @@ import { TreeRun } from '../tree-run.js';
 export interface RmTreeOptions {
   prefix: string;
   yes: boolean;
-  everywhere: boolean;
   jobs: number;
   json: boolean;
   verbose: boolean;
@@ -62,7 +61,9 @@ export async function rmTree(client: ApiClient, opts: RmTreeOptions): Promise<vo
       listFiles(client, { prefix: folder, signal: opts.signal }),
       async (f) => {
         try {
-          const res = await client.delete(f.key, { everywhere: opts.everywhere });
+          // Everywhere: the listing is the cluster's, so a folder removed only here would still be
+          // listed (and repaired back); the tombstone takes each file out of every node's listing.
+          const res = await client.delete(f.key, { everywhere: true });
           run.done(res.deleted || res.peers > 0 ? f.size : 0);
         } catch (err) {
           // removed by someone else since it was listed: what was asked for holds

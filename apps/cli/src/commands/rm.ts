@@ -39,7 +39,7 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
           alias: 'r',
           type: 'boolean',
           default: false,
-          describe: 'Delete every file under the folder <key>, after a confirmation',
+          describe: 'Delete every file under the folder <key> everywhere, after a confirmation',
         })
         .option('yes', {
           alias: 'y',
@@ -96,7 +96,6 @@ async function rmRecursive(argv: RmArgs, dir: string): Promise<void> {
     await rmTree(client, {
       prefix: argv.key,
       yes: argv.yes,
-      everywhere: argv.everywhere,
       jobs: argv.jobs,
       json: argv.json,
       verbose: argv.verbose,
