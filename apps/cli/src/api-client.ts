@@ -15,14 +15,6 @@ export interface PutResult {
   replicas: number;
 }
 
-export interface FileEntry {
-  key: string;
-  size: number;
-  createdAt?: number;
-  /** With `list({ all: true })`: nodes holding the file's newest version. */
-  copies?: number;
-}
-
 export interface DeleteResult {
   deleted: boolean;
   peers: number;
@@ -158,11 +150,8 @@ export class ApiClient {
     return err;
   }
 
-  async #json<T>(res: IncomingMessage): Promise<T> {
-    const text = await readBody(res);
-    if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, text);
-    if (text === '') return undefined as T;
-    return JSON.parse(text) as T;
+  #json<T>(res: IncomingMessage): Promise<T> {
+    return readJson<T>(res);
   }
 
   /** Throws the node's error unless `res` is a success. */
@@ -225,21 +214,6 @@ export class ApiClient {
     return { deleted: out?.deleted ?? true, peers: Number(out?.peers ?? 0) };
   }
 
-  async list(opts: { all?: boolean } = {}): Promise<FileEntry[]> {
-    const res = await this.request('GET', opts.all ? '/v1/files?all=1' : '/v1/files');
-    const out = await this.#json<unknown>(res);
-    const arr = Array.isArray(out) ? out : ((out as { files?: unknown[] })?.files ?? []);
-    return arr.map((e) => {
-      const o = e as Record<string, unknown>;
-      return {
-        key: String(o.key ?? o.name ?? ''),
-        size: Number(o.size ?? 0),
-        ...(o.createdAt !== undefined ? { createdAt: Number(o.createdAt) } : {}),
-        ...(o.copies !== undefined ? { copies: Number(o.copies) } : {}),
-      };
-    });
-  }
-
   async status(opts: { signal?: AbortSignal } = {}): Promise<NodeStatus> {
     const res = await this.request('GET', '/v1/status', opts);
     return this.#json<NodeStatus>(res);
@@ -248,6 +222,14 @@ export class ApiClient {
 
 export function filePath(key: string): string {
   return `/v1/files/${encodeURIComponent(key)}`;
+}
+
+/** The JSON body of `res`; the node's error (ApiError) when it is not a success. */
+export async function readJson<T>(res: IncomingMessage): Promise<T> {
+  const text = await readBody(res);
+  if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, text);
+  if (text === '') return undefined as T;
+  return JSON.parse(text) as T;
 }
 
 async function readBody(res: IncomingMessage): Promise<string> {

@@ -6,5 +6,7 @@ import { main } from './cli.js';
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
-if (process.stdout.writableLength > 0) process.stdout.once('drain', () => process.exit(code));
+// A reader gone away (EPIPE) destroyed stdout: nothing will drain.
+if (process.stdout.writableLength > 0 && !process.stdout.destroyed)
+  process.stdout.once('drain', () => process.exit(code));
 else process.exit(code);

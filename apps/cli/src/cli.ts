@@ -99,6 +99,8 @@ export async function main(args: string[]): Promise<number> {
     return EXIT.OK;
   } catch (err) {
     const cliErr = toCliError(err, ctx.dir ? { dir: ctx.dir } : {});
+    // The reader of a long output went away (`ls | head`): not an error to report.
+    if (cliErr.code === 'EPIPE') return cliErr.exitCode;
     process.stderr.write(`${json ? formatErrorJson(cliErr) : formatError(cliErr, ctx.verbose)}\n`);
     return cliErr.exitCode;
   }

@@ -12,6 +12,10 @@ describe('toCliError', () => {
     [new ApiError(401, 'ERR_AUTH', 'token'), EXIT.PERMISSION],
     [new ApiError(507, 'ERR_NO_SPACE', 'full'), EXIT.NO_SPACE],
     [new ApiError(400, 'ERR_INVALID_KEY', 'empty'), EXIT.USAGE],
+    [
+      Object.assign(new Error("'../x' has a '..' segment"), { code: 'ERR_INVALID_PATH' }),
+      EXIT.USAGE,
+    ],
     [new ApiError(504, 'ERR_TIMEOUT', 'slow'), EXIT.TIMEOUT],
     [new ApiError(500, 'ERR_SERVER', 'boom'), EXIT.GENERIC],
     [sysErr('ENOENT', { path: '/x' }), EXIT.NOT_FOUND],

@@ -203,6 +203,14 @@ export function toCliError(err: unknown, ctx: ErrorContext = {}): CliError {
         'a key is a non-empty name of at most 4096 bytes of UTF-8',
         opts,
       );
+    case 'ERR_INVALID_PATH':
+      return new CliError(
+        'ERR_INVALID_PATH',
+        EXIT.USAGE,
+        message,
+        "with -r a key is a path: no leading '/', no empty segment ('a//b'), no '.' or '..'",
+        opts,
+      );
     case 'ERR_INVALID_ARGUMENT':
     case 'ERR_BAD_REQUEST':
       return new CliError(found.code, EXIT.USAGE, message, undefined, opts);

@@ -2,7 +2,7 @@
 // tools reuse: the control-API client, the child-node runner, the exit codes and error mapping.
 
 export { parseBootstrap, parseHostPort, parsePeerAddress } from './addr.js';
-export type { DeleteResult, FileEntry, NodeStatus, PutResult } from './api-client.js';
+export type { DeleteResult, NodeStatus, PutResult } from './api-client.js';
 export { ApiClient } from './api-client.js';
 export type { StartNodeOptions } from './child-node.js';
 export {
@@ -21,3 +21,13 @@ export { LAYOUT, resolveDataDir } from './data-dir.js';
 export { ApiError, CliError, formatError, toCliError, UsageError } from './errors.js';
 export { EXIT, type ExitCode } from './exit-codes.js';
 export { readKeyFile } from './key-file.js';
+export {
+  type FileStat,
+  type ListedFile,
+  type ListPage,
+  type ListQuery,
+  listFiles,
+  listPage,
+  listPages,
+  statFile,
+} from './listing.js';

@@ -3,6 +3,14 @@
 
 export { type BulkFile, type BulkLoadOptions, bulkLoadCatalog } from './catalog/bulk-load.js';
 export type { ListQuery } from './catalog/name-index.js';
+export { InvalidPathError } from './catalog/errors.js';
+export {
+  folderPrefix,
+  keyForPath,
+  pathSegments,
+  pathUnder,
+  SEPARATOR,
+} from './catalog/paths.js';
 export type { FileServerOptions } from './config.js';
 export {
   type ApiInfo,

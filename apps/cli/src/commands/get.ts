@@ -1,34 +1,37 @@
 // `peerstash get`: streams a file from the local node (which fetches it from peers when needed).
 // A file target is written to a temp name beside it and renamed only when every byte arrived.
 
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
+import { downloadToFile, startDownload } from '../download.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkKey, STORED_KEY_HINT } from '../key.js';
 import { createProgress, isInteractive } from '../progress.js';
+import { getTree } from './get-tree.js';
 
 interface GetArgs extends GlobalArgs {
   key: string;
   output?: string;
+  recursive: boolean;
+  jobs: number;
 }
+
+const MAX_JOBS = 64;
 
 export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> {
   return {
     command: 'get <key>',
-    describe: 'Fetch a file to stdout or to -o <file>',
+    describe: 'Fetch a file to stdout or to -o <file>; with -r a folder tree to -o <dir>',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('key', {
@@ -39,14 +42,40 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
         .option('output', {
           alias: 'o',
           type: 'string',
-          describe: 'Write to this file ("-": stdout, the default)',
+          describe:
+            'Write to this file ("-": stdout, the default); with -r the folder to restore into',
           requiresArg: true,
         })
+        .option('recursive', {
+          alias: 'r',
+          type: 'boolean',
+          default: false,
+          describe: 'Restore every file under the folder <key> into -o <dir>',
+        })
+        .option('jobs', {
+          alias: 'j',
+          type: 'number',
+          default: 4,
+          describe: 'With -r: files fetched at once',
+          requiresArg: true,
+        })
+        .check((a) => {
+          const jobs = a.jobs as number;
+          if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= MAX_JOBS)) {
+            throw new UsageError(
+              `bad --jobs ${String(jobs)}`,
+              `give a whole number 1..${MAX_JOBS}`,
+            );
+          }
+          return true;
+        })
         .example('$0 get photo.jpg -o copy.jpg', 'to a file')
+        .example('$0 get -r photos/ -o ./restored', 'a folder tree')
         .example('$0 get dir.tar | tar x', 'to stdout') as unknown as Argv<GetArgs>,
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
+      if (argv.recursive) return getRecursive(argv, dir);
       checkKey(argv.key, STORED_KEY_HINT);
       // yargs hands "-o -" over as "" (never a valid path): both mean stdout.
       const toStdout = argv.output === undefined || argv.output === '-' || argv.output === '';
@@ -84,6 +113,26 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
   };
 }
 
+async function getRecursive(argv: GetArgs, dir: string): Promise<void> {
+  if (argv.output === undefined || argv.output === '-' || argv.output === '') {
+    throw new UsageError('get -r writes a folder tree', 'add -o <dir> to say where');
+  }
+  const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
+  const interrupt = onInterrupt();
+  try {
+    await getTree(client, {
+      prefix: argv.key,
+      out: argv.output,
+      jobs: argv.jobs,
+      json: argv.json,
+      verbose: argv.verbose,
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+  }
+}
+
 async function fetchTo(
   client: ApiClient,
   argv: GetArgs,
@@ -91,76 +140,24 @@ async function fetchTo(
   existing: Stats | undefined,
   signal: AbortSignal,
 ): Promise<void> {
-  const toStdout = target === undefined;
-  const { stream, size } = await client.get(argv.key, { signal });
-  const progress = createProgress(`get ${argv.key}`, size, !toStdout && isInteractive());
-  let received = 0;
-  stream.on('data', (c: Buffer) => {
-    received += c.length;
-  });
-  /**
-   * A body cut short: the node cuts a GET when its copy fails verification part-way and no sound
-   * copy is left, or it went away. Asking it whether it still answers tells the two apart.
-   */
-  const truncated = async (): Promise<CliError> => {
-    const part = `(${formatBytes(received)} of ${size === undefined ? '?' : formatBytes(size)})`;
-    const alive = await client
-      .status({ signal: AbortSignal.timeout(2000) })
-      .then(() => true)
-      .catch(() => false);
-    return alive
-      ? new CliError(
-          'ERR_INTEGRITY',
-          EXIT.INTEGRITY,
-          `the node cut "${argv.key}" part-way ${part}: no copy it could reach passed verification`,
-          "nothing partial was kept; see the node's log",
-        )
-      : new CliError(
-          'ERR_CONNECTION_LOST',
-          EXIT.NODE_NOT_RUNNING,
-          `the node stopped sending "${argv.key}" part-way ${part} and no longer answers`,
-          'nothing partial was kept; restart it with "peerstash serve", then retry',
-        );
-  };
-  /** Copies the body to `dest`; a body cut short is an error, never a short success. */
-  const copyTo = async (dest: Writable, end = true) => {
-    let failure: unknown;
-    await pipeline(stream, progress.counter, dest, { end }).catch((err: unknown) => {
-      failure = err;
-    });
-    if (signal.aborted) throw signal.reason;
-    // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
-    if (failure && (failure as { syscall?: string }).syscall) throw failure;
-    if (failure instanceof CliError) throw failure;
-    if (failure || !stream.complete || (size !== undefined && received !== size)) {
-      throw await truncated();
-    }
-  };
-
+  const dl = await startDownload(client, argv.key, signal);
+  const progress = createProgress(
+    `get ${argv.key}`,
+    dl.size,
+    target !== undefined && isInteractive(),
+  );
+  const counter = progress.counter;
   try {
-    if (!target) return await copyTo(process.stdout, false);
+    if (!target) return await dl.copyTo(process.stdout, { end: false, counter });
     if (existing && !existing.isFile()) {
       // A device or pipe (/dev/null, a fifo) is written in place: there is nothing to rename.
-      await copyTo(createWriteStream(target));
+      await dl.copyTo(createWriteStream(target), { counter });
     } else {
-      const tmp = join(
-        dirname(target),
-        `.${basename(target)}.${randomBytes(6).toString('hex')}.peerstash-part`,
-      );
-      try {
-        await copyTo(
-          createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }),
-        );
-        await rename(tmp, target);
-      } catch (err) {
-        stream.destroy();
-        await unlink(tmp).catch(() => {});
-        throw err;
-      }
+      await downloadToFile(dl, target, { counter });
     }
     progress.stop();
-    if (argv.json) return writeJson({ key: argv.key, file: target, size: received });
-    writeLine(`wrote ${target} (${formatBytes(received)})`);
+    if (argv.json) return writeJson({ key: argv.key, file: target, size: dl.received() });
+    writeLine(`wrote ${target} (${formatBytes(dl.received())})`);
   } finally {
     progress.stop();
   }

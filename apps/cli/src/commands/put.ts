@@ -15,16 +15,26 @@ import { formatBytes, printable } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkKey } from '../key.js';
 import { createProgress, isInteractive } from '../progress.js';
+import { putTree } from './put-tree.js';
 
 interface PutArgs extends GlobalArgs {
   file: string;
   key?: string;
+  recursive: boolean;
+  prefix?: string;
+  force: boolean;
+  jobs: number;
+  exclude: string[];
 }
+
+/** More uploads at once than this gain nothing on one node and only add memory. */
+const MAX_JOBS = 64;
 
 export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> {
   return {
     command: 'put <file>',
-    describe: 'Store a file ("-" for stdin) on the local node and its replicas',
+    describe:
+      'Store a file ("-" for stdin), or with -r a folder tree, on the node and its replicas',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('file', {
@@ -37,11 +47,59 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
           describe: 'Key to store it under (default: the file name)',
           requiresArg: true,
         })
+        .option('recursive', {
+          alias: 'r',
+          type: 'boolean',
+          default: false,
+          describe: 'Upload the folder <file> and everything below it, keys as paths',
+        })
+        .option('prefix', {
+          type: 'string',
+          describe: 'With -r: the folder to store the tree under (default: the top of the vault)',
+          requiresArg: true,
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'With -r: upload every file, also those already stored unchanged',
+        })
+        .option('jobs', {
+          alias: 'j',
+          type: 'number',
+          default: 4,
+          describe: 'With -r: files uploaded at once',
+          requiresArg: true,
+        })
+        .option('exclude', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: 'With -r: leave out files and folders of this name (* and ? match), repeatable',
+          requiresArg: true,
+        })
+        .check((a) => {
+          const jobs = a.jobs as number;
+          if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= MAX_JOBS)) {
+            throw new UsageError(
+              `bad --jobs ${String(jobs)}`,
+              `give a whole number 1..${MAX_JOBS}`,
+            );
+          }
+          if (a.recursive && a.key !== undefined) {
+            throw new UsageError('--key names one file', 'with -r give --prefix <folder/>');
+          }
+          if (!a.recursive && (a.prefix !== undefined || (a.exclude as string[]).length > 0)) {
+            throw new UsageError('--prefix and --exclude go with -r', 'add -r to upload a folder');
+          }
+          return true;
+        })
         .example('$0 put photo.jpg', 'stored under "photo.jpg"')
+        .example('$0 put -r ./photos --prefix photos/', 'a folder tree under photos/')
         .example('tar c dir | $0 put - --key dir.tar', 'from stdin') as unknown as Argv<PutArgs>,
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
+      if (argv.recursive) return putRecursive(argv, dir);
       // yargs hands a lone "-" to a string positional as "" (never a valid path): both mean stdin.
       const fromStdin = argv.file === '-' || argv.file === '';
       const key = argv.key ?? (fromStdin ? undefined : basename(argv.file));
@@ -105,6 +163,29 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
       }
     },
   };
+}
+
+async function putRecursive(argv: PutArgs, dir: string): Promise<void> {
+  if (argv.file === '-' || argv.file === '') {
+    throw new UsageError('put -r reads a folder, not stdin', 'give a folder path');
+  }
+  const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
+  const interrupt = onInterrupt();
+  try {
+    await putTree(client, {
+      root: argv.file,
+      prefix: argv.prefix ?? '',
+      force: argv.force,
+      jobs: argv.jobs,
+      exclude: argv.exclude.map(String),
+      json: argv.json,
+      verbose: argv.verbose,
+      signal: interrupt.signal,
+      explainLost: (err) => explainLostUpload(client, err),
+    });
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 /**

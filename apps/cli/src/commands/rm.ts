@@ -6,20 +6,27 @@ import { ApiClient } from '../api-client.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { resolveDataDir } from '../data-dir.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
 import { checkKey, STORED_KEY_HINT } from '../key.js';
+import { rmTree } from './rm-tree.js';
 
 interface RmArgs extends GlobalArgs {
   key: string;
   everywhere: boolean;
+  recursive: boolean;
+  yes: boolean;
+  jobs: number;
 }
+
+const MAX_JOBS = 64;
 
 export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
   return {
     command: 'rm <key>',
-    describe: 'Delete a file here (and with --everywhere on every peer)',
+    describe: 'Delete a file here (and with --everywhere on every peer); -r a folder tree',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('key', { type: 'string', demandOption: true, describe: 'Key to delete' })
@@ -27,10 +34,41 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
           type: 'boolean',
           default: false,
           describe: 'Also delete the replicas peers hold',
-        }) as unknown as Argv<RmArgs>,
+        })
+        .option('recursive', {
+          alias: 'r',
+          type: 'boolean',
+          default: false,
+          describe: 'Delete every file under the folder <key> everywhere, after a confirmation',
+        })
+        .option('yes', {
+          alias: 'y',
+          type: 'boolean',
+          default: false,
+          describe: 'With -r: do not ask (needed without a terminal)',
+        })
+        .option('jobs', {
+          alias: 'j',
+          type: 'number',
+          default: 4,
+          describe: 'With -r: files deleted at once',
+          requiresArg: true,
+        })
+        .check((a) => {
+          const jobs = a.jobs as number;
+          if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= MAX_JOBS)) {
+            throw new UsageError(
+              `bad --jobs ${String(jobs)}`,
+              `give a whole number 1..${MAX_JOBS}`,
+            );
+          }
+          return true;
+        })
+        .example('$0 rm -r photos/ --yes', 'every file under photos/') as unknown as Argv<RmArgs>,
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
+      if (argv.recursive) return rmRecursive(argv, dir);
       checkKey(argv.key, STORED_KEY_HINT);
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const res = await client.delete(argv.key, { everywhere: argv.everywhere });
@@ -49,4 +87,21 @@ export function rmCommand(ctx: CliContext): CommandModule<GlobalArgs, RmArgs> {
       writeLine(`removed ${printable(argv.key)} ${where}`);
     },
   };
+}
+
+async function rmRecursive(argv: RmArgs, dir: string): Promise<void> {
+  const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
+  const interrupt = onInterrupt();
+  try {
+    await rmTree(client, {
+      prefix: argv.key,
+      yes: argv.yes,
+      jobs: argv.jobs,
+      json: argv.json,
+      verbose: argv.verbose,
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -1,0 +1,110 @@
+// One download from the node, shared by `get` and `get -r`: the body copied to a destination,
+// a body cut short told apart from a node gone away, and a file target written atomically.
+
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ApiClient } from './api-client.js';
+import { CliError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+import { formatBytes } from './format.js';
+
+export interface Download {
+  /** Plaintext bytes the node announced, when it did. */
+  readonly size: number | undefined;
+  /** Bytes received so far. */
+  received(): number;
+  /** Copies the body to `dest` (through `counter`); a body cut short is an error, never a short success. */
+  copyTo(dest: Writable, opts?: { end?: boolean; counter?: Transform }): Promise<void>;
+  /** Drops the body (after a failure of ours). */
+  cancel(): void;
+}
+
+export async function startDownload(
+  client: ApiClient,
+  key: string,
+  signal: AbortSignal,
+): Promise<Download> {
+  const { stream, size } = await client.get(key, { signal });
+  let received = 0;
+  stream.on('data', (c: Buffer) => {
+    received += c.length;
+  });
+  /**
+   * A body cut short: the node cuts a GET when its copy fails verification part-way and no sound
+   * copy is left, or it went away. Asking it whether it still answers tells the two apart.
+   */
+  const truncated = async (): Promise<CliError> => {
+    const part = `(${formatBytes(received)} of ${size === undefined ? '?' : formatBytes(size)})`;
+    const alive = await client
+      .status({ signal: AbortSignal.timeout(2000) })
+      .then(() => true)
+      .catch(() => false);
+    return alive
+      ? new CliError(
+          'ERR_INTEGRITY',
+          EXIT.INTEGRITY,
+          `the node cut "${key}" part-way ${part}: no copy it could reach passed verification`,
+          "nothing partial was kept; see the node's log",
+        )
+      : new CliError(
+          'ERR_CONNECTION_LOST',
+          EXIT.NODE_NOT_RUNNING,
+          `the node stopped sending "${key}" part-way ${part} and no longer answers`,
+          'nothing partial was kept; restart it with "peerstash serve", then retry',
+        );
+  };
+  return {
+    size,
+    received: () => received,
+    async copyTo(dest, opts = {}) {
+      let failure: unknown;
+      const stages = opts.counter ? [stream, opts.counter, dest] : [stream, dest];
+      await pipeline(stages as [typeof stream, Writable], { end: opts.end ?? true }).catch(
+        (err: unknown) => {
+          failure = err;
+        },
+      );
+      if (signal.aborted) throw signal.reason;
+      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
+      if (failure && (failure as { syscall?: string }).syscall) throw failure;
+      if (failure instanceof CliError) throw failure;
+      if (failure || !stream.complete || (size !== undefined && received !== size)) {
+        throw await truncated();
+      }
+    },
+    cancel: () => stream.destroy(),
+  };
+}
+
+/**
+ * Writes the download to `target` under a temp name beside it, renamed only once every byte
+ * arrived: a failed or interrupted get leaves nothing. `mtimeMs` sets the file's time.
+ */
+export async function downloadToFile(
+  dl: Download,
+  target: string,
+  opts: { counter?: Transform; mtimeMs?: number; mode?: number } = {},
+): Promise<void> {
+  // A name near the 255-byte limit must still leave room for the temp name's additions.
+  const stem = [...basename(target)].slice(0, 32).join('');
+  const tmp = join(dirname(target), `.${stem}.${randomBytes(6).toString('hex')}.peerstash-part`);
+  try {
+    await dl.copyTo(
+      createWriteStream(tmp, { flags: 'wx', mode: opts.mode ?? 0o644, highWaterMark: 1024 * 1024 }),
+      opts.counter ? { counter: opts.counter } : {},
+    );
+    if (opts.mtimeMs !== undefined && Number.isFinite(opts.mtimeMs)) {
+      const t = opts.mtimeMs / 1000;
+      await utimes(tmp, t, t);
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    dl.cancel();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
