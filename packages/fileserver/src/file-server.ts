@@ -21,6 +21,7 @@ import { DowntimeMark } from './downtime.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import { registerHandlers } from './handlers/register.js';
 import type { ApiBackend } from './http/api-backend.js';
+import type { ApiFront } from './http/api-front.js';
 import { ApiServer } from './http/api-server.js';
 import { fileRoutes } from './http/file-routes.js';
 import { addNodeRoutes } from './http/node-routes.js';
@@ -63,10 +64,11 @@ interface Units {
   repair: AntiEntropy;
   scrub: Scrubber;
   api: ApiServer;
+  fronts: ApiFront[];
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
-type Components = Omit<Units, 'api'> & {
+type Components = Omit<Units, 'api' | 'fronts'> & {
   nodeId: string;
   config: NodeConfig;
   life: Lifecycle;
@@ -185,7 +187,7 @@ export class FileServer implements ApiBackend {
     });
     Object.assign(u, { rpc, mesh, repair, scrub });
     const c: Components = {
-      ...(u as Omit<Units, 'api'>),
+      ...(u as Omit<Units, 'api' | 'fronts'>),
       ...shared,
       life: this.#life,
       metrics: this.metrics,
@@ -200,6 +202,19 @@ export class FileServer implements ApiBackend {
       api.mount('/v1/files/', fileRoutes(this, log));
       addNodeRoutes(api, this, log);
       u.api = api;
+      u.fronts = [];
+      const { allowedHosts } = config.api;
+      for (const make of config.api.fronts) {
+        const front = await make({
+          token,
+          dataDir,
+          allowedHosts,
+          dispatch: api.dispatch,
+          logger: log,
+        });
+        u.fronts.push(front);
+        api.front(front.handle);
+      }
       await api.listen(config.api.host, config.api.port);
       await writeApiInfo(dataDir, {
         url: api.url,
@@ -252,6 +267,10 @@ export class FileServer implements ApiBackend {
       () => u.rpc?.failAll(closed()),
       // 6. the HTTP API, then the peer links
       () => u.api?.close().catch(warn('the API')),
+      async () => {
+        for (const f of u.fronts ?? [])
+          await Promise.resolve(f.close?.()).catch(warn('a front end'));
+      },
       () => u.transport?.close().catch(warn('the transport')),
       // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
       //    data dir once stop() resolves
