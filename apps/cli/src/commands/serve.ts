@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { parseBootstrap, parseHostPort, parsePeerAddress } from '../addr.js';
 import { ApiClient } from '../api-client.js';
+import { consoleFront } from '../console-front.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { assertInitialised, LAYOUT, resolveDataDir } from '../data-dir.js';
 import { CliError, toCliError, UsageError } from '../errors.js';
@@ -23,6 +24,7 @@ interface ServeArgs extends GlobalArgs {
   apiPort?: number;
   apiHost?: string;
   apiAllowedHost: string[];
+  ui: boolean;
   logLevel: LogLevel;
   repairInterval?: number;
   repairRate?: number;
@@ -137,6 +139,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           default: [] as string[],
           describe:
             'A host name the API answers to besides IP addresses and localhost (repeatable)',
+        })
+        .option('ui', {
+          type: 'boolean',
+          default: true,
+          describe: 'Serve the web console under /ui/ on the API listener (--no-ui: off)',
         })
         .option('repair-interval', {
           type: 'number',
@@ -276,6 +283,7 @@ async function runNode(o: RunOptions): Promise<void> {
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
     ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
     apiAllowedHosts: allowedHosts(o.argv.apiAllowedHost),
+    apiFronts: o.argv.ui ? [await consoleFront()] : [],
     ...(o.argv.repairInterval !== undefined
       ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
       : {}),
@@ -389,6 +397,8 @@ async function runNode(o: RunOptions): Promise<void> {
       nodeId: st.nodeId ?? st.id,
       listen: st.listen ?? st.listenAddr ?? st.address ?? o.listen,
       api: st.api ?? st.apiAddress,
+      console:
+        o.argv.ui && typeof st.api === 'string' ? `${st.api}/ui/ (sign in: peerstash ui)` : null,
       advertise: o.advertise,
       bootstrap: o.bootstrap,
       storageOnly: !o.keys.vaultKey,
