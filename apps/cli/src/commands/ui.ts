@@ -111,8 +111,8 @@ export function uiCommand(ctx: CliContext): CommandModule<GlobalArgs, UiArgs> {
         })
         .example('$0 ui --open', 'sign in from this machine')
         .example(
-          'ssh -L 7400:127.0.0.1:<api port> host peerstash ui --origin http://127.0.0.1:7400',
-          'sign in to a node on another machine over an SSH tunnel',
+          '$0 ui --origin http://127.0.0.1:7400',
+          'in a session opened with ssh -L 7400:127.0.0.1:<api port> host: a link for your own browser',
         ) as unknown as Argv<UiArgs>,
     handler: async (argv) => {
       const origin = argv.origin === undefined ? undefined : parseOrigin(argv.origin);
