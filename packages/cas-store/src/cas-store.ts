@@ -27,6 +27,7 @@ import {
 } from './meta.js';
 import { casPathTransform, type PathTransform } from './path-transform.js';
 import { type ByteSource, holdErrors, pump } from './pump.js';
+import { checkSpans, readSpans, type Span } from './read-spans.js';
 import { assertKey, assertNamespace, assertPathKey, isNamespace } from './validate.js';
 import { type DirEntries, walkDirs } from './walk.js';
 
@@ -74,6 +75,14 @@ export interface ReadResult {
 
 export interface SignalOptions {
   signal?: AbortSignal;
+}
+
+export interface ReadOptions extends SignalOptions {
+  /**
+   * Only these byte spans of the blob, in order (or a function choosing them from the blob's
+   * metadata, read under the same version); InvalidArgumentError when one lies outside it.
+   */
+  spans?: readonly Span[] | ((meta: BlobMeta) => readonly Span[]);
 }
 
 export interface OpenReport {
@@ -317,7 +326,7 @@ export class CasStore {
     }
   }
 
-  async read(ns: string, key: string, options: SignalOptions = {}): Promise<ReadResult> {
+  async read(ns: string, key: string, options: ReadOptions = {}): Promise<ReadResult> {
     const { signal } = options;
     const loc = this.#locate(ns, key);
     checkSignal(signal);
@@ -340,9 +349,19 @@ export class CasStore {
         await fh.close();
         throw new IntegrityError(`blob size ${st.size} differs from recorded ${record.size}`);
       }
+      const meta = publicMeta(record);
+      let spans: readonly Span[] | undefined;
+      try {
+        spans = typeof options.spans === 'function' ? options.spans(meta) : options.spans;
+        if (spans) checkSpans(spans, record.size);
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
       // `end` spares small blobs a big buffer and the extra read that finds EOF.
-      const stream =
-        record.size === 0
+      const stream = spans
+        ? readSpans(fh, spans, Math.min(READ_CHUNK, Math.max(1, record.size)))
+        : record.size === 0
           ? new Readable({
               read() {
                 this.push(null);
@@ -353,7 +372,7 @@ export class CasStore {
               start: 0,
               end: record.size - 1,
             });
-      if (record.size === 0) await fh.close();
+      if (record.size === 0 && !spans) await fh.close();
       if (signal) {
         const onAbort = () => stream.destroy(new AbortError(undefined, { cause: signal.reason }));
         if (signal.aborted) onAbort();
@@ -362,7 +381,7 @@ export class CasStore {
           stream.once('close', () => signal.removeEventListener('abort', onAbort));
         }
       }
-      return { stream, meta: publicMeta(record) };
+      return { stream, meta };
     }
     throw new NotFoundError();
   }

@@ -6,6 +6,7 @@ export type {
   DeleteOptions,
   Logger,
   OpenReport,
+  ReadOptions,
   ReadResult,
   SignalOptions,
   WriteOptions,
@@ -31,3 +32,4 @@ export type {
 } from './path-transform.js';
 export { casPathTransform, createPathTransform } from './path-transform.js';
 export type { ByteSource } from './pump.js';
+export type { Span } from './read-spans.js';

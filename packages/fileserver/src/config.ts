@@ -55,8 +55,13 @@ export interface FileServerOptions {
   repairIntervalMs?: number;
   /** Repair traffic limit in bytes per second (default 50 MB/s; 0: unlimited). */
   repairRateBytesPerSec?: number;
-  /** How long delete tombstones are kept (default 7 days). */
+  /** How long delete tombstones are kept (default 7 days), blob tombstones and catalog ones alike. */
   tombstoneTtlMs?: number;
+  /**
+   * How far ahead of this node's clock a peer's catalog record may be dated and still be taken
+   * (default 60,000 ms); a record from further ahead is refused until the clocks are closer.
+   */
+  maxClockDriftMs?: number;
   /**
    * Time between background scrub passes, which re-read every local blob and drop rotten copies
    * for repair to replace (default 86,400,000 ms, one day; 0: only when scrub() is called).
@@ -81,6 +86,7 @@ export const DEFAULTS = {
   repairIntervalMs: 30_000,
   repairRateBytesPerSec: 50_000_000,
   tombstoneTtlMs: 7 * 24 * 3600 * 1000,
+  maxClockDriftMs: 60_000,
   scrubIntervalMs: 86_400_000,
   scrubRateBytesPerSec: 20_000_000,
 } as const;
@@ -107,6 +113,8 @@ export const BOUNDS = {
   aliveEveryMs: 3_600_000,
   /** Repair requests are background work on a possibly busy peer: more patience than a get. */
   repairRequestTimeoutMs: 30_000,
+  /** File ids per holdings query (who holds these versions: list copies, stat holders). */
+  holdingsQueryIds: 1000,
   /** Repair pushes in flight at once, per peer pair or hand-off batch. */
   repairConcurrentPushes: 8,
   /** Peers a round compares with at once. */
@@ -141,6 +149,13 @@ export interface NodeConfig {
   transportLimits: Partial<TransportLimits>;
   repair: RepairConfig;
   scrub: ScrubConfig;
+  catalog: CatalogConfig;
+}
+
+export interface CatalogConfig {
+  tombstoneTtlMs: number;
+  maxDriftMs: number;
+  pushTimeoutMs: number;
 }
 
 export interface RepairConfig {
@@ -168,6 +183,7 @@ const NON_NEGATIVE = [
   'repairIntervalMs',
   'repairRateBytesPerSec',
   'tombstoneTtlMs',
+  'maxClockDriftMs',
   'scrubIntervalMs',
   'scrubRateBytesPerSec',
 ] as const;
@@ -223,6 +239,12 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
     scrub: {
       intervalMs: options.scrubIntervalMs ?? DEFAULTS.scrubIntervalMs,
       rateBytesPerSec: options.scrubRateBytesPerSec ?? DEFAULTS.scrubRateBytesPerSec,
+    },
+    catalog: {
+      tombstoneTtlMs: options.tombstoneTtlMs ?? DEFAULTS.tombstoneTtlMs,
+      maxDriftMs: options.maxClockDriftMs ?? DEFAULTS.maxClockDriftMs,
+      // a put waits for every peer's answer to its record push: a get's patience, not repair's
+      pushTimeoutMs: requestTimeoutMs,
     },
   };
 }

@@ -35,8 +35,20 @@ export const CODES = {
   HOST_NOT_ALLOWED: 'ERR_HOST_NOT_ALLOWED',
   /** HTTP: a state-changing request from another origin (403). */
   CROSS_ORIGIN: 'ERR_CROSS_ORIGIN',
+  /** A catalog record that does not validate (catalog-push-ack results, catalog/errors.ts). */
+  BAD_RECORD: 'ERR_BAD_RECORD',
+  /** A catalog record dated too far ahead of this node's clock. */
+  CLOCK_DRIFT: 'ERR_CLOCK_DRIFT',
+  /** A record for an unknown file older than the tombstones this node has forgotten. */
+  STALE_RECORD: 'ERR_STALE_RECORD',
+  /** A key used as a path with `..`, an empty segment or a leading `/` (400). */
+  INVALID_PATH: 'ERR_INVALID_PATH',
+  /** A replica offered that is not the catalog's current version of its file (store-ack). */
+  SUPERSEDED: 'ERR_SUPERSEDED',
   /** cas-store: the disk is full. */
   NO_SPACE: 'ERR_NO_SPACE',
+  /** crypto: a byte range that starts at or past the end of the file (HTTP 416). */
+  RANGE_NOT_SATISFIABLE: 'ERR_RANGE_NOT_SATISFIABLE',
 } as const;
 
 export type Code = (typeof CODES)[keyof typeof CODES];
@@ -124,6 +136,13 @@ export class NotConnectedError extends FileServerError {
 export class DeletedError extends FileServerError {
   constructor(message = 'deleted everywhere after this version', options?: { cause?: unknown }) {
     super(CODES.DELETED, message, options);
+  }
+}
+
+/** A replica refused because the catalog names another version of the file as current. */
+export class SupersededError extends FileServerError {
+  constructor(message = 'not the current version of the file', options?: { cause?: unknown }) {
+    super(CODES.SUPERSEDED, message, options);
   }
 }
 

@@ -4,8 +4,12 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { CasStore } from '@peerstash/cas-store';
 import type { TcpTransport } from '@peerstash/transport-tcp';
+import { Catalog } from './catalog/catalog.js';
+import { CATALOG_DIR } from './catalog/catalog-db.js';
+import type { ListQuery } from './catalog/name-index.js';
+import { serveCatalog } from './catalog/sync.js';
+import { startWalk } from './catalog-walk.js';
 import { type FileServerOptions, type NodeConfig, resolveConfig } from './config.js';
 import {
   BLOBS_DIR,
@@ -20,20 +24,24 @@ import {
 import { DowntimeMark } from './downtime.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
 import { registerHandlers } from './handlers/register.js';
+import { HeldStore } from './held-store.js';
 import type { ApiBackend } from './http/api-backend.js';
-import type { ApiFront } from './http/api-front.js';
+import { type ApiFront, addFronts, closeFronts } from './http/api-front.js';
 import { ApiServer } from './http/api-server.js';
-import { fileRoutes } from './http/file-routes.js';
+import type { RangeSpec } from './http/byte-range.js';
+import { fileRoutes, statRoute } from './http/file-routes.js';
 import { addNodeRoutes } from './http/node-routes.js';
 import { Inventory } from './inventory.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { type CatalogRpc, catalogRpc } from './net/catalog-rpc.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
 import { type DeleteResult, deleteFile } from './ops/delete.js';
-import { type FileEntry, listFiles } from './ops/list.js';
+import { type FileStatus, fileInfo } from './ops/info.js';
+import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
 import { type FileInfo, hasFile, statFile } from './ops/local-file.js';
 import { type ReadResult, readFile } from './ops/read.js';
 import { type NodeStatus, nodeStatus } from './ops/status.js';
@@ -54,21 +62,25 @@ interface Units {
   vault: Vault | undefined;
   secure: boolean;
   downtime: DowntimeMark;
-  cas: CasStore;
+  catalog: Catalog;
+  cas: HeldStore;
   inventory: Inventory;
   tombstones: TombstoneStore;
   transport: TcpTransport;
   address: string;
   rpc: PeerRpc;
+  catalogRpc: CatalogRpc;
   mesh: PeerMesh;
   repair: AntiEntropy;
   scrub: Scrubber;
   api: ApiServer;
   fronts: ApiFront[];
+  /** The background reconcile walk after an unclean stop (resolved when none was needed). */
+  walk: Promise<void>;
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
-type Components = Omit<Units, 'api' | 'fronts'> & {
+type Components = Omit<Units, 'api' | 'fronts' | 'walk'> & {
   nodeId: string;
   config: NodeConfig;
   life: Lifecycle;
@@ -137,9 +149,17 @@ export class FileServer implements ApiBackend {
     u.secure = !!keys.clusterSecret;
     u.downtime = new DowntimeMark(dataDir, config.repair.tombstoneTtlMs, log);
     await u.downtime.note();
-    u.cas = new CasStore({ root: join(dataDir, BLOBS_DIR), logger: log });
+    // every node keeps the catalog, storage-only ones too: they hold and relay sealed records
+    u.catalog = Catalog.open({
+      path: join(dataDir, CATALOG_DIR),
+      nodeId: node.nodeId,
+      ...(u.vault ? { vault: { key: u.vault.vaultKey, ns: u.vault.ns } } : {}),
+      tombstoneTtlMs: config.catalog.tombstoneTtlMs,
+      maxDriftMs: config.catalog.maxDriftMs,
+    });
+    u.cas = new HeldStore({ root: join(dataDir, BLOBS_DIR), logger: log }, u.catalog.holdings);
     await u.cas.open();
-    u.inventory = new Inventory(u.cas);
+    u.inventory = new Inventory(u.catalog.holdings);
     u.tombstones = new TombstoneStore(dataDir);
     await u.tombstones.load();
     const { transport, address } = await listenTransport(config, node, keys.clusterSecret);
@@ -160,18 +180,25 @@ export class FileServer implements ApiBackend {
       advertise: config.advertise,
     });
     const peerIds = () => mesh.peerIds();
+    const tally = { bytesSent: 0, summaryBytes: 0 };
+    const catalogPeers = catalogRpc(rpc, peerIds, config.repair.requestTimeoutMs, log, (n) => {
+      tally.summaryBytes += n;
+    });
+    serveCatalog(catalogPeers, u.catalog);
     const shared = {
       nodeId: node.nodeId,
       config,
       log,
       cas: u.cas,
+      catalog: u.catalog,
+      catalogRpc: catalogPeers,
       inventory: u.inventory,
       tombstones: u.tombstones,
       rpc,
       peerIds,
       live,
     };
-    const repair = new AntiEntropy({ ...shared, tally: { bytesSent: 0, summaryBytes: 0 } });
+    const repair = new AntiEntropy({ ...shared, tally });
     mesh.onChange(() => repair.peersChanged());
     const scrub = new Scrubber({
       cas: u.cas,
@@ -185,9 +212,9 @@ export class FileServer implements ApiBackend {
         repair.peersChanged();
       },
     });
-    Object.assign(u, { rpc, mesh, repair, scrub });
+    Object.assign(u, { rpc, catalogRpc: catalogPeers, mesh, repair, scrub });
     const c: Components = {
-      ...(u as Omit<Units, 'api' | 'fronts'>),
+      ...(u as Omit<Units, 'api' | 'fronts' | 'walk'>),
       ...shared,
       life: this.#life,
       metrics: this.metrics,
@@ -200,21 +227,12 @@ export class FileServer implements ApiBackend {
     if (config.api) {
       const api = new ApiServer(token, log, config.api.allowedHosts);
       api.mount('/v1/files/', fileRoutes(this, log));
+      api.mount('/v1/stat/', statRoute(this));
       addNodeRoutes(api, this, log);
       u.api = api;
       u.fronts = [];
-      const { allowedHosts } = config.api;
-      for (const make of config.api.fronts) {
-        const front = await make({
-          token,
-          dataDir,
-          allowedHosts,
-          dispatch: api.dispatch,
-          logger: log,
-        });
-        u.fronts.push(front);
-        api.front(front.handle);
-      }
+      const { allowedHosts, fronts } = config.api;
+      await addFronts(api, fronts, { token, dataDir, allowedHosts, logger: log }, u.fronts);
       await api.listen(config.api.host, config.api.port);
       await writeApiInfo(dataDir, {
         url: api.url,
@@ -228,7 +246,8 @@ export class FileServer implements ApiBackend {
     if (!u.vault) log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
     log.info({ nodeId: node.nodeId, listen: address, api: u.api?.url }, 'peerstash node started');
     mesh.start(config.bootstrap);
-    repair.start();
+    u.walk = startWalk({ nodeId: node.nodeId, cas: u.cas, catalog: u.catalog, log, live });
+    repair.start(u.walk);
     scrub.start();
   }
 
@@ -267,15 +286,16 @@ export class FileServer implements ApiBackend {
       () => u.rpc?.failAll(closed()),
       // 6. the HTTP API, then the peer links
       () => u.api?.close().catch(warn('the API')),
-      async () => {
-        for (const f of u.fronts ?? [])
-          await Promise.resolve(f.close?.()).catch(warn('a front end'));
-      },
+      () => closeFronts(u.fronts ?? [], warn('a front end')),
       () => u.transport?.close().catch(warn('the transport')),
       // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
       //    data dir once stop() resolves
       () => background,
+      () => u.walk,
       () => u.cas?.idle(),
+      // 8. the catalog, last: every write that records a holding has ended
+      () => u.cas?.detach(),
+      () => u.catalog?.close().catch(warn('the catalog')),
       () => removeApiInfo(this.#config.dataDir).catch(() => {}),
     ];
     for (const step of steps) await step();
@@ -302,9 +322,12 @@ export class FileServer implements ApiBackend {
     return (await this.read(key, options)).stream;
   }
 
-  /** Like get, with the plaintext size, the sealed digest and where the blob came from. */
-  async read(key: string, options: SignalOption = {}): Promise<ReadResult> {
-    return readFile(this.#running(), key, options.signal);
+  /**
+   * Like get, with the plaintext size, the sealed digest and where the blob came from. With
+   * `range`, only those bytes (read and verified from the sealed records covering them).
+   */
+  async read(key: string, options: SignalOption & { range?: RangeSpec } = {}): Promise<ReadResult> {
+    return readFile(this.#running(), key, options);
   }
 
   /** Whether this node holds a copy of `key`. */
@@ -326,11 +349,24 @@ export class FileServer implements ApiBackend {
   }
 
   /**
-   * Files of this vault, sorted by key: those this node holds, or with `all` every file that this
-   * node or any connected peer holds, each with `copies` (nodes holding its newest version).
+   * Files of this vault, sorted by key: those whose current version this node holds, or with
+   * `all` every file of the cluster (from the catalog), each with `copies`.
    */
   async list(options: { all?: boolean } = {}): Promise<FileEntry[]> {
     return listFiles(this.#running(), !!options.all);
+  }
+
+  /**
+   * One page of the cluster's files under `prefix`, in key order, from this node's catalog: with
+   * a delimiter, folders come back once each as `prefixes`; `next` resumes after the page.
+   */
+  async listPage(query: ListQuery = {}): Promise<FilePage> {
+    return listPage(this.#running(), query);
+  }
+
+  /** The current version of `key` in the cluster (catalog), with its holders when asked. */
+  async info(key: string, options: { holders?: boolean } = {}): Promise<FileStatus> {
+    return fileInfo(this.#running(), key, options);
   }
 
   async status(): Promise<NodeStatus> {

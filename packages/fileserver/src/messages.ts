@@ -2,6 +2,7 @@
 // strict parser: anything a peer sends is checked here before the node acts on it.
 
 import { isNodeId, isPeerAddress } from '@peerstash/transport-tcp';
+import { type CatalogMessage, parseCatalogMessage } from './catalog/messages.js';
 import { bool, fail, hex64, obj, reqId, uint } from './message-fields.js';
 import { parseRepairMessage, type RepairMessage } from './repair/messages.js';
 
@@ -48,11 +49,19 @@ export type StoreAck = {
   code?: string;
 };
 
+/** Plaintext bytes [start, end] (inclusive) of a file: a ranged get asks for only these. */
+export type PlainRange = { start: number; end: number };
+
+/**
+ * "Send me the sealed blob (ns, id)". With `range`, only the sealed header and the records that
+ * cover those plaintext bytes are sent (the holder plans them from its blob's chunk size).
+ */
 export type GetRequest = {
   type: 'get-request';
   reqId: string;
   ns: string;
   id: string;
+  range?: PlainRange;
 };
 
 /**
@@ -63,9 +72,12 @@ export type GetResponse = {
   type: 'get-response';
   reqId: string;
   found: boolean;
+  /** The whole sealed blob's size (also when only a range of it follows). */
   size?: number;
   digest?: string;
   extra?: Extra;
+  /** Set when the stream carries only the records of this range (the header first). */
+  range?: PlainRange;
 };
 
 export type DeleteRequest = {
@@ -132,7 +144,8 @@ export type PeerMessage =
   | DeleteAck
   | PeersMessage
   | IntegrityReport
-  | RepairMessage;
+  | RepairMessage
+  | CatalogMessage;
 
 export type StreamHeader = StoreOffer | GetResponse | ListResponse;
 
@@ -149,6 +162,14 @@ function extra(v: unknown): Extra {
     else fail(`extra.${k}`);
   }
   return out;
+}
+
+function plainRange(v: unknown): PlainRange {
+  const r = obj(v);
+  const start = uint(r.start, 'range.start');
+  const end = uint(r.end, 'range.end');
+  if (end < start) fail('range end before its start');
+  return { start, end };
 }
 
 function describeType(t: unknown): string {
@@ -171,13 +192,16 @@ export function parseMessage(raw: unknown): PeerMessage {
       if (typeof m.code === 'string') out.code = m.code.slice(0, 64);
       return out;
     }
-    case 'get-request':
-      return {
+    case 'get-request': {
+      const out: GetRequest = {
         type: 'get-request',
         reqId: reqId(m.reqId),
         ns: hex64(m.ns, 'ns'),
         id: hex64(m.id, 'id'),
       };
+      if (m.range !== undefined) out.range = plainRange(m.range);
+      return out;
+    }
     case 'get-response':
       if (m.found !== false) fail('a found get-response must come as a stream');
       return { type: 'get-response', reqId: reqId(m.reqId), found: false };
@@ -208,7 +232,7 @@ export function parseMessage(raw: unknown): PeerMessage {
     case 'list-request':
       return { type: 'list-request', reqId: reqId(m.reqId), ns: hex64(m.ns, 'ns') };
     default: {
-      const repair = parseRepairMessage(m);
+      const repair = parseRepairMessage(m) ?? parseCatalogMessage(m);
       if (repair) return repair;
       fail(`unknown type ${describeType(m.type)}`);
     }
@@ -231,9 +255,9 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
       if (m.size !== undefined) offer.size = uint(m.size, 'size');
       return offer;
     }
-    case 'get-response':
+    case 'get-response': {
       if (m.found !== true) fail('a get-response stream must be found');
-      return {
+      const out: GetResponse = {
         type: 'get-response',
         reqId: reqId(m.reqId),
         found: true,
@@ -241,6 +265,9 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
         digest: hex64(m.digest, 'digest'),
         extra: m.extra === undefined ? {} : extra(m.extra),
       };
+      if (m.range !== undefined) out.range = plainRange(m.range);
+      return out;
+    }
     case 'list-response':
       return { type: 'list-response', reqId: reqId(m.reqId) };
     default:

@@ -54,7 +54,8 @@ export class CatalogDb {
     if (format !== undefined && format !== FORMAT) {
       throw new Error(`catalog store format ${String(format)} is not ${FORMAT}`);
     }
-    this.needsWalk = this.meta.get('clean') !== true;
+    // a walk cut short by a stop leaves its mark, so the next start walks again
+    this.needsWalk = this.meta.get('clean') !== true || this.meta.get('walk') === 'pending';
     // from here until close() the store counts as not cleanly shut down
     this.meta.transactionSync(() => {
       this.meta.putSync('format', FORMAT);

@@ -4,7 +4,7 @@
 import { deriveFileId } from '@peerstash/crypto';
 import { errorCode, NoVaultKeyError } from '../errors.js';
 import { checkFileKey } from '../file-key.js';
-import { CatalogDb } from './catalog-db.js';
+import { CatalogDb, recordKey } from './catalog-db.js';
 import { BadRecordError } from './errors.js';
 import { type Hlc, HybridClock } from './hlc.js';
 import { type Holding, Holdings } from './holdings.js';
@@ -337,6 +337,11 @@ export class Catalog {
     return this.#store.quarantined();
   }
 
+  /** Whether the record of (ns, id) is held back in quarantine (its blob is then not spread). */
+  isQuarantined(ns: string, id: string): boolean {
+    return this.#db.quarantine.doesExist(recordKey(ns, id));
+  }
+
   /** An operator confirms a quarantined record: written again with a fresh clock, so it spreads. */
   async release(ns: string, id: string): Promise<Committed | undefined> {
     const held = await this.#store.unquarantine(ns, id);
@@ -349,6 +354,14 @@ export class Catalog {
   /** An operator drops a quarantined record for good. */
   async drop(ns: string, id: string): Promise<boolean> {
     return (await this.#store.unquarantine(ns, id)) !== undefined;
+  }
+
+  /** A reconcile walk starts (`done` false) or has finished: an unfinished one runs again at the next start. */
+  async walkMark(done: boolean): Promise<void> {
+    await this.#db.transaction(() => {
+      if (done) this.#db.meta.removeSync('walk');
+      else this.#db.meta.putSync('walk', 'pending');
+    });
   }
 
   /** Keeps the clock, flushes, marks a clean shutdown and closes. */

@@ -1,12 +1,12 @@
 // Typed errors of the catalog (records, clock, paths), on the file server's base class so the HTTP
 // layer and the CLI map them by `code` like every other error of the node.
 
-import { FileServerError } from '../errors.js';
+import { CODES, FileServerError } from '../errors.js';
 
 /** A catalog record that does not validate: bad CBOR, a missing or malformed field, a bad seal. */
 export class BadRecordError extends FileServerError {
   constructor(message = 'invalid catalog record', options?: { cause?: unknown }) {
-    super('ERR_BAD_RECORD', message, options);
+    super(CODES.BAD_RECORD, message, options);
   }
 }
 
@@ -14,7 +14,7 @@ export class BadRecordError extends FileServerError {
 export class ClockDriftError extends FileServerError {
   readonly aheadMs: number;
   constructor(aheadMs: number, options?: { cause?: unknown }) {
-    super('ERR_CLOCK_DRIFT', `remote clock is ${aheadMs} ms ahead of this node's`, options);
+    super(CODES.CLOCK_DRIFT, `remote clock is ${aheadMs} ms ahead of this node's`, options);
     this.aheadMs = aheadMs;
   }
 }
@@ -22,7 +22,7 @@ export class ClockDriftError extends FileServerError {
 /** A key used as a path (recursive put/get/rm) with `..`, an empty segment or a leading `/`. */
 export class InvalidPathError extends FileServerError {
   constructor(message = 'invalid path', options?: { cause?: unknown }) {
-    super('ERR_INVALID_PATH', message, options);
+    super(CODES.INVALID_PATH, message, options);
   }
 }
 
@@ -35,6 +35,6 @@ export class StaleRecordError extends FileServerError {
     message = 'record is older than the forgotten tombstones',
     options?: { cause?: unknown },
   ) {
-    super('ERR_STALE_RECORD', message, options);
+    super(CODES.STALE_RECORD, message, options);
   }
 }

@@ -52,13 +52,21 @@ export type CatalogFetchReply = {
   records: Uint8Array[];
 };
 
+/** "Which versions of these files do you hold?" (list copies, stat holders), from the holdings index. */
+export type HoldingsQuery = { type: 'holdings-query'; reqId: string; ns: string; ids: string[] };
+
+/** Per id asked, in order, 32 bytes: the sealed digest held, or zeros when none. */
+export type HoldingsReply = { type: 'holdings-reply'; reqId: string; held: Uint8Array };
+
+export const MAX_HOLDINGS_IDS = 1024;
+
 export type CatalogRequest = CatalogPush | CatalogRoots | CatalogSummary | CatalogFetch;
 export type CatalogReply =
   | CatalogPushAck
   | CatalogRootsReply
   | CatalogSummaryReply
   | CatalogFetchReply;
-export type CatalogMessage = CatalogRequest | CatalogReply;
+export type CatalogMessage = CatalogRequest | CatalogReply | HoldingsQuery | HoldingsReply;
 
 /** The reply type of each request, for a peer-rpc's `expect`. */
 export const REPLY_TYPE = {
@@ -172,6 +180,18 @@ export function parseCatalogMessage(m: Record<string, unknown>): CatalogMessage 
       };
     case 'catalog-fetch-reply':
       return { type: 'catalog-fetch-reply', reqId: reqId(m.reqId), records: records(m.records) };
+    case 'holdings-query':
+      return {
+        type: 'holdings-query',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        ids: array(m.ids, MAX_HOLDINGS_IDS, 'ids').map((id) => hex64(id, 'id')),
+      };
+    case 'holdings-reply': {
+      const held = bytes(m.held, 'held', undefined, MAX_HOLDINGS_IDS * 32);
+      if (held.length % 32 !== 0) fail('held');
+      return { type: 'holdings-reply', reqId: reqId(m.reqId), held };
+    }
     default:
       return undefined;
   }

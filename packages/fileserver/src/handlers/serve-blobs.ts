@@ -2,9 +2,11 @@
 // answer "not here" at once), and delete a replica when a peer deletes everywhere.
 
 import { pipeline } from 'node:stream/promises';
-import type { CasStore } from '@peerstash/cas-store';
+import type { BlobMeta, CasStore } from '@peerstash/cas-store';
+import { sealedRange } from '@peerstash/crypto';
 import type { NodeConfig } from '../config.js';
-import { CODES, errorCode } from '../errors.js';
+import { CODES, errorCode, IntegrityError } from '../errors.js';
+import { chunkSizeOf, plainSizeOf } from '../file-key.js';
 import type { Inventory } from '../inventory.js';
 import type { Logger } from '../logger.js';
 import type { DeleteRequest, Extra, GetRequest, GetResponse } from '../messages.js';
@@ -21,12 +23,24 @@ export interface ServeComponents {
   log: Logger;
 }
 
+/** The sealed header and records that cover a plaintext range of the blob `meta` describes. */
+function rangeSpans(meta: BlobMeta, range: { start: number; end: number }) {
+  const chunkSize = chunkSizeOf(meta.extra);
+  const plain = plainSizeOf(meta.size, chunkSize);
+  if (plain === undefined) throw new IntegrityError('sealed size does not decode');
+  const plan = sealedRange(range, plain, chunkSize);
+  return [plan.header, plan.body];
+}
+
 export async function serveGet(c: ServeComponents, peerId: string, req: GetRequest): Promise<void> {
   let read: Awaited<ReturnType<CasStore['read']>>;
+  const { range } = req;
   try {
-    read = await c.cas.read(req.ns, req.id);
+    // a range past this copy's end (another version than the asker's) is answered as missing
+    read = await c.cas.read(req.ns, req.id, range ? { spans: (m) => rangeSpans(m, range) } : {});
   } catch (err) {
-    if (errorCode(err) !== CODES.NOT_FOUND) {
+    const quiet = [CODES.NOT_FOUND, CODES.RANGE_NOT_SATISFIABLE, CODES.INVALID_ARGUMENT];
+    if (!quiet.includes(errorCode(err) as never)) {
       c.log.warn({ peer: peerId, id: req.id, code: errorCode(err) }, 'cannot serve blob');
     }
     const miss: GetResponse = { type: 'get-response', reqId: req.reqId, found: false };
@@ -42,6 +56,10 @@ export async function serveGet(c: ServeComponents, peerId: string, req: GetReque
     digest: meta.digest,
     extra: (meta.extra ?? {}) as Extra,
   };
+  if (range) {
+    const plain = plainSizeOf(meta.size, chunkSizeOf(meta.extra)) as number;
+    header.range = { start: range.start, end: Math.min(range.end, plain - 1) };
+  }
   let out: Awaited<ReturnType<PeerRpc['openStream']>>;
   try {
     out = await c.rpc.openStream(peerId, header);

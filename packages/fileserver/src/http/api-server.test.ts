@@ -6,7 +6,7 @@ import { createMetrics } from '../metrics.js';
 import type { NodeStatus } from '../ops/status.js';
 import type { ApiBackend } from './api-backend.js';
 import { ApiServer } from './api-server.js';
-import { fileRoutes } from './file-routes.js';
+import { fileRoutes, statRoute } from './file-routes.js';
 import { addNodeRoutes } from './node-routes.js';
 
 const silent = pino({ level: 'silent' });
@@ -22,7 +22,13 @@ function fakeBackend() {
       for await (const c of source as AsyncIterable<Buffer>) parts.push(c);
       files.set(key, Buffer.concat(parts));
       calls.push(`store ${key}`);
-      return { key, size: files.get(key)!.length, digest: 'd'.repeat(64), replicas: 2 };
+      return {
+        key,
+        size: files.get(key)!.length,
+        digest: 'd'.repeat(64),
+        replicas: 2,
+        modified: 0,
+      };
     },
     async read(key) {
       const data = files.get(key);
@@ -34,19 +40,29 @@ function fakeBackend() {
         source: 'local',
       };
     },
-    async stat(key) {
+    async info(key) {
       if (key === 'locked') throw new NoVaultKeyError();
       const data = files.get(key);
       if (!data) throw new NotFoundError();
-      return { key, size: data.length, createdAt: 0, digest: 'd'.repeat(64) };
+      return { key, size: data.length, modified: 0, version: 'd'.repeat(64) };
     },
     async delete(key, { everywhere }) {
       calls.push(`delete ${key} ${everywhere}`);
       return { deleted: files.delete(key), peers: everywhere ? 1 : 0 };
     },
-    async list({ all }) {
-      calls.push(`list ${all}`);
-      return [...files.keys()].map((key) => ({ key, size: files.get(key)!.length, createdAt: 0 }));
+    async listPage(query) {
+      calls.push(`list ${JSON.stringify(query)}`);
+      const keys = [...files.keys()].filter((k) => k.startsWith(query.prefix ?? ''));
+      return {
+        files: keys.map((key) => ({
+          key,
+          size: files.get(key)!.length,
+          version: 'd'.repeat(64),
+          modified: 0,
+          copies: 1,
+        })),
+        prefixes: [],
+      };
     },
     async status() {
       return { nodeId: 'n' } as NodeStatus;
@@ -69,6 +85,7 @@ async function serve() {
   const fake = fakeBackend();
   const api = new ApiServer(TOKEN, silent);
   api.mount('/v1/files/', fileRoutes(fake.backend, silent));
+  api.mount('/v1/stat/', statRoute(fake.backend));
   addNodeRoutes(api, fake.backend, silent);
   await api.listen('127.0.0.1', 0);
   servers.push(api);
@@ -100,10 +117,30 @@ describe('ApiServer on a fake backend', () => {
     expect(await get.text()).toBe('hello');
     const head = await call('/v1/files/a%2Fb%20c', { method: 'HEAD' });
     expect(head.headers.get('content-length')).toBe('5');
+    expect(head.headers.get('etag')).toBe(`"${'d'.repeat(64)}"`);
+    const cached = await call('/v1/files/a%2Fb%20c', {
+      headers: { 'if-none-match': `"${'d'.repeat(64)}"` },
+    });
+    expect(cached.status).toBe(304);
     expect((await call('/v1/files?all=1')).status).toBe(200);
+    const page = await call('/v1/files?prefix=a%2F&delimiter=%2F&after=a%2Fa&limit=5');
+    expect((await page.json()).files).toHaveLength(1);
+    expect((await call('/v1/files?limit=x')).status).toBe(400);
+    const stat = await call('/v1/stat/a%2Fb%20c');
+    expect(await stat.json()).toEqual({
+      key: 'a/b c',
+      size: 5,
+      modified: 0,
+      version: 'd'.repeat(64),
+    });
     const del = await call('/v1/files/a%2Fb%20c?everywhere=yes', { method: 'DELETE' });
     expect(await del.json()).toEqual({ key: 'a/b c', deleted: true, peers: 1 });
-    expect(calls).toEqual(['store a/b c', 'list true', 'delete a/b c true']);
+    expect(calls).toEqual([
+      'store a/b c',
+      'list {}',
+      'list {"prefix":"a/","delimiter":"/","after":"a/a","limit":5}',
+      'delete a/b c true',
+    ]);
   });
 
   it('maps backend errors to statuses and JSON codes', async () => {

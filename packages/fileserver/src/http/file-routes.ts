@@ -1,5 +1,5 @@
 // The API's file routes, /v1/files/<key>: PUT streams a body into store(), GET streams read()'s
-// plaintext out, HEAD describes this node's copy, DELETE removes it (here or everywhere).
+// plaintext out (or one byte range of it), HEAD and /v1/stat/<key> answer from the catalog.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { Meter } from '../streams.js';
 import type { ApiBackend } from './api-backend.js';
 import { BODY_IDLE_MS, type Route, type RouteContext } from './api-server.js';
+import { etagOf, matchesEtag, parseRange } from './byte-range.js';
 import { discardBody, flag, sendError, sendJson, statusForCode, watchStall } from './respond.js';
 
 /** Decodes the key part of /v1/files/<key>; malformed percent-encoding is ERR_INVALID_KEY. */
@@ -84,17 +85,37 @@ async function getFile(
   key: string,
 ): Promise<void> {
   req.resume();
+  const inm = header(req, 'if-none-match');
+  if (inm !== undefined) {
+    // a client that has the current version gets 304 without a byte being read
+    const info = await backend.info(key, {}).catch(() => undefined);
+    if (info && matchesEtag(inm, info.version)) {
+      notModified(res, info.version);
+      return;
+    }
+  }
+  let range = parseRange(header(req, 'range'));
+  const ifRange = header(req, 'if-range');
+  if (range && ifRange !== undefined) {
+    // a range of another version than the client's would splice two files: send it whole
+    const info = await backend.info(key, {}).catch(() => undefined);
+    if (!info || !matchesEtag(ifRange, info.version)) range = undefined;
+  }
   const ac = new AbortController();
   const onClose = () => ac.abort(new Error('client went away'));
   res.once('close', onClose);
   try {
-    const file = await backend.read(key, { signal: ac.signal });
-    res.writeHead(200, {
+    const file = await backend.read(key, { signal: ac.signal, ...(range ? { range } : {}) });
+    const r = file.range;
+    const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
-      'content-length': file.size,
-      etag: `"${file.digest}"`,
+      'content-length': r ? r.end - r.start + 1 : file.size,
+      etag: etagOf(file.digest),
+      'accept-ranges': 'bytes',
       'x-peerstash-source': file.source,
-    });
+    };
+    if (r) headers['content-range'] = `bytes ${r.start}-${r.end}/${file.size}`;
+    res.writeHead(r ? 206 : 200, headers);
     // Only a client that stops reading is timed out here. A pause on the source side (a copy
     // going bad and the next one catching up to the same byte) is the node's to police.
     const meter = new Meter({
@@ -109,14 +130,22 @@ async function getFile(
   } catch (err) {
     // Only a failure after the body started is a broken download; before it, sendError answers.
     const midBody = res.headersSent;
-    if (!ac.signal.aborted) sendError(res, err);
-    else res.destroy();
+    if (ac.signal.aborted) res.destroy();
+    else if (!midBody && errorCode(err) === CODES.RANGE_NOT_SATISFIABLE) {
+      sendJson(
+        res,
+        416,
+        { code: CODES.RANGE_NOT_SATISFIABLE, message: (err as Error).message },
+        { 'content-range': `bytes */${(err as { size?: number }).size ?? 0}` },
+      );
+    } else sendError(res, err);
     if (midBody) log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
   } finally {
     res.off('close', onClose);
   }
 }
 
+/** HEAD: the cluster's current version from the catalog, without reading any blob. */
 async function headFile(
   backend: ApiBackend,
   req: IncomingMessage,
@@ -125,12 +154,17 @@ async function headFile(
 ): Promise<void> {
   req.resume();
   try {
-    const info = await backend.stat(key);
+    const info = await backend.info(key, {});
+    if (matchesEtag(header(req, 'if-none-match'), info.version)) {
+      notModified(res, info.version);
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
       'content-length': info.size,
-      etag: `"${info.digest}"`,
-      'last-modified': new Date(info.createdAt).toUTCString(),
+      etag: etagOf(info.version),
+      'last-modified': new Date(info.modified).toUTCString(),
+      'accept-ranges': 'bytes',
     });
     res.end();
   } catch (err) {
@@ -139,4 +173,29 @@ async function headFile(
     res.writeHead(statusForCode(code), { 'x-peerstash-error': code });
     res.end();
   }
+}
+
+/** The route to mount at /v1/stat/: the cluster's answer for one key, holders included. */
+export function statRoute(backend: ApiBackend): Route {
+  const run = async (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => {
+    discardBody(req);
+    const key = decodePathKey(ctx.rest);
+    const info = await backend.info(key, { holders: true });
+    if (matchesEtag(header(req, 'if-none-match'), info.version)) {
+      notModified(res, info.version);
+      return;
+    }
+    sendJson(res, 200, info, { etag: etagOf(info.version) });
+  };
+  return { methods: { GET: run, HEAD: run }, allow: 'GET' };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function notModified(res: ServerResponse, version: string): void {
+  res.writeHead(304, { etag: etagOf(version), 'accept-ranges': 'bytes' });
+  res.end();
 }

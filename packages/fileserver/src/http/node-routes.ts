@@ -1,13 +1,33 @@
 // The API's node routes: the file list, status, Prometheus metrics and starting a scrub pass.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAbort } from '../errors.js';
+import type { ListQuery } from '../catalog/name-index.js';
+import { InvalidArgumentError, isAbort } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ApiBackend } from './api-backend.js';
 import type { ApiServer, RouteContext } from './api-server.js';
-import { discardBody, flag, sendJson } from './respond.js';
+import { discardBody, sendJson } from './respond.js';
 
 type Reader = (res: ServerResponse, ctx: RouteContext) => Promise<void>;
+
+/**
+ * The listing's query: prefix, delimiter, after (the `next` of the page before) and limit
+ * (1..10,000, default 1,000). `all` (old clients) is accepted and changes nothing: every listing
+ * is the cluster's now.
+ */
+export function listQuery(query: URLSearchParams): ListQuery {
+  const out: ListQuery = {};
+  for (const name of ['prefix', 'delimiter', 'after'] as const) {
+    const v = query.get(name);
+    if (v !== null) out[name] = v;
+  }
+  const limit = query.get('limit');
+  if (limit !== null) {
+    if (!/^\d{1,6}$/.test(limit)) throw new InvalidArgumentError('limit must be 1..10000');
+    out.limit = Number(limit);
+  }
+  return out;
+}
 
 /** A GET (or HEAD) route whose request body, if any, is dropped. */
 function reading(fn: Reader) {
@@ -23,7 +43,7 @@ export function addNodeRoutes(api: ApiServer, backend: ApiBackend, log: Logger):
   api.route(
     '/v1/files',
     reading(async (res, { query }) => {
-      sendJson(res, 200, { files: await backend.list({ all: flag(query, 'all') }) });
+      sendJson(res, 200, await backend.listPage(listQuery(query)));
     }),
   );
   api.route(

@@ -1,11 +1,13 @@
 // Deleting a file: the local copy, and with `everywhere` every connected peer's replica too and a
 // tombstone that keeps it deleted on nodes that were down.
 
+import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
 import { errorCode } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { recordDelete, type TombstoneComponents } from '../tombstone-rules.js';
 import { fileOf, type Vault } from '../vault.js';
+import { type PublishComponents, publish } from './publish.js';
 
 export interface DeleteResult {
   deleted: boolean;
@@ -13,13 +15,17 @@ export interface DeleteResult {
   peers: number;
 }
 
-export interface DeleteComponents extends TombstoneComponents {
+export interface DeleteComponents extends TombstoneComponents, PublishComponents {
   vault: Vault | undefined;
+  catalog: Catalog;
   metrics: ServerMetrics;
-  config: Pick<NodeConfig, 'requestTimeoutMs'>;
+  config: Pick<NodeConfig, 'requestTimeoutMs'> & PublishComponents['config'];
 }
 
-/** Deletes the local copy; with `everywhere`, peers holding the key delete their replicas too. */
+/**
+ * Deletes the local copy; with `everywhere`, the file itself: a catalog tombstone pushed to every
+ * peer (so no node lists or serves it any more, whatever comes back later), and every peer's copy.
+ */
 export async function deleteFile(
   c: DeleteComponents,
   key: string,
@@ -27,7 +33,14 @@ export async function deleteFile(
 ): Promise<DeleteResult> {
   const { vault, id } = fileOf(c.vault, key);
   const { ns } = vault;
-  const deleted = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
+  let existed = false;
+  if (options.everywhere) {
+    const tomb = await c.catalog.delete(key);
+    existed = tomb.existed;
+    await publish(c, tomb);
+  }
+  const local = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
+  const deleted = local || existed;
   c.metrics.deletes.inc({ scope: 'local' });
   let peers = 0;
   if (options.everywhere) {

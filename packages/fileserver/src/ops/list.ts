@@ -1,21 +1,34 @@
-// Listing the vault's files: the ones this node holds, or with `all` every file any connected
-// peer holds too, each peer's list merged as it arrives (newest version, counted holders).
+// Listing the vault's files from the catalog, which every node holds for the whole cluster: a page
+// under a prefix (folders as common prefixes), each file with the nodes holding its version counted.
 
-import type { Readable } from 'node:stream';
-import type { CasStore } from '@peerstash/cas-store';
-import { ListMerge, lineOf, readListBody } from '../cluster-list.js';
-import type { NodeConfig } from '../config.js';
-import { ClosedError, errorCode } from '../errors.js';
-import { plainSizeOfBlob } from '../file-key.js';
-import type { Lifecycle } from '../lifecycle.js';
-import type { Logger } from '../logger.js';
-import type { ListLine } from '../messages.js';
-import type { PeerRpc } from '../net/peer-rpc.js';
-import { Meter } from '../streams.js';
-import { deletedAfter } from '../tombstone-rules.js';
-import type { TombstoneStore } from '../tombstones.js';
-import { fileIdOf, openName, requireVault, type Vault } from '../vault.js';
+import type { ListQuery } from '../catalog/name-index.js';
+import { openName } from '../catalog/record.js';
+import { errorCode } from '../errors.js';
+import { requireVault, type Vault } from '../vault.js';
+import { type HolderComponents, holdersOf } from './holders.js';
 
+/** One file as a listing shows it. */
+export interface ListedFile {
+  key: string;
+  /** Plaintext bytes. */
+  size: number;
+  /** SHA-256 of the sealed blob of the current version (the HTTP ETag). */
+  version: string;
+  /** When the current version was written (ms since the epoch, its catalog clock). */
+  modified: number;
+  /** Nodes holding that version now (this one and the peers that answered). */
+  copies: number;
+}
+
+export interface FilePage {
+  files: ListedFile[];
+  /** Folders (prefix + segment + delimiter), with a delimiter only. */
+  prefixes: string[];
+  /** Set when more follow: the `after` of the next page. */
+  next?: string;
+}
+
+/** The shape `list()` has always returned (kept for callers of the whole list). */
 export interface FileEntry {
   key: string;
   size: number;
@@ -24,84 +37,55 @@ export interface FileEntry {
   copies?: number;
 }
 
-export interface ListComponents {
-  nodeId: string;
+export interface ListComponents extends HolderComponents {
   vault: Vault | undefined;
-  cas: CasStore;
-  tombstones: TombstoneStore;
-  rpc: PeerRpc;
-  peerIds(): string[];
-  life: Lifecycle;
-  log: Logger;
-  config: Pick<NodeConfig, 'requestTimeoutMs' | 'idleTimeoutMs'>;
 }
 
-/**
- * Files of this vault, sorted by key: those this node holds, or with `all` every file that this
- * node or any connected peer holds (storage-only peers included), each with `copies`, the number
- * of nodes holding its newest version. A peer that does not answer is left out (logged).
- */
-export async function listFiles(c: ListComponents, all: boolean): Promise<FileEntry[]> {
-  const vault = requireVault(c.vault);
-  const { ns } = vault;
-  const out: FileEntry[] = [];
-  const entry = (line: ListLine): FileEntry | undefined => {
-    const name = line.extra.name;
-    if (typeof name !== 'string') return undefined;
-    let key: string;
-    try {
-      key = openName(vault, name);
-    } catch (err) {
-      c.log.warn({ id: line.id, code: errorCode(err) }, 'sealed file name does not open');
-      return undefined;
-    }
-    // a name replayed under another file's id (a peer's mistake or malice) is not that file
-    if (fileIdOf(vault, key) !== line.id) return undefined;
-    // deleted everywhere after this version: a returning peer's old copy is not a file
-    if (deletedAfter(c.tombstones, ns, line)) return undefined;
-    return { key, size: plainSizeOfBlob(line), createdAt: line.createdAt };
+/** A page of the cluster's files under `query.prefix`, answered from this node's catalog. */
+export async function listPage(c: ListComponents, query: ListQuery): Promise<FilePage> {
+  const { ns } = requireVault(c.vault);
+  const page = c.catalog.list(query);
+  const holders = await holdersOf(c, ns, page.entries);
+  const out: FilePage = {
+    files: page.entries.map((e, i) => ({
+      key: e.name,
+      size: e.size,
+      version: e.version,
+      modified: e.modified,
+      copies: holders[i]!.length,
+    })),
+    prefixes: page.prefixes,
   };
-  if (!all) {
-    for await (const meta of c.cas.list(ns)) {
-      const e = entry(lineOf(meta));
-      if (e) out.push(e);
-    }
-  } else {
-    const merge = new ListMerge();
-    for await (const meta of c.cas.list(ns)) merge.add(lineOf(meta), c.nodeId);
-    await Promise.all(c.peerIds().map((p) => listFrom(c, p, ns, merge)));
-    if (!c.life.live()) throw new ClosedError();
-    for (const { line, copies } of merge.values()) {
-      const e = entry(line);
-      if (e) out.push({ ...e, copies });
-    }
-  }
-  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  if (page.next !== undefined) out.next = page.next;
   return out;
 }
 
-/** Adds what one peer holds in `ns` to `merge`; a peer that fails is logged and skipped. */
-async function listFrom(
-  c: ListComponents,
-  peerId: string,
-  ns: string,
-  merge: ListMerge,
-): Promise<void> {
-  let stream: Readable | undefined;
-  try {
-    const reply = await c.rpc.request(
-      peerId,
-      { type: 'list-request', ns },
-      { expect: 'list-response', timeoutMs: c.config.requestTimeoutMs },
-    );
-    stream = reply.stream;
-    const meter = new Meter({ idleMs: c.config.idleTimeoutMs, what: 'list' });
-    const body = stream.pipe(meter);
-    stream.once('error', (err) => meter.destroy(err));
-    // merged as it arrives: a peer cut off part-way still contributes what it did hold
-    for await (const line of readListBody(body)) merge.add(line, peerId);
-  } catch (err) {
-    stream?.destroy();
-    c.log.info({ peer: peerId, code: errorCode(err) }, 'a peer did not list its files');
+/**
+ * Every file, sorted by key: with `all` the whole cluster's (from the catalog, each with its
+ * copies), else the files whose current version this node holds (from its holdings index).
+ */
+export async function listFiles(c: ListComponents, all: boolean): Promise<FileEntry[]> {
+  const vault = requireVault(c.vault);
+  const out: FileEntry[] = [];
+  if (all) {
+    let after: string | undefined;
+    do {
+      const page = await listPage(c, { limit: 10_000, ...(after ? { after } : {}) });
+      for (const f of page.files) {
+        out.push({ key: f.key, size: f.size, createdAt: f.modified, copies: f.copies });
+      }
+      after = page.next;
+    } while (after !== undefined);
+    return out;
   }
+  for (const h of c.catalog.holdings.entries(vault.ns)) {
+    const r = c.catalog.get(vault.ns, h.id);
+    if (!r || r.deleted || r.version !== h.version) continue;
+    try {
+      out.push({ key: openName(vault.vaultKey, r), size: h.size, createdAt: r.hlc.wall });
+    } catch (err) {
+      c.log.warn({ id: h.id, code: errorCode(err) }, 'sealed file name does not open');
+    }
+  }
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
 }

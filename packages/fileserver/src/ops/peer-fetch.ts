@@ -4,19 +4,19 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
-import { open as openSealed } from '@peerstash/crypto';
+import { openRange, open as openSealed } from '@peerstash/crypto';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { ClosedError, CODES, errorCode } from '../errors.js';
 import { chunkSizeOf, plainSizeOf } from '../file-key.js';
 import type { Inventory } from '../inventory.js';
 import { abortError, type Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { IntegrityReport } from '../messages.js';
+import type { GetResponse, IntegrityReport } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import { Fanout, Meter, watchStarved } from '../streams.js';
 import { nameMatches, type Vault } from '../vault.js';
-import { firstChunk, type PlainSource } from './plain-source.js';
+import { firstChunk, type PlainRange, type PlainSource } from './plain-source.js';
 
 /** Why a peer could not serve the blob: it lacks it (or another version), it is bad, or it failed. */
 export type FetchOutcome = 'missing' | 'corrupt' | 'failed';
@@ -36,9 +36,61 @@ export interface FetchTarget {
   vault: Vault;
   key: string;
   id: string;
-  /** Only this exact blob will do (bytes of it already went to the reader). */
+  /** Only this exact blob will do (the catalog's version, or bytes of it already went out). */
   wantDigest: string | undefined;
+  /** Only these plaintext bytes: the peer sends the header and the records covering them. */
+  range?: PlainRange | undefined;
   signal: AbortSignal | undefined;
+}
+
+/**
+ * A ranged answer: the sealed header and the records covering `range`, each verified as it is
+ * opened; nothing is written locally (a part of a blob is no copy of it).
+ */
+async function openRanged(
+  c: FetchComponents,
+  peerId: string,
+  t: FetchTarget,
+  reply: { header: GetResponse; stream: Readable },
+  range: PlainRange,
+): Promise<PlainSource | FetchOutcome> {
+  const { stream, header } = reply;
+  const plainSize = plainSizeOf(header.size!, chunkSizeOf(header.extra ?? {}));
+  if (header.range?.start !== range.start || header.range.end !== range.end) {
+    stream.destroy();
+    return 'missing';
+  }
+  if (plainSize !== range.plainSize) {
+    // the version asked for has this size: a peer claiming another is not serving it
+    stream.destroy();
+    reportCorrupt(c, peerId, t.vault.ns, t.id, 'ranged answer of the wrong size');
+    return 'corrupt';
+  }
+  const meter = new Meter({
+    onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
+    idleMs: c.config.idleTimeoutMs,
+    what: 'ranged fetch',
+  });
+  watchStarved(stream, meter, c.config.stallTimeoutMs, 'ranged fetch');
+  const opener = openRange(t.vault.vaultKey, range);
+  pipeline(stream, meter, opener).catch((err) => opener.destroy(err));
+  const close = () => {
+    stream.destroy();
+    opener.destroy();
+  };
+  const it = opener[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await firstChunk(it, close);
+  return {
+    it,
+    first,
+    size: range.plainSize,
+    digest: header.digest!,
+    origin: 'peer',
+    peerId,
+    finish: async () => {},
+    close,
+    settled: Promise.resolve(),
+  };
 }
 
 /** Tells a peer that the copy it served failed verification, so it can check and drop it. */
@@ -66,13 +118,18 @@ export async function fetchFromPeer(
   peerId: string,
   t: FetchTarget,
 ): Promise<PlainSource | FetchOutcome> {
-  const { vault, key, id, wantDigest, signal } = t;
+  const { vault, key, id, wantDigest, range, signal } = t;
   const { ns } = vault;
   let stream: Readable | undefined;
   try {
     const reply = await c.rpc.request(
       peerId,
-      { type: 'get-request', ns, id },
+      {
+        type: 'get-request',
+        ns,
+        id,
+        ...(range ? { range: { start: range.start, end: range.end } } : {}),
+      },
       { expect: 'get-response', timeoutMs: c.config.requestTimeoutMs, signal },
     );
     if (reply.kind === 'message') return 'missing';
@@ -90,6 +147,7 @@ export async function fetchFromPeer(
       reportCorrupt(c, peerId, ns, id, 'sealed name does not match the key');
       return 'corrupt';
     }
+    if (range) return await openRanged(c, peerId, t, reply, range);
     const started = performance.now();
     const meter = new Meter({
       onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),

@@ -2,9 +2,17 @@
 // read path, its fail-over and its source selection share, and the local copy's opener.
 
 import { pipeline } from 'node:stream/promises';
-import type { CasStore } from '@peerstash/cas-store';
-import { open as openSealed } from '@peerstash/crypto';
-import { plainSizeOfBlob } from '../file-key.js';
+import type { BlobMeta, CasStore } from '@peerstash/cas-store';
+import { openRange, open as openSealed, sealedRange } from '@peerstash/crypto';
+import { NotFoundError } from '../errors.js';
+import { chunkSizeOf, plainSizeOfBlob } from '../file-key.js';
+
+/** Plaintext bytes [start, end] of a file of `plainSize` bytes: what a ranged read opens. */
+export interface PlainRange {
+  start: number;
+  end: number;
+  plainSize: number;
+}
 
 /** Plaintext being read from one copy of a blob. */
 export interface PlainSource {
@@ -36,15 +44,31 @@ export async function firstChunk(
   }
 }
 
-/** Opens the local blob and reads its first verified chunk. */
+/**
+ * Opens the local blob and reads its first verified chunk. With `want`, only that version will do
+ * (another is ERR_NOT_FOUND); with `range`, only the header and the records covering it are read.
+ */
 export async function openLocal(
   cas: CasStore,
   vaultKey: Buffer,
   ns: string,
   id: string,
+  want?: string,
+  range?: PlainRange,
 ): Promise<PlainSource> {
-  const { stream, meta } = await cas.read(ns, id);
-  const opener = openSealed(vaultKey);
+  const other = () => new NotFoundError('the local copy is another version');
+  const spans = (m: BlobMeta) => {
+    // checked under the version read, so a concurrent overwrite is never planned for
+    if (want !== undefined && m.digest !== want) throw other();
+    const plan = sealedRange(range!, range!.plainSize, chunkSizeOf(m.extra));
+    return [plan.header, plan.body];
+  };
+  const { stream, meta } = await cas.read(ns, id, range ? { spans } : {});
+  if (want !== undefined && meta.digest !== want) {
+    stream.destroy();
+    throw other();
+  }
+  const opener = range ? openRange(vaultKey, range) : openSealed(vaultKey);
   pipeline(stream, opener).catch(() => {
     // the error reaches the reader of `opener`
   });
@@ -54,7 +78,7 @@ export async function openLocal(
   return {
     it,
     first,
-    size: plainSizeOfBlob(meta),
+    size: range?.plainSize ?? plainSizeOfBlob(meta),
     digest: meta.digest,
     origin: 'local',
     finish: async () => {},

@@ -3,18 +3,24 @@
 
 import { Readable } from 'node:stream';
 import type { BlobMeta } from '@peerstash/cas-store';
-import { CODES, errorCode } from '../errors.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { CODES, errorCode, NotFoundError } from '../errors.js';
+import { plainSizeOfBlob } from '../file-key.js';
+import { type ByteRange, type RangeSpec, resolveRange } from '../http/byte-range.js';
 import { abortError } from '../lifecycle.js';
 import { fileOf, type Vault } from '../vault.js';
 import { failover } from './failover.js';
 import { reportCorrupt } from './peer-fetch.js';
-import { openLocal, type PlainSource } from './plain-source.js';
+import { openLocal, type PlainRange, type PlainSource } from './plain-source.js';
 import { nextSource, type SourceComponents, type SourceRequest } from './sources.js';
 
 export interface ReadResult {
-  /** Plaintext, verified chunk by chunk as it is read. */
+  /** Plaintext (of the range, if one was asked), verified chunk by chunk as it is read. */
   stream: Readable;
+  /** The whole file's plaintext size. */
   size: number;
+  /** With a range asked: the bytes the stream carries. */
+  range?: ByteRange;
   digest: string;
   /** Where the sealed blob came from: this node's disk or a peer. */
   source: 'local' | 'peer';
@@ -22,6 +28,13 @@ export interface ReadResult {
 
 export interface ReadComponents extends SourceComponents {
   vault: Vault | undefined;
+  catalog: Catalog;
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal | undefined;
+  /** Only these bytes (an HTTP Range); past the end is ERR_RANGE_NOT_SATISFIABLE. */
+  range?: RangeSpec | undefined;
 }
 
 /**
@@ -37,25 +50,50 @@ export interface ReadComponents extends SourceComponents {
 export async function readFile(
   c: ReadComponents,
   key: string,
-  signal: AbortSignal | undefined,
+  options: ReadOptions = {},
 ): Promise<ReadResult> {
+  const { signal } = options;
   const { vault, id } = fileOf(c.vault, key);
   if (signal?.aborted) throw abortError(signal);
   const started = performance.now();
   const { ns, vaultKey } = vault;
-  const req: SourceRequest = { vault, key, id, tried: new Set(), signal };
+  // the catalog names the current version: a deleted file is gone, and only that blob will do
+  const record = c.catalog.get(ns, id);
+  if (record?.deleted) throw new NotFoundError(`no such file: ${key}`);
+  const ranged = (size: number): PlainRange | undefined =>
+    options.range ? { ...resolveRange(options.range, size), plainSize: size } : undefined;
+  const req: SourceRequest = {
+    vault,
+    key,
+    id,
+    tried: new Set(),
+    want: record?.version,
+    range: record ? ranged(record.size) : undefined,
+    signal,
+  };
   let src: PlainSource | undefined;
   let rotten = false;
-  if (await localMeta(c, ns, id)) {
+  const meta = await localMeta(c, ns, id);
+  if (meta && (!record || meta.digest === record.version)) {
+    // a file without a record yet (its put not committed) is sized by the copy read
+    if (!record) req.range = ranged(plainSizeOfBlob(meta));
     try {
-      src = await openLocal(c.cas, vaultKey, ns, id);
+      src = await openLocal(c.cas, vaultKey, ns, id, req.want, req.range);
     } catch (err) {
-      if (errorCode(err) !== CODES.INTEGRITY) throw err;
-      noteLocalRot(c, id, err);
-      rotten = true;
+      const code = errorCode(err);
+      if (code === CODES.NOT_FOUND) {
+        // overwritten or deleted since it was looked at: read a peer's
+      } else if (code !== CODES.INTEGRITY) throw err;
+      else {
+        noteLocalRot(c, id, err);
+        rotten = true;
+      }
     }
   }
+  // without a record or a local copy, a range is cut from the whole file once its size is known
+  const cut = options.range !== undefined && req.range === undefined;
   src ??= await nextSource(c, req, undefined, rotten);
+  const range = cut ? ranged(src.size) : req.range;
   const plaintext = failover(src, rotten, {
     next: (digest, corrupt) => nextSource(c, req, digest, corrupt),
     mayContinue: () => c.life.live() && !signal?.aborted,
@@ -72,14 +110,29 @@ export async function readFile(
     done: () =>
       c.metrics.transferDuration.observe({ op: 'get' }, (performance.now() - started) / 1000),
   });
-  const stream = Readable.from(plaintext, { objectMode: false, highWaterMark: 256 * 1024 });
+  const body = cut && range ? slice(plaintext, range) : plaintext;
+  const stream = Readable.from(body, { objectMode: false, highWaterMark: 256 * 1024 });
   if (signal) {
     const onAbort = () => stream.destroy(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     stream.once('close', () => signal.removeEventListener('abort', onAbort));
   }
   c.metrics.gets.inc({ source: src.origin });
-  return { stream, size: src.size, digest: src.digest, source: src.origin };
+  const out: ReadResult = { stream, size: src.size, digest: src.digest, source: src.origin };
+  if (range) out.range = { start: range.start, end: range.end };
+  return out;
+}
+
+/** Bytes [start, end] of a whole plaintext stream (then it stops reading). */
+async function* slice(it: AsyncIterable<Buffer>, r: ByteRange): AsyncGenerator<Buffer> {
+  let at = 0;
+  for await (const chunk of it) {
+    const from = Math.max(r.start - at, 0);
+    const to = Math.min(r.end + 1 - at, chunk.length);
+    if (to > from) yield chunk.subarray(from, to);
+    at += chunk.length;
+    if (at > r.end) return;
+  }
 }
 
 async function localMeta(

@@ -6,7 +6,7 @@ import { abortError } from '../lifecycle.js';
 import { rankNodes } from '../placement.js';
 import type { Vault } from '../vault.js';
 import { type FetchComponents, fetchFromPeer } from './peer-fetch.js';
-import type { PlainSource } from './plain-source.js';
+import type { PlainRange, PlainSource } from './plain-source.js';
 
 export interface SourceComponents extends FetchComponents {
   peerIds(): string[];
@@ -19,6 +19,10 @@ export interface SourceRequest {
   id: string;
   /** Peers already tried (or broken off) in this read; each is asked once. */
   tried: Set<string>;
+  /** The version the catalog names current: no other will do. */
+  want: string | undefined;
+  /** A ranged read: only these plaintext bytes. */
+  range: PlainRange | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -34,16 +38,25 @@ export async function nextSource(
   wantDigest: string | undefined,
   corrupt: boolean,
 ): Promise<PlainSource> {
-  const { key, id, tried, signal } = req;
+  const { key, id, tried, signal, range } = req;
+  const want = wantDigest ?? req.want;
   let bad = corrupt;
   for (const peerId of rankNodes(id, c.peerIds())) {
     if (tried.has(peerId)) continue;
     if (signal?.aborted) throw abortError(signal);
-    const r = await fetchFromPeer(c, peerId, { vault: req.vault, key, id, wantDigest, signal });
+    const r = await fetchFromPeer(c, peerId, {
+      vault: req.vault,
+      key,
+      id,
+      wantDigest: want,
+      range,
+      signal,
+    });
     if (typeof r === 'object') return r;
     tried.add(peerId);
     if (r === 'corrupt') bad = true;
   }
   if (bad) throw new IntegrityError(`no sound copy of ${key} is left`);
+  if (req.want) throw new NotFoundError(`no reachable node holds the current version of ${key}`);
   throw new NotFoundError(`no such file: ${key}`);
 }

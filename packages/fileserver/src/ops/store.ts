@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
+import type { Catalog } from '../catalog/catalog.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
@@ -16,6 +17,7 @@ import { newReqId, type PeerRpc, type PendingReply } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
 import { fileOf, sealName, type Vault } from '../vault.js';
+import { type PublishComponents, publish } from './publish.js';
 
 export interface StoreResult {
   key: string;
@@ -25,10 +27,14 @@ export interface StoreResult {
   digest: string;
   /** Peers that acknowledged a replica. */
   replicas: number;
+  /** When this version was written: its catalog clock's wall time (ms). */
+  modified: number;
 }
 
-export interface StoreComponents {
-  config: Pick<NodeConfig, 'replication' | 'chunkSize' | 'idleTimeoutMs' | 'ackTimeoutMs'>;
+export interface StoreComponents extends PublishComponents {
+  config: Pick<NodeConfig, 'replication' | 'chunkSize' | 'idleTimeoutMs' | 'ackTimeoutMs'> &
+    PublishComponents['config'];
+  catalog: Catalog;
   vault: Vault | undefined;
   cas: CasStore;
   inventory: Inventory;
@@ -63,6 +69,8 @@ export async function storeFile(
 ): Promise<StoreResult> {
   const { vault, id } = fileOf(c.vault, key);
   if (signal?.aborted) throw abortError(signal);
+  // the record is begun before any byte moves (a bad key fails here) and dated at its commit
+  const record = c.catalog.beginPut(key);
   const started = performance.now();
   const { ns, vaultKey } = vault;
   const extra: Extra = {
@@ -134,10 +142,24 @@ export async function storeFile(
     ),
   );
   const replicas = acks.filter(Boolean).length;
+  // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
+  // two puts of one key that both succeeded meet on every node that answered.
+  const committed = await record.commit({
+    version: written.digest,
+    size: meter.bytes,
+    sealedSize: written.size,
+  });
+  await publish(c, committed);
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
   c.log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
-  return { key, size: meter.bytes, digest: written.digest, replicas };
+  return {
+    key,
+    size: meter.bytes,
+    digest: written.digest,
+    replicas,
+    modified: committed.record.hlc.wall,
+  };
 }
 
 /** Opens a replica stream to one peer; undefined (and counted) when that fails. */

@@ -5,6 +5,7 @@
 import { BOUNDS } from '../config.js';
 import { errorCode } from '../errors.js';
 import { answerRepair } from './answer.js';
+import { catalogRound } from './catalog-round.js';
 import { mapLimit, type RepairComponents } from './components.js';
 import { handOff } from './hand-off.js';
 import { Holdings } from './holdings.js';
@@ -39,6 +40,8 @@ export class AntiEntropy {
   #unfinished = false;
   #lastAt: number | null = null;
   #rounds = 0;
+  /** The holdings walk after an unclean stop: rounds wait for it (they read the holdings). */
+  #walked: Promise<void> = Promise.resolve();
 
   /** Also registers the handlers of the repair messages peers send. */
   constructor(components: RepairComponents) {
@@ -52,7 +55,9 @@ export class AntiEntropy {
     return this.#c.config.repair.intervalMs;
   }
 
-  start(): void {
+  /** Starts the timer; `walked`: the holdings walk the first round waits for. */
+  start(walked: Promise<void> = Promise.resolve()): void {
+    this.#walked = walked;
     this.#schedule(this.#intervalMs);
   }
 
@@ -130,6 +135,9 @@ export class AntiEntropy {
     const c = this.#c;
     const started = performance.now();
     const sentBefore = c.tally.bytesSent;
+    await this.#walked;
+    // records first: which version of a file wins decides which blob a pair compares and pushes
+    const catalog = await catalogRound(c);
     const idx = await this.#holdings.index(true);
     const indexMs = performance.now() - started;
     const round: RoundState = {
@@ -154,7 +162,7 @@ export class AntiEntropy {
     await handOff(c, this.#pusher, idx, round.lacking, () => this.#stopped);
     this.#lacking = round.lacking;
     // gaps left to another holder do not hurry the next round: that holder is filling them now
-    this.#unfinished = cut || round.lacking.size > 0;
+    this.#unfinished = cut || round.lacking.size > 0 || catalog.failed.length > 0;
     c.log.debug(
       {
         held: idx.keysHeld,

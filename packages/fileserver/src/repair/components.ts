@@ -2,9 +2,11 @@
 // tally of repair traffic they share (shown in status()).
 
 import type { CasStore } from '@peerstash/cas-store';
+import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
 import type { Inventory } from '../inventory.js';
 import type { Logger } from '../logger.js';
+import type { CatalogRpc } from '../net/catalog-rpc.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import type { TombstoneStore } from '../tombstones.js';
 
@@ -12,6 +14,9 @@ export interface RepairComponents {
   nodeId: string;
   config: Pick<NodeConfig, 'repair' | 'replication'>;
   cas: CasStore;
+  /** Records of the whole cluster and this node's holdings (what a round compares first). */
+  catalog: Catalog;
+  catalogRpc: CatalogRpc;
   inventory: Inventory;
   tombstones: TombstoneStore;
   rpc: PeerRpc;
@@ -27,7 +32,7 @@ export interface RepairComponents {
 export interface RepairTally {
   /** Blob bytes pushed for repair. */
   bytesSent: number;
-  /** Summary and holdings-query bytes sent and received. */
+  /** Summary, catalog-sync and holdings-query bytes sent and received. */
   summaryBytes: number;
 }
 
