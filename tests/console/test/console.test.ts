@@ -163,7 +163,32 @@ describe('web console in a real browser', () => {
     await page.screenshot({ path: join(shots, 'files.png'), fullPage: true });
   });
 
+  it('pages a big folder with the catalog’s cursor, forward and back, and filters the page', async () => {
+    const keys = Array.from({ length: 103 }, (_, i) => `many/f${String(i).padStart(3, '0')}.txt`);
+    for (let i = 0; i < keys.length; i += 10) {
+      const batch = keys.slice(i, i + 10).map((k) => nodes[1]!.put(k, Buffer.from(k)));
+      for (const r of await Promise.all(batch)) expect(r.status).toBe(201);
+    }
+    await openFolder('many/');
+    const pager = page.getByRole('navigation', { name: 'Pages' });
+    // the node's pages ("Page n"), not rows counted out by the page ("1–100 of 103")
+    await expect(pager.locator('span').textContent()).resolves.toBe('Page 1');
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(100);
+    await row('many/f099.txt').waitFor();
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await row('many/f102.txt').waitFor();
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(3);
+    expect(await pager.locator('span').textContent()).toBe('Page 2');
+    expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await row('many/f000.txt').waitFor();
+    await page.getByRole('searchbox', { name: 'Filter by name' }).fill('f05');
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(10);
+    await page.locator('[data-testid="filter-page"]').waitFor();
+  });
+
   it('downloads a file by a plain link, and the bytes are the ones uploaded', async () => {
+    await openFolder('');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download report.bin' }).click(),
