@@ -226,18 +226,29 @@ export class ApiClient {
   }
 
   async list(opts: { all?: boolean } = {}): Promise<FileEntry[]> {
-    const res = await this.request('GET', opts.all ? '/v1/files?all=1' : '/v1/files');
-    const out = await this.#json<unknown>(res);
-    const arr = Array.isArray(out) ? out : ((out as { files?: unknown[] })?.files ?? []);
-    return arr.map((e) => {
-      const o = e as Record<string, unknown>;
-      return {
-        key: String(o.key ?? o.name ?? ''),
-        size: Number(o.size ?? 0),
-        ...(o.createdAt !== undefined ? { createdAt: Number(o.createdAt) } : {}),
-        ...(o.copies !== undefined ? { copies: Number(o.copies) } : {}),
-      };
-    });
+    const entries: FileEntry[] = [];
+    // the catalog's listing comes in pages (`next` is the `after` of the one that follows)
+    let after: string | undefined;
+    do {
+      const q = new URLSearchParams(opts.all ? { all: '1' } : {});
+      if (after !== undefined) q.set('after', after);
+      const res = await this.request('GET', `/v1/files${q.size ? `?${q}` : ''}`);
+      const out = await this.#json<unknown>(res);
+      const arr = Array.isArray(out) ? out : ((out as { files?: unknown[] })?.files ?? []);
+      for (const e of arr) {
+        const o = e as Record<string, unknown>;
+        const created = o.createdAt ?? o.modified;
+        entries.push({
+          key: String(o.key ?? o.name ?? ''),
+          size: Number(o.size ?? 0),
+          ...(created !== undefined ? { createdAt: Number(created) } : {}),
+          ...(o.copies !== undefined ? { copies: Number(o.copies) } : {}),
+        });
+      }
+      const next = Array.isArray(out) ? undefined : (out as { next?: unknown })?.next;
+      after = typeof next === 'string' && next !== '' && next !== after ? next : undefined;
+    } while (after !== undefined);
+    return entries;
   }
 
   async status(opts: { signal?: AbortSignal } = {}): Promise<NodeStatus> {
