@@ -73,6 +73,7 @@ LIB="$lib" TARBALLS="$work/machine/dist-release" node --input-type=module -e '
 
 start_node
 put_and_get
+console_check
 
 step "promtool check metrics on the live node's /metrics"
 command -v promtool >/dev/null || fail "promtool is not installed (Debian: apt-get install prometheus)"

@@ -1,5 +1,6 @@
 # Shared by pack-check.sh and install-check.sh (sourced, with NAME set): a temp work dir removed on
-# exit, and an installed `peerstash` ($bin) taken through init, serve, put, get and a clean stop.
+# exit, and an installed `peerstash` ($bin) taken through init, serve, put, get, the web console
+# and a clean stop.
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -46,6 +47,30 @@ put_and_get() {
   "$bin" get "$NAME.bin" -o "$work/out.bin" --dir "$work/node"
   cmp "$work/in.bin" "$work/out.bin" || fail "the file came back different"
   "$bin" ls --dir "$work/node" | grep -q "$NAME.bin" || fail "ls does not list the file"
+}
+
+# The console the installed node serves: `peerstash ui`'s link signs in (303 + cookie), and the page
+# and every script and style it names come from the installed @peerstash/web's dist/ui.
+console_check() {
+  step "web console: sign in with the link peerstash ui prints, load the page and its assets"
+  local url origin cookie page
+  url="$("$bin" ui --dir "$work/node" 2>/dev/null)" || fail "peerstash ui failed"
+  origin="${url%%/ui/*}"
+  curl -s -o /dev/null -D "$work/sign-in.head" "$url" || fail "the sign-in link did not answer"
+  grep -qi '^HTTP/1.1 303' "$work/sign-in.head" || fail "the sign-in link did not redirect: $(head -1 "$work/sign-in.head")"
+  cookie="$(grep -i '^set-cookie:' "$work/sign-in.head" | sed -E 's/^[^:]+: *([^;]+);.*/\1/' | tr -d '\r')"
+  [ -n "$cookie" ] || fail "no session cookie after sign-in"
+  page="$(curl -sf -H "cookie: $cookie" "$origin/ui/")" || fail "GET /ui/ failed"
+  grep -q '<title>peerstash console</title>' <<<"$page" || fail "/ui/ is not the console page"
+  local assets
+  assets="$(grep -oE '/ui/assets/[^"]+\.(js|css)' <<<"$page" | sort -u)"
+  [ -n "$assets" ] || fail "the console page names no assets"
+  for a in $assets; do
+    curl -sf -o /dev/null "$origin$a" || fail "asset $a not served"
+  done
+  curl -sf -H "cookie: $cookie" "$origin/ui/api/v1/status" | grep -q '"nodeId"' \
+    || fail "the console's API pass-through did not answer"
+  "$bin" ui --revoke --dir "$work/node" | grep -q '^ended 1 console session' || fail "ui --revoke"
 }
 
 stop_node() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs peerstash into a project the way a pnpm user does: the tarballs of release-pack.sh, the
 # CLI's with the packed @peerstash/* tarballs as its dependencies, into an empty temp project; then
-# `peerstash --help`, init a node, serve it, put and get a file. Exits non-zero on failure.
+# `peerstash --help`, init a node, serve it, put and get a file, sign in to its web console. Exits non-zero on failure.
 set -euo pipefail
 
 NAME=pack-check
@@ -52,6 +52,7 @@ step "peerstash --help"
 start_node
 "$bin" status --dir "$work/node"
 put_and_get
+console_check
 stop_node
 
 step "peerstash demo from the installed package"

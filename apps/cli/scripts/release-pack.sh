@@ -45,6 +45,11 @@ for tgz in "$dest"/*.tgz; do
     grep -qx "$want" <<<"$list" || fail "$(basename "$tgz") lacks $want"
   done
   if grep -q '\.test\.' <<<"$list"; then fail "$(basename "$tgz") ships test files"; fi
+  # the console's built app: an installed node serves it from here
+  if [[ "$(basename "$tgz")" == peerstash-web-* ]]; then
+    grep -qx 'package/dist/ui/index.html' <<<"$list" || fail "$(basename "$tgz") lacks the built console (dist/ui)"
+    grep -qE '^package/dist/ui/assets/.+\.js$' <<<"$list" || fail "$(basename "$tgz") lacks the console's scripts"
+  fi
   if tar xzOf "$tgz" package/package.json | grep -q 'workspace:'; then
     fail "$(basename "$tgz") still names workspace: versions"
   fi

@@ -13,6 +13,7 @@ import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
 import { serviceCommand } from './commands/service.js';
 import { statusCommand } from './commands/status.js';
+import { uiCommand } from './commands/ui.js';
 import type { CliContext, GlobalArgs } from './context.js';
 import { formatError, formatErrorJson, toCliError, UsageError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
@@ -64,6 +65,7 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(lsCommand(ctx))
     .command(statusCommand(ctx))
     .command(scrubCommand(ctx))
+    .command(uiCommand(ctx))
     .command(keysCommand(ctx))
     .command(serviceCommand(ctx))
     .command(demoCommand(ctx))

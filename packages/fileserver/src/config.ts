@@ -3,6 +3,7 @@
 
 import type { TransportLimits } from '@peerstash/transport-tcp';
 import { InvalidArgumentError } from './errors.js';
+import type { ApiFrontFactory } from './http/api-front.js';
 import { defaultLogger, type Logger } from './logger.js';
 
 export interface FileServerOptions {
@@ -28,6 +29,11 @@ export interface FileServerOptions {
   apiAllowedHosts?: string[];
   /** Start the HTTP API at all (default true). */
   api?: boolean;
+  /**
+   * Front ends served on the API listener ahead of its bearer check (the CLI adds the web console
+   * here); each takes the requests it claims and does its own auth.
+   */
+  apiFronts?: ApiFrontFactory[];
   /** Default: pino at 'info' to stderr. */
   logger?: Logger;
   /** How long to wait for a peer's first answer to a request (default 5,000 ms). */
@@ -131,7 +137,9 @@ export interface NodeConfig {
   replication: number;
   vaultKey: Uint8Array | undefined;
   clusterSecret: Uint8Array | undefined;
-  api: { host: string; port: number; allowedHosts: string[] } | undefined;
+  api:
+    | { host: string; port: number; allowedHosts: string[]; fronts: ApiFrontFactory[] }
+    | undefined;
   log: Logger;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
@@ -212,6 +220,7 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
             host: options.apiHost ?? DEFAULTS.apiHost,
             port: options.apiPort ?? DEFAULTS.apiPort,
             allowedHosts: options.apiAllowedHosts ?? [],
+            fronts: options.apiFronts ?? [],
           },
     log: options.logger ?? defaultLogger(),
     requestTimeoutMs,

@@ -23,6 +23,7 @@ import { ClosedError, InvalidArgumentError } from './errors.js';
 import { registerHandlers } from './handlers/register.js';
 import { HeldStore } from './held-store.js';
 import type { ApiBackend } from './http/api-backend.js';
+import { addFronts } from './http/api-front.js';
 import { ApiServer } from './http/api-server.js';
 import type { RangeSpec } from './http/byte-range.js';
 import { fileRoutes, statRoute } from './http/file-routes.js';
@@ -61,7 +62,7 @@ interface SignalOption {
 }
 
 /** What every operation receives: the units plus config, metrics and log (each takes what it uses). */
-type Components = Omit<Units, 'api' | 'walk'> & {
+type Components = Omit<Units, 'api' | 'fronts' | 'walk'> & {
   nodeId: string;
   config: NodeConfig;
   life: Lifecycle;
@@ -195,7 +196,7 @@ export class FileServer implements ApiBackend {
     });
     Object.assign(u, { rpc, catalogRpc: catalogPeers, mesh, repair, scrub });
     const c: Components = {
-      ...(u as Omit<Units, 'api' | 'walk'>),
+      ...(u as Omit<Units, 'api' | 'fronts' | 'walk'>),
       ...shared,
       life: this.#life,
       metrics: this.metrics,
@@ -212,6 +213,9 @@ export class FileServer implements ApiBackend {
       addNodeRoutes(api, this, log);
       addQuarantineRoutes(api, this);
       u.api = api;
+      u.fronts = [];
+      const { allowedHosts, fronts } = config.api;
+      await addFronts(api, fronts, { token, dataDir, allowedHosts, logger: log }, u.fronts);
       await api.listen(config.api.host, config.api.port);
       await writeApiInfo(dataDir, {
         url: api.url,

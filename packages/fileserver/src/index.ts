@@ -36,7 +36,8 @@ export {
   TimeoutError,
 } from './errors.js';
 export { FileServer } from './file-server.js';
-export { MAX_HEADER_BYTES } from './http/api-server.js';
+export type { ApiFront, ApiFrontContext, ApiFrontFactory } from './http/api-front.js';
+export { type FrontHandler, MAX_HEADER_BYTES } from './http/api-server.js';
 export type { RangeSpec } from './http/byte-range.js';
 export { statusForCode } from './http/respond.js';
 export type { Logger } from './logger.js';

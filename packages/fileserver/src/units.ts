@@ -8,6 +8,7 @@ import { type NodeFile, removeApiInfo } from './data-dir.js';
 import type { DowntimeMark } from './downtime.js';
 import { ClosedError } from './errors.js';
 import type { HeldStore } from './held-store.js';
+import { type ApiFront, closeFronts } from './http/api-front.js';
 import type { ApiServer } from './http/api-server.js';
 import type { Inventory } from './inventory.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -37,6 +38,8 @@ export interface Units {
   repair: AntiEntropy;
   scrub: Scrubber;
   api: ApiServer;
+  /** Front ends on the API listener (apiFronts), closed after it. */
+  fronts: ApiFront[];
   /** The background reconcile walk after an unclean stop. */
   walk: Walk;
 }
@@ -66,6 +69,7 @@ export async function stopUnits(
     () => u.rpc?.failAll(closed()),
     // 6. the HTTP API, then the peer links
     () => u.api?.close().catch(warn('the API')),
+    () => closeFronts(u.fronts ?? [], warn('a front end')),
     () => u.transport?.close().catch(warn('the transport')),
     // 7. the round and pass cut short, and the aborted writes' clean-up: nothing touches the
     //    data dir once stop() resolves

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NodeProc, startCluster, stopCluster, waitFor } from '../../cluster/test/harness.js';
-import { type ConsoleFront, consoleOf, launchBrowser, signInUrl } from './console-harness.js';
+import { consoleBase, launchBrowser, signInUrl } from './console-harness.js';
 
 // Code passed to page.evaluate runs in Chromium; these are the few page names it uses (the
 // project's types are Node's, and the DOM's would clash with them in the shared harness).
@@ -47,7 +47,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('web console in a real browser', () => {
   let nodes: NodeProc[];
-  let front: ConsoleFront;
+  /** The console's origin: node 0's own API listener. */
+  let base: string;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -59,7 +60,7 @@ describe('web console in a real browser', () => {
   const row = (key: string) => page.locator(`tr.file-row[data-key="${attr(key)}"]`);
   const upload = (key: string) => page.locator(`li.upload[data-key="${attr(key)}"]`);
   const openFolder = async (prefix: string) => {
-    await page.goto(`${front.base}/ui/#/files/${encodeURIComponent(prefix)}`);
+    await page.goto(`${base}/ui/#/files/${encodeURIComponent(prefix)}`);
     await page.locator('table.listing').waitFor();
   };
 
@@ -69,7 +70,7 @@ describe('web console in a real browser', () => {
     await mkdir(shots, { recursive: true });
     console.log(`console screenshots: ${shots}`);
     nodes = await startCluster(3, { replicas: 2 });
-    front = await consoleOf(nodes[0]!);
+    base = consoleBase(nodes[0]!);
     browser = await launchBrowser();
     context = await browser.newContext({
       acceptDownloads: true,
@@ -92,19 +93,18 @@ describe('web console in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await front?.close();
     if (nodes) await stopCluster(nodes);
     if (!process.env.PEERSTASH_SCREENSHOTS)
       await rm(join(work, 'in'), { recursive: true, force: true });
   });
 
-  it('signs in from the issued URL, which then drops out of the address bar and works once', async () => {
-    const url = await signInUrl(front, nodes[0]!.token);
+  it('signs in from the URL `peerstash ui` printed, which then drops out of the address bar and works once', async () => {
+    const url = await signInUrl(nodes[0]!);
     expect(url).toMatch(/\/ui\/sign-in\?t=[A-Za-z0-9_-]{43}$/);
     await page.goto(url);
     await page.getByRole('link', { name: 'Cluster' }).waitFor();
-    expect(page.url()).toBe(`${front.base}/ui/`);
-    const cookies = await context.cookies(`${front.base}/ui/`);
+    expect(page.url()).toBe(`${base}/ui/`);
+    const cookies = await context.cookies(`${base}/ui/`);
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui' });
     expect(await page.evaluate(() => document.cookie)).toBe('');
@@ -115,7 +115,7 @@ describe('web console in a real browser', () => {
     const res = await again.goto(url);
     expect(res?.status()).toBe(401);
     await expect(again.locator('h1').textContent()).resolves.toBe('Sign-in link not valid');
-    await again.goto(`${front.base}/ui/`);
+    await again.goto(`${base}/ui/`);
     await again.getByRole('heading', { name: 'Signed out' }).waitFor();
     await other.close();
   });
@@ -163,7 +163,32 @@ describe('web console in a real browser', () => {
     await page.screenshot({ path: join(shots, 'files.png'), fullPage: true });
   });
 
+  it('pages a big folder with the catalog’s cursor, forward and back, and filters the page', async () => {
+    const keys = Array.from({ length: 103 }, (_, i) => `many/f${String(i).padStart(3, '0')}.txt`);
+    for (let i = 0; i < keys.length; i += 10) {
+      const batch = keys.slice(i, i + 10).map((k) => nodes[1]!.put(k, Buffer.from(k)));
+      for (const r of await Promise.all(batch)) expect(r.status).toBe(201);
+    }
+    await openFolder('many/');
+    const pager = page.getByRole('navigation', { name: 'Pages' });
+    // the node's pages ("Page n"), not rows counted out by the page ("1–100 of 103")
+    await expect(pager.locator('span').textContent()).resolves.toBe('Page 1');
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(100);
+    await row('many/f099.txt').waitFor();
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await row('many/f102.txt').waitFor();
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(3);
+    expect(await pager.locator('span').textContent()).toBe('Page 2');
+    expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await row('many/f000.txt').waitFor();
+    await page.getByRole('searchbox', { name: 'Filter by name' }).fill('f05');
+    await expect(page.locator('tr.file-row').count()).resolves.toBe(10);
+    await page.locator('[data-testid="filter-page"]').waitFor();
+  });
+
   it('downloads a file by a plain link, and the bytes are the ones uploaded', async () => {
+    await openFolder('');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download report.bin' }).click(),
@@ -285,7 +310,7 @@ describe('web console in a real browser', () => {
   });
 
   it('shows the three nodes, a killed one offline within 10 s, and back after its restart', async () => {
-    await page.goto(`${front.base}/ui/#/cluster`);
+    await page.goto(`${base}/ui/#/cluster`);
     const online = page.locator('[data-testid="nodes-online"]');
     await waitFor(
       '3 of 3 online',
@@ -330,7 +355,7 @@ describe('web console in a real browser', () => {
       true,
     );
     await page.screenshot({ path: join(shots, 'files-360.png'), fullPage: true });
-    await page.goto(`${front.base}/ui/#/cluster`);
+    await page.goto(`${base}/ui/#/cluster`);
     await page.locator('tr.node-row').first().waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
       360,

@@ -3,35 +3,19 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { parseBootstrap, parseHostPort, parsePeerAddress } from '../addr.js';
 import { ApiClient } from '../api-client.js';
+import { consoleFront } from '../console-front.js';
 import type { CliContext, GlobalArgs } from '../context.js';
 import { assertInitialised, LAYOUT, resolveDataDir } from '../data-dir.js';
-import { CliError, toCliError, UsageError } from '../errors.js';
+import { CliError, toCliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { readKeyFile } from '../key-file.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { createLogger } from '../logger.js';
 import { warnIfLoopback } from '../loopback.js';
 import { DEFAULT_LISTEN } from './init.js';
-
-interface ServeArgs extends GlobalArgs {
-  listen?: string;
-  advertise?: string;
-  bootstrap: string[];
-  replicas?: number;
-  apiPort?: number;
-  apiHost?: string;
-  apiAllowedHost: string[];
-  logLevel: LogLevel;
-  repairInterval?: number;
-  repairRate?: number;
-  tombstoneTtl?: number;
-  scrubInterval?: number;
-  scrubRate?: number;
-  stopTimeout: number;
-  exitWithParent: boolean;
-}
+import { allowedHosts, rateOf, type ServeArgs, serveOptions } from './serve-options.js';
 
 interface NodeFileFields {
   listen?: unknown;
@@ -76,149 +60,11 @@ async function assertNotRunning(dir: string): Promise<void> {
   }
 }
 
-/** A DNS name as a browser sends it in Host (a trailing dot allowed), without a port. */
-const HOST_NAME =
-  /^(?=.{1,254}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-
-/** --api-allowed-host values, repeated or comma-separated. */
-function allowedHosts(values: string[] = []): string[] {
-  return values
-    .flatMap((v) => String(v).split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
-
-/** MB/s to bytes/s; 0 stays 0 (unlimited), a tiny rate stays at least 1 byte/s rather than 0. */
-function rateOf(mbPerSec: number): number {
-  return mbPerSec === 0 ? 0 : Math.max(1, Math.round(mbPerSec * 1_000_000));
-}
-
 export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
     describe: 'Run a node in the foreground (JSON log lines on stdout)',
-    builder: (y: Argv<GlobalArgs>) =>
-      y
-        .option('listen', {
-          type: 'string',
-          describe: `Peer address, host:port (default: the one init recorded, else ${DEFAULT_LISTEN})`,
-          requiresArg: true,
-        })
-        .option('advertise', {
-          type: 'string',
-          describe: 'Address peers should dial, when it differs from --listen (0.0.0.0, NAT)',
-          requiresArg: true,
-        })
-        .option('bootstrap', {
-          type: 'string',
-          array: true,
-          default: [] as string[],
-          describe: 'Address of a node to join (repeatable)',
-        })
-        .option('replicas', {
-          type: 'number',
-          describe:
-            'Peers that get a replica of each file (default 3, or every peer when fewer; 0: none)',
-          requiresArg: true,
-        })
-        .option('api-port', {
-          type: 'number',
-          describe: 'HTTP control API port (0: any free port; the CLI finds it in api.json)',
-          requiresArg: true,
-        })
-        .option('api-host', {
-          type: 'string',
-          describe: 'HTTP control API host (default 127.0.0.1)',
-          requiresArg: true,
-        })
-        .option('api-allowed-host', {
-          type: 'string',
-          array: true,
-          default: [] as string[],
-          describe:
-            'A host name the API answers to besides IP addresses and localhost (repeatable)',
-        })
-        .option('repair-interval', {
-          type: 'number',
-          describe: 'Seconds between anti-entropy repair rounds (default 30; 0: off)',
-          requiresArg: true,
-        })
-        .option('repair-rate', {
-          type: 'number',
-          describe: 'Repair traffic limit in MB/s (default 50; 0: unlimited)',
-          requiresArg: true,
-        })
-        .option('tombstone-ttl', {
-          type: 'number',
-          describe: 'Days a delete tombstone is kept (default 7)',
-          requiresArg: true,
-        })
-        .option('scrub-interval', {
-          type: 'number',
-          describe: 'Hours between scrub passes that re-read every local blob (default 24; 0: off)',
-          requiresArg: true,
-        })
-        .option('scrub-rate', {
-          type: 'number',
-          describe: 'Disk read limit of a scrub pass in MB/s (default 20; 0: unlimited)',
-          requiresArg: true,
-        })
-        .option('log-level', {
-          choices: LOG_LEVELS,
-          default: 'info' as LogLevel,
-          describe: 'Least severe log level written',
-        })
-        .option('stop-timeout', {
-          type: 'number',
-          default: 15_000,
-          describe: 'Milliseconds a clean stop may take before the node exits anyway',
-          hidden: true,
-        })
-        .option('exit-with-parent', {
-          type: 'boolean',
-          default: false,
-          describe: 'Stop when stdin closes (for supervisors such as "peerstash demo")',
-          hidden: true,
-        })
-        .check((a) => {
-          const r = a.replicas as number | undefined;
-          if (r !== undefined && (!Number.isInteger(r) || r < 0)) {
-            throw new UsageError(`bad --replicas ${String(r)}`, 'give a whole number ≥ 0');
-          }
-          // The TTL must be > 0; the rate may be 0 (unlimited), the interval 0 (background rounds off).
-          for (const flag of [
-            'repair-interval',
-            'repair-rate',
-            'tombstone-ttl',
-            'scrub-interval',
-            'scrub-rate',
-          ] as const) {
-            const v = a[flag] as number | undefined;
-            if (v === undefined) continue;
-            const zeroOk = flag !== 'tombstone-ttl';
-            if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) {
-              throw new UsageError(
-                `bad --${flag} ${String(v)}`,
-                zeroOk ? 'give a number ≥ 0' : 'give a number > 0',
-              );
-            }
-          }
-          for (const h of allowedHosts(a['api-allowed-host'] as string[])) {
-            if (!HOST_NAME.test(h)) {
-              throw new UsageError(`bad --api-allowed-host ${h}`, 'give a host name, no port');
-            }
-          }
-          const p = a['api-port'] as number | undefined;
-          if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
-            throw new UsageError(`bad --api-port ${String(p)}`, 'give a port number 0-65535');
-          }
-          return true;
-        })
-        .example('$0 serve --listen 10.0.0.2:7400 --bootstrap 10.0.0.1:7400', 'join a cluster')
-        .example(
-          '$0 serve --listen 127.0.0.1:0 --api-port 0',
-          'any free ports',
-        ) as unknown as Argv<ServeArgs>,
+    builder: serveOptions,
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
@@ -276,6 +122,7 @@ async function runNode(o: RunOptions): Promise<void> {
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),
     ...(o.argv.apiHost !== undefined ? { apiHost: o.argv.apiHost } : {}),
     apiAllowedHosts: allowedHosts(o.argv.apiAllowedHost),
+    apiFronts: o.argv.ui ? [await consoleFront()] : [],
     ...(o.argv.repairInterval !== undefined
       ? { repairIntervalMs: Math.round(o.argv.repairInterval * 1000) }
       : {}),
@@ -389,6 +236,8 @@ async function runNode(o: RunOptions): Promise<void> {
       nodeId: st.nodeId ?? st.id,
       listen: st.listen ?? st.listenAddr ?? st.address ?? o.listen,
       api: st.api ?? st.apiAddress,
+      console:
+        o.argv.ui && typeof st.api === 'string' ? `${st.api}/ui/ (sign in: peerstash ui)` : null,
       advertise: o.advertise,
       bootstrap: o.bootstrap,
       storageOnly: !o.keys.vaultKey,

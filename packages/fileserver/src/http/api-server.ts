@@ -1,5 +1,5 @@
 // The node's HTTP control API server on node:http: a bearer token on every request, bounded
-// headers, and a route table (exact paths and mounted prefixes) that front ends can extend.
+// headers, a route table (exact paths and mounted prefixes), and front handlers ahead of the token.
 
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,6 +29,13 @@ export type RouteHandler = (
   ctx: RouteContext,
 ) => Promise<void> | void;
 
+/**
+ * A handler offered every request before the bearer check (a web console with its own sign-in):
+ * it returns true when it has taken the request, false to leave it to the API's routes. The
+ * listener's Host and Origin guard has already passed the request; its own auth is its business.
+ */
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 /** Handlers by HTTP method; `allow` overrides the Allow header of a 405 (default: the methods). */
 export interface Route {
   methods: Partial<Record<string, RouteHandler>>;
@@ -42,6 +49,7 @@ export class ApiServer {
   readonly #sockets = new Set<Socket>();
   readonly #exact = new Map<string, Route>();
   readonly #mounts: Array<{ prefix: string; route: Route }> = [];
+  readonly #fronts: FrontHandler[] = [];
   #port = 0;
   #host = '127.0.0.1';
 
@@ -51,16 +59,13 @@ export class ApiServer {
     this.#server = createServer(
       { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 },
       (req, res) => {
-        this.#handle(req, res).catch((err) => {
-          // A refused request (unknown key, bad input) is the client's business, not a node fault.
-          if (statusForCode(errorCode(err) ?? CODES.INTERNAL) >= 500) {
-            this.#log.error({ err }, 'API handler failed');
-          } else {
-            this.#log.debug({ code: errorCode(err) }, 'API request refused');
-          }
-          sendError(res, err);
-          discardBody(req);
-        });
+        try {
+          for (const front of this.#fronts) if (front(req, res)) return;
+        } catch (err) {
+          this.#refused(req, res, err);
+          return;
+        }
+        this.dispatch(req, res);
       },
     );
     // Large uploads and downloads may take long; silence is policed per body instead (BODY_IDLE_MS).
@@ -78,6 +83,32 @@ export class ApiServer {
   route(path: string, route: Route): this {
     this.#exact.set(path, route);
     return this;
+  }
+
+  /** Offers every request to `handler` before the bearer check, in the order added. */
+  front(handler: FrontHandler): this {
+    this.#fronts.push(handler);
+    return this;
+  }
+
+  /**
+   * The API itself (bearer check, then the route table) as a plain request handler: what the
+   * listener runs for a request no front handler took, and what a front handler may call to
+   * reach the API in-process with the token added.
+   */
+  readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#handle(req, res).catch((err: unknown) => this.#refused(req, res, err));
+  };
+
+  #refused(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    // A refused request (unknown key, bad input) is the client's business, not a node fault.
+    if (statusForCode(errorCode(err) ?? CODES.INTERNAL) >= 500) {
+      this.#log.error({ err }, 'API handler failed');
+    } else {
+      this.#log.debug({ code: errorCode(err) }, 'API request refused');
+    }
+    sendError(res, err);
+    discardBody(req);
   }
 
   /** Serves every path under `prefix` (the longest matching prefix wins). */

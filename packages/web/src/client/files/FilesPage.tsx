@@ -6,7 +6,7 @@ import { ApiError, call, fileUrl, getJson, listUrl } from '../api';
 import { formatBytes, formatDate } from '../format';
 import { routeHash } from '../route';
 import { DeleteDialog } from './DeleteDialog';
-import { type FileRow, filterRows, type Listing, readListing } from './listing';
+import { type FileRow, filterRows, type Listing, modifiedAt, readListing } from './listing';
 import { baseName, breadcrumbs } from './paths';
 import { fromDrop, fromInput, type Uploader } from './uploads';
 
@@ -181,6 +181,11 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
         />
       </div>
       <p class="hint">Or drop files and folders anywhere on this page.</p>
+      {serverPaged && filter.trim() !== '' && (hasPrev || hasNext) && (
+        <p class="hint" data-testid="filter-page">
+          The filter looks at this page of the folder; the others are a page away.
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           Could not list this folder: {error}
@@ -231,7 +236,7 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
                 <tr key={`f:${r.key}`} class="file-row" data-key={r.key}>
                   <td class="name-cell">{r.name}</td>
                   <td class="num">{formatBytes(r.size)}</td>
-                  <td class="c-date">{formatDate(r.createdAt)}</td>
+                  <td class="c-date">{formatDate(modifiedAt(r))}</td>
                   <td class="num c-copies">{r.copies ?? '—'}</td>
                   <td class="row-actions">
                     <a

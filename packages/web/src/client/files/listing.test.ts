@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterRows, readListing } from './listing';
+import { type ApiFile, filterRows, modifiedAt, readListing } from './listing';
 import { baseName, breadcrumbs, uploadKey } from './paths';
 
 const f = (key: string, size = 1) => ({ key, size, createdAt: 1, copies: 3 });
@@ -39,6 +39,37 @@ describe('folder listings', () => {
     expect(s3.serverFolders).toBe(true);
     expect(s3.next).toBeNull();
     expect(s3.rows).toEqual([{ kind: 'folder', prefix: 'x/', name: 'x' }]);
+  });
+
+  it('reads the catalog contract: one folder, its prefixes, files with version and modified, a cursor', () => {
+    const modified = Date.UTC(2026, 0, 2, 3, 4);
+    const body = {
+      files: [{ key: 'a/b/c.txt', size: 5, version: 'v7', modified, copies: 2 }],
+      prefixes: ['a/b/d/'],
+      next: 'a/b/c.txt',
+    };
+    const l = readListing(body, 'a/b/');
+    expect(l).toMatchObject({ serverFolders: true, next: 'a/b/c.txt' });
+    expect(l.rows).toEqual([
+      { kind: 'folder', prefix: 'a/b/d/', name: 'd' },
+      {
+        kind: 'file',
+        key: 'a/b/c.txt',
+        name: 'c.txt',
+        size: 5,
+        version: 'v7',
+        modified,
+        copies: 2,
+      },
+    ]);
+    expect(readListing({ ...body, next: null }, 'a/b/').next).toBeNull();
+    const file = l.rows[1] as ApiFile;
+    expect(modifiedAt(file)).toBe(modified);
+    expect(modifiedAt({ ...file, modified: modified / 1000 })).toBe(modified);
+    expect(modifiedAt({ ...file, modified: new Date(modified).toISOString() })).toBe(modified);
+    expect(modifiedAt({ ...file, modified: String(modified) })).toBe(modified);
+    expect(modifiedAt({ key: 'old', size: 1, createdAt: 42 })).toBe(42);
+    expect(modifiedAt({ key: 'none', size: 1 })).toBeNaN();
   });
 
   it('skips malformed entries and filters by name ignoring case', () => {

@@ -1,10 +1,16 @@
-// Turns the node's answer to GET /v1/files into one folder's rows. With the catalog the answer
-// carries common prefixes and a cursor; without it, every key comes back and folders are derived.
+// Turns the node's answer to GET /v1/files into one folder's rows. With the catalog the answer is
+// `{ files: [{ key, size, version, modified, copies }], prefixes, next }` for one folder and page;
+// a node without it sends every key as `{ files: [{ key, size, createdAt }] }`, folders derived here.
 
 export interface ApiFile {
   key: string;
   size: number;
-  createdAt: number;
+  /** The catalog's: when this version was written (ms since the epoch, or an ISO date). */
+  modified?: number | string;
+  /** Before the catalog: when the local copy was stored (ms). */
+  createdAt?: number;
+  /** The catalog's version of the file (opaque here). */
+  version?: unknown;
   copies?: number;
 }
 
@@ -112,6 +118,17 @@ export function readListing(body: unknown, prefix: string): Listing {
     next: null,
     serverFolders: false,
   };
+}
+
+/** When the file was last written, in ms (NaN when the node did not say). */
+export function modifiedAt(f: ApiFile): number {
+  const m = f.modified;
+  if (typeof m === 'number') return m < 1e11 ? m * 1000 : m; // seconds, from a node that sends them
+  if (typeof m === 'string') {
+    // a number sent as text, or a date
+    return /^\d+$/.test(m) ? modifiedAt({ ...f, modified: Number(m) }) : Date.parse(m);
+  }
+  return typeof f.createdAt === 'number' ? f.createdAt : Number.NaN;
 }
 
 /** The rows whose name contains `filter`, ignoring case. */
