@@ -31,6 +31,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
+import { type NodeWarning, reachabilityWarnings } from './net/reachability.js';
 import { type DeleteResult, deleteFile } from './ops/delete.js';
 import { type FileEntry, listFiles } from './ops/list.js';
 import { type FileInfo, hasFile, statFile } from './ops/local-file.js';
@@ -81,6 +82,7 @@ export class FileServer implements ApiBackend {
   readonly #life = new Lifecycle();
   readonly #u: Partial<Units> = {};
   #c: Components | undefined;
+  readonly #warned = new Set<NodeWarning['code']>();
   readonly metrics: ServerMetrics;
 
   constructor(options: FileServerOptions) {
@@ -171,6 +173,7 @@ export class FileServer implements ApiBackend {
     };
     const repair = new AntiEntropy({ ...shared, tally: { bytesSent: 0, summaryBytes: 0 } });
     mesh.onChange(() => repair.peersChanged());
+    mesh.onChange(() => this.#logNewWarnings());
     const scrub = new Scrubber({
       cas: u.cas,
       log,
@@ -212,6 +215,7 @@ export class FileServer implements ApiBackend {
     // without a cluster secret the transport itself warns that links are plain TCP
     if (!u.vault) log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
     log.info({ nodeId: node.nodeId, listen: address, api: u.api?.url }, 'peerstash node started');
+    this.#logNewWarnings();
     mesh.start(config.bootstrap);
     repair.start();
     scrub.start();
@@ -260,6 +264,28 @@ export class FileServer implements ApiBackend {
       () => removeApiInfo(this.#config.dataDir).catch(() => {}),
     ];
     for (const step of steps) await step();
+  }
+
+  /** What status().warnings holds now: about the addresses of the peers linked now. */
+  #warnings(): NodeWarning[] {
+    const { transport, address } = this.#u;
+    if (!transport || !address) return [];
+    return reachabilityWarnings({
+      listen: address,
+      advertise: this.#config.advertise,
+      peerAddrs: transport
+        .peers()
+        .flatMap((p) => [p.listenAddr, p.remoteAddr].filter((a): a is string => !!a)),
+    });
+  }
+
+  /** Each kind of warning goes to the log the first time it holds (status shows it while it does). */
+  #logNewWarnings(): void {
+    for (const w of this.#warnings()) {
+      if (this.#warned.has(w.code)) continue;
+      this.#warned.add(w.code);
+      this.#log.warn({ code: w.code, peers: w.peers }, w.message);
+    }
   }
 
   /** The components, or ERR_CLOSED when the node is not (yet, or any more) running. */
@@ -320,6 +346,7 @@ export class FileServer implements ApiBackend {
       identity: {
         nodeId: c.nodeId,
         listen: c.address,
+        advertise: c.config.advertise ?? c.address,
         api: this.#u.api?.url ?? null,
         storageOnly: !c.vault,
         secure: c.secure,
@@ -327,6 +354,8 @@ export class FileServer implements ApiBackend {
         namespace: c.vault?.ns ?? null,
       },
       peers: () => c.transport.peers(),
+      warnings: () => this.#warnings(),
+      knownPeers: () => c.mesh.knownCount,
       inventory: c.inventory,
       repair: c.repair,
       scrub: c.scrub,

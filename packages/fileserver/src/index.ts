@@ -41,6 +41,7 @@ export type {
   StoreAck,
   StoreOffer,
 } from './messages.js';
+export type { NodeWarning } from './net/reachability.js';
 export type { DeleteResult } from './ops/delete.js';
 export type { FileEntry } from './ops/list.js';
 export type { FileInfo } from './ops/local-file.js';

@@ -3,6 +3,7 @@
 
 import type { PeerInfo } from '@peerstash/transport-tcp';
 import type { Inventory } from '../inventory.js';
+import type { NodeWarning } from '../net/reachability.js';
 import type { RepairStatus } from '../repair/anti-entropy.js';
 import type { ScrubStatus } from '../repair/scrub.js';
 
@@ -23,6 +24,12 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   tombstonesMayBeMissed: boolean;
   nodeId: string;
   listen: string;
+  /** The peer address announced to peers: `advertise` when set, else `listen`. */
+  advertise: string;
+  /** Conditions worth an operator's attention (a loopback address in a wider cluster). */
+  warnings: NodeWarning[];
+  /** Peers the node knows of (linked, reached before, or named by peers), bounded. */
+  knownPeers: number;
   api: string | null;
   storageOnly: boolean;
   secure: boolean;
@@ -37,12 +44,21 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
 /** What a node is, as status() reports it. */
 export type NodeIdentity = Pick<
   NodeStatus,
-  'nodeId' | 'listen' | 'api' | 'storageOnly' | 'secure' | 'replicationFactor' | 'namespace'
+  | 'nodeId'
+  | 'listen'
+  | 'advertise'
+  | 'api'
+  | 'storageOnly'
+  | 'secure'
+  | 'replicationFactor'
+  | 'namespace'
 >;
 
 export interface StatusComponents {
   identity: NodeIdentity;
   peers(): PeerInfo[];
+  warnings(): NodeWarning[];
+  knownPeers(): number;
   inventory: Inventory;
   repair: { status(): RepairStatus };
   scrub: { status(): ScrubStatus };
@@ -54,6 +70,8 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
   const mem = process.memoryUsage();
   return {
     ...c.identity,
+    warnings: c.warnings(),
+    knownPeers: c.knownPeers(),
     peers: c.peers().map((p) => ({
       id: p.id,
       listenAddr: p.listenAddr,
