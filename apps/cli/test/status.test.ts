@@ -22,7 +22,10 @@ describe('status', () => {
     expect(human.stdout).toContain(st.nodeId);
     expect(human.stdout).toMatch(/peers\s+1/);
     expect(human.stdout).toContain('TLS-PSK');
-    expect(human.stdout).toMatch(/repair\s+\d+ keys held, \d+ under-replicated/);
+    expect(human.stdout).toMatch(/repair\s+\d+ keys? held, \d+ under-replicated/);
+    // what the repair line counts agrees with the blobs line, round or no round
+    expect(human.stdout).toContain(`repair     ${st.keysHeld} key`);
+    expect(st.keysHeld).toBe(st.blobs);
     expect(human.stdout).toMatch(/scrub\s+no pass yet, 0 rotten copies found/);
     // every address here is loopback: nothing to warn about
     expect(human.stdout).not.toContain('warning');

@@ -50,7 +50,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
     const last = lastTime(st.lastRepairAt, 'round');
     add(
       'repair',
-      `${st.keysHeld} keys held, ${String(st.underReplicated ?? 0)} under-replicated, ${
+      `${st.keysHeld} ${st.keysHeld === 1 ? 'key' : 'keys'} held, ${String(st.underReplicated ?? 0)} under-replicated, ${
         st.repairInProgress ? 'repairing' : 'idle'
       }, ${last}${typeof st.repairBytesSent === 'number' ? `, ${formatBytes(st.repairBytesSent)} sent` : ''}`,
     );

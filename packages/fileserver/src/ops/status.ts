@@ -60,7 +60,7 @@ export interface StatusComponents {
   warnings(): NodeWarning[];
   knownPeers(): number;
   inventory: Inventory;
-  repair: { status(): RepairStatus };
+  repair: { status(): RepairStatus; keysHeldNow(): number | undefined };
   scrub: { status(): ScrubStatus };
   downtime: { offlineBeforeStartMs: number | null; tombstonesMayBeMissed: boolean };
 }
@@ -81,6 +81,9 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
     blobs,
     bytes,
     ...c.repair.status(),
+    // the last round's count goes stale with every put or delete: then every blob is a key held
+    // (a key has one blob here), so the figure agrees with `blobs` before the first round too
+    keysHeld: c.repair.keysHeldNow() ?? blobs,
     ...c.scrub.status(),
     offlineBeforeStartMs: c.downtime.offlineBeforeStartMs,
     tombstonesMayBeMissed: c.downtime.tombstonesMayBeMissed,
