@@ -41,6 +41,7 @@ export class PeerMesh {
   });
   /** Peers whose current link carried a valid message: the ones peer exchange vouches for. */
   readonly #heard = new Set<string>();
+  /** Addresses given to transport.connect(), whose redial loops run until pruned. */
   readonly #dialing = new Set<string>();
   /** Bootstrap addresses are dialed for as long as the node runs, whatever the book forgets. */
   #bootstrap = new Set<string>();
@@ -111,7 +112,6 @@ export class PeerMesh {
     log.info({ peer: info.id, addr: info.listenAddr }, 'peer connected');
     this.#changed();
     this.#book.linked(info.id, info.listenAddr);
-    if (info.listenAddr) this.#dialing.delete(info.listenAddr);
     // Only peers whose links carried messages are passed on: on a plain-TCP node anyone can send
     // a HELLO, and a flood of them must not become every peer's dial list.
     const everyone: PeerAddr[] = [];
@@ -158,16 +158,17 @@ export class PeerMesh {
       if (id === me || connected.has(id) || addr === this.#c.address) continue;
       // full of peers that were reached: someone else's list does not push them out
       if (!this.#book.heard(id, addr)) continue;
-      const dialAddr = this.#book.get(id)!.addr;
-      // both ends learn of each other at once; the lower id dials first, the other only if
+      // Dialed at the address named now, which may be newer than a saved one (a peer back on a
+      // new port); the book keeps a reached peer's own address until the peer says otherwise.
+      // Both ends learn of each other at once; the lower id dials first, the other only if
       // no link appeared after a grace period, so the pair usually ends up with one link
-      if (me < id) this.#dial(dialAddr);
+      if (me < id) this.#dial(addr);
       else {
         const t = setTimeout(
           () => {
             this.#timers.delete(t);
             if (!this.#c.live()) return;
-            if (!this.#c.transport.peers().some((p) => p.id === id)) this.#dial(dialAddr);
+            if (!this.#c.transport.peers().some((p) => p.id === id)) this.#dial(addr);
           },
           BOUNDS.peerDialGraceMs + Math.floor(Math.random() * BOUNDS.peerDialJitterMs),
         );
@@ -190,14 +191,17 @@ export class PeerMesh {
     }
   }
 
-  /** Peers heard of but never reached for the TTL are forgotten, and no longer dialed. */
+  /**
+   * Peers heard of but never reached for the TTL are forgotten, and every redial loop whose
+   * address is no longer a known peer's (or a bootstrap one) ends.
+   */
   #prune(): void {
-    for (const e of this.#book.prune()) {
-      if (this.#bootstrap.has(e.addr) || this.#book.entries().some((o) => o.addr === e.addr)) {
-        continue;
-      }
-      this.#dialing.delete(e.addr);
-      this.#c.transport.stopDialing(e.addr);
+    this.#book.prune();
+    const wanted = new Set([...this.#bootstrap, ...this.#book.entries().map((e) => e.addr)]);
+    for (const addr of this.#dialing) {
+      if (wanted.has(addr)) continue;
+      this.#dialing.delete(addr);
+      this.#c.transport.stopDialing(addr);
     }
   }
 
