@@ -48,4 +48,26 @@ describe('formatStatus', () => {
     );
     expect(linked('127.0.0.1:51234')).not.toContain('warning');
   });
+
+  it("prints the node's advertise address and its warnings, not a guess of its own", () => {
+    const out = formatStatus(
+      {
+        ...base,
+        advertise: '203.0.113.7:7400',
+        warnings: [{ code: 'LOOPBACK_LISTEN', message: 'listens on loopback only' }],
+        peers: [{ id: 'cd'.repeat(32), listenAddr: '10.0.0.1:7400', outbound: true }],
+      },
+      '/d',
+      'http://x',
+    );
+    expect(out).toMatch(/^advertise\s+203\.0\.113\.7:7400$/m);
+    expect(out.match(/^warning.*$/gm)).toEqual(['warning    listens on loopback only']);
+    // a node reporting no warnings gets none added here, even with loopback and an outside peer
+    const none = formatStatus(
+      { ...base, warnings: [], peers: [{ id: 'cd'.repeat(32), remoteAddr: '10.0.0.1:5000' }] },
+      '/d',
+      'http://x',
+    );
+    expect(none).not.toContain('warning');
+  });
 });

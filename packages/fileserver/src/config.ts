@@ -105,8 +105,12 @@ export const BOUNDS = {
   /** Of two nodes that learn of each other, the higher id dials only after this (plus jitter). */
   peerDialGraceMs: 1500,
   peerDialJitterMs: 500,
-  /** Peers kept in node.json to dial again after a restart. */
+  /** Peers kept in node.json to dial again after a restart (only peers reached over a link). */
   maxSavedPeers: 64,
+  /** Peers known in memory at most: reached, linked or only named in a peer's list. */
+  maxKnownPeers: 256,
+  /** A peer named by others or linked but never heard from is forgotten after this. */
+  unreachedPeerTtlMs: 10 * 60_000,
   /** node.json's peer list is written this long after the last change. */
   savePeersDelayMs: 1000,
   /** How often a running node refreshes its last-alive mark (downtime is known to this precision). */

@@ -37,6 +37,7 @@ import { catalogRpc } from './net/catalog-rpc.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
+import { type NodeWarning, reachabilityWarnings } from './net/reachability.js';
 import { type DeleteResult, deleteFile } from './ops/delete.js';
 import { type FileStatus, fileInfo } from './ops/info.js';
 import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
@@ -77,6 +78,7 @@ export class FileServer implements ApiBackend {
   readonly #life = new Lifecycle();
   readonly #u: Partial<Units> = {};
   #c: Components | undefined;
+  readonly #warned = new Set<NodeWarning['code']>();
   readonly metrics: ServerMetrics;
 
   constructor(options: FileServerOptions) {
@@ -182,6 +184,7 @@ export class FileServer implements ApiBackend {
     };
     const repair = new AntiEntropy({ ...shared, tally });
     mesh.onChange(() => repair.peersChanged());
+    mesh.onChange(() => this.#logNewWarnings());
     const scrub = new Scrubber({
       cas: u.cas,
       log,
@@ -228,6 +231,7 @@ export class FileServer implements ApiBackend {
     // without a cluster secret the transport itself warns that links are plain TCP
     if (!u.vault) log.info({}, 'no vault key: storage-only node, keeps sealed replicas only');
     log.info({ nodeId: node.nodeId, listen: address, api: u.api?.url }, 'peerstash node started');
+    this.#logNewWarnings();
     mesh.start(config.bootstrap);
     u.walk = startWalk({ nodeId: node.nodeId, cas: u.cas, catalog: u.catalog, log, live });
     repair.start(u.walk.done);
@@ -250,6 +254,28 @@ export class FileServer implements ApiBackend {
   /** Stops whatever start() built, in its order (units.ts); each step tolerates a unit never built. */
   async #teardown(): Promise<void> {
     await stopUnits(this.#u, this.#life, this.#log, this.#config.dataDir);
+  }
+
+  /** What status().warnings holds now: about the addresses of the peers linked now. */
+  #warnings(): NodeWarning[] {
+    const { transport, address } = this.#u;
+    if (!transport || !address) return [];
+    return reachabilityWarnings({
+      listen: address,
+      advertise: this.#config.advertise,
+      peerAddrs: transport
+        .peers()
+        .flatMap((p) => [p.listenAddr, p.remoteAddr].filter((a): a is string => !!a)),
+    });
+  }
+
+  /** Each kind of warning goes to the log the first time it holds (status shows it while it does). */
+  #logNewWarnings(): void {
+    for (const w of this.#warnings()) {
+      if (this.#warned.has(w.code)) continue;
+      this.#warned.add(w.code);
+      this.#log.warn({ code: w.code, peers: w.peers }, w.message);
+    }
   }
 
   /** The components, or ERR_CLOSED when the node is not (yet, or any more) running. */
@@ -340,6 +366,7 @@ export class FileServer implements ApiBackend {
       identity: {
         nodeId: c.nodeId,
         listen: c.address,
+        advertise: c.config.advertise ?? c.address,
         api: this.#u.api?.url ?? null,
         storageOnly: !c.vault,
         secure: c.secure,
@@ -347,6 +374,8 @@ export class FileServer implements ApiBackend {
         namespace: c.vault?.ns ?? null,
       },
       peers: () => c.transport.peers(),
+      warnings: () => this.#warnings(),
+      knownPeers: () => c.mesh.knownCount,
       inventory: c.inventory,
       repair: c.repair,
       scrub: c.scrub,

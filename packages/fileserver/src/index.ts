@@ -53,6 +53,7 @@ export type {
   StoreAck,
   StoreOffer,
 } from './messages.js';
+export type { NodeWarning } from './net/reachability.js';
 export type { DeleteResult } from './ops/delete.js';
 export type { FileStatus } from './ops/info.js';
 export type { FileEntry, FilePage, ListedFile } from './ops/list.js';

@@ -251,6 +251,29 @@ describe('TcpTransport: reconnect', () => {
     await waitFor(() => a.peers().some((p) => p.id === bId), 20_000, 'reconnect');
     expect(b3.peers().map((p) => p.id)).toEqual([a.nodeId]);
   });
+
+  it('stopDialing() ends the redials: a peer up afterwards is not dialed; other addresses still are', async () => {
+    const gone = await startTransport();
+    const kept = await startTransport();
+    const [goneAddr, goneId, keptAddr, keptId] = [
+      gone.address!,
+      gone.nodeId,
+      kept.address!,
+      kept.nodeId,
+    ];
+    await Promise.all([gone.close(), kept.close()]);
+    const a = await startTransport({ backoff: { minDelayMs: 20, maxDelayMs: 50 } });
+    a.connect(goneAddr);
+    a.connect(keptAddr);
+    await new Promise((r) => setTimeout(r, 200));
+    a.stopDialing(goneAddr);
+    a.stopDialing('127.0.0.1:1'); // never dialed: nothing to stop
+    await startTransport({ nodeId: goneId, listen: goneAddr });
+    await startTransport({ nodeId: keptId, listen: keptAddr });
+    await waitFor(() => a.peers().some((p) => p.id === keptId), 20_000, 'the kept address');
+    await new Promise((r) => setTimeout(r, 500)); // ten times the longest redial delay
+    expect(a.peers().map((p) => p.id)).toEqual([keptId]);
+  });
 });
 
 describe('TcpTransport: streams', () => {

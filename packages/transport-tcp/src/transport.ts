@@ -234,6 +234,14 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     });
   }
 
+  /** Ends the redials `connect(addr)` started; a link they made stays open. */
+  stopDialing(addr: string): void {
+    const ac = this.connecting.get(addr);
+    if (!ac) return;
+    this.connecting.delete(addr);
+    ac.abort(new AbortedError(`stopped dialing ${addr}`));
+  }
+
   private async connectLoop(addr: string, signal: AbortSignal): Promise<void> {
     let attempt = 0;
     while (!signal.aborted && !this.closing) {

@@ -1,16 +1,23 @@
 // Scenario 6: hostile input. Thousands of random and mutated frames and half-open connections
-// to the peer port, malformed requests to the HTTP API, a body trickling in; the node stays up,
-// keeps answering good peers, and its memory stays bounded.
+// to the peer port, malformed requests to the HTTP API, a body trickling in, forged HELLOs on a
+// plain-TCP pair; the node stays up, keeps answering good peers, and its memory stays bounded.
 import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { forgeHello, helloFlood } from './forged-hello.js';
 import {
-  type NodeProc,
+  initNode,
+  keyFile,
+  NodeProc,
   patternSha256,
   patternStream,
   sleep,
   startCluster,
   stopCluster,
+  tempDir,
+  waitFor,
 } from './harness.js';
 import { record } from './report.js';
 
@@ -255,4 +262,93 @@ it('a body trickling in gets 408 within the rate bound; a slow real link complet
     durationS: (Date.now() - started) / 1000,
     notes: `1 byte / 3 s body answered 408 after ${(ms / 1000).toFixed(1)} s and nothing stored; a 64 KiB/s upload of ${(realSize / 2 ** 20).toFixed(2)} MiB completed and read back intact`,
   });
+});
+
+/** Drops the cluster secret from a node's key file: it then runs plain TCP, as the fuzzed nodes did. */
+async function plainKeys(dir: string): Promise<void> {
+  const keys = JSON.parse(await readFile(keyFile(dir), 'utf8')) as Record<string, unknown>;
+  delete keys.clusterSecret;
+  await writeFile(keyFile(dir), JSON.stringify(keys), { mode: 0o600 });
+}
+
+async function savedPeers(dir: string): Promise<Array<{ id: string; addr: string }>> {
+  return JSON.parse(await readFile(join(dir, 'node.json'), 'utf8')).peers ?? [];
+}
+
+async function peersOf(n: NodeProc): Promise<Array<{ id: string; remoteAddr: string }>> {
+  return (await n.status()).peers as Array<{ id: string; remoteAddr: string }>;
+}
+
+it('forged HELLOs on a plain-TCP node: node.json keeps the real peer, the link stays, a restart finds it', async () => {
+  const started = Date.now();
+  const dirA = await tempDir('plain-a');
+  const dirB = await tempDir('plain-b');
+  await initNode(dirB);
+  await initNode(dirA, { join: keyFile(dirB) });
+  await Promise.all([plainKeys(dirA), plainKeys(dirB)]);
+  const b = await new NodeProc(dirB, { replicas: 2 }).start();
+  let a = await new NodeProc(dirA, { replicas: 2, bootstrap: [b.listenAddr] }).start();
+  try {
+    expect((await a.status()).secure).toBe(false);
+    const bId = String((await b.status()).nodeId);
+    const real = [{ id: bId, addr: b.listenAddr }];
+    await waitFor('b saved by a', async () => (await savedPeers(dirA)).length === 1);
+    const linkedAt = Date.now();
+    const link = await peersOf(a);
+
+    const floodStart = Date.now();
+    const hellos = 3000;
+    const linked = await helloFlood(a.listenAddr, hellos);
+    const floodS = (Date.now() - floodStart) / 1000;
+    // an impostor claiming b's id with the lowest nonce, once the idle link is older than the
+    // 10 s handshake timeout (before that a duplicate may still win on rank: see DESIGN.md)
+    await sleep(Math.max(0, linkedAt + 10_500 - Date.now()));
+    const impostor = await forgeHello(a.listenAddr, {
+      id: bId,
+      listen: b.listenAddr,
+      nonce: '0000000000000000',
+    });
+    expect(impostor).toEqual({ linked: false, goaway: 'ERR_DUPLICATE_CONNECTION' });
+    expect(linked).toBeGreaterThan(hellos * 0.8);
+    await sleep(1500); // past the peer list's save delay
+    expect(await savedPeers(dirA)).toEqual(real);
+    const st = await a.status();
+    expect(st.knownPeers).toBeLessThanOrEqual(256);
+    expect(await peersOf(a)).toEqual(link); // the same link, never dropped
+    expect((await b.status()).knownPeers).toBe(1); // nothing of the flood passed on to b
+    const dropsOfB = a.logs
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"msg":"peer disconnected"') && l.includes(bId));
+    expect(dropsOfB).toEqual([]);
+    const put = await a.put('plain/after-flood', patternStream('after-flood', 4 << 20));
+    expect(put.status).toBe(201);
+    expect(put.json.replicas).toBe(1);
+
+    // restarted without a bootstrap: only node.json leads it back to b
+    await a.stop();
+    expect(await savedPeers(dirA)).toEqual(real);
+    const restartAt = Date.now();
+    a = await new NodeProc(dirA, { replicas: 2 }).start();
+    await waitFor('a rejoined b', async () => (await a.peerCount()) === 1, 30_000);
+    const rejoinS = (Date.now() - restartAt) / 1000;
+    expect(a.logs.join('')).not.toContain('cannot dial peer');
+    expect((await b.get('plain/after-flood')).sha256).toBe(
+      await patternSha256('after-flood', 4 << 20),
+    );
+    const peak = Math.max(a.peakRssKiB, b.peakRssKiB) / 1024;
+    expect(peak).toBeLessThan(400);
+    await record({
+      scenario: '6c hostile input: forged HELLOs (plain TCP)',
+      filesPut: 1,
+      faultsInjected: hellos + 1,
+      filesLost: 0,
+      peakRssMiB: peak,
+      durationS: (Date.now() - started) / 1000,
+      notes: `${hellos.toLocaleString('en')} HELLOs with random valid ids and addresses in ${floodS.toFixed(1)} s (${linked.toLocaleString('en')} linked): node.json kept only the real peer, ${String(st.knownPeers)} peers known in memory (bound 256), none passed on; an impostor HELLO (real id, nonce 0…0) refused, link kept; restarted without bootstrap, rejoined its peer in ${rejoinS.toFixed(1)} s`,
+    });
+  } finally {
+    await Promise.all([a.kill(), b.kill()]);
+    await Promise.all([dirA, dirB].map((d) => rm(d, { recursive: true, force: true })));
+  }
 });

@@ -31,6 +31,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
   add('node', st.nodeId ?? st.id);
   add('data dir', dir);
   add('listen', st.listen ?? st.listenAddr ?? st.address);
+  add('advertise', st.advertise);
   add('api', api);
   if (st.storageOnly !== undefined) {
     add(
@@ -49,7 +50,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
     const last = lastTime(st.lastRepairAt, 'round');
     add(
       'repair',
-      `${st.keysHeld} keys held, ${String(st.underReplicated ?? 0)} under-replicated, ${
+      `${st.keysHeld} ${st.keysHeld === 1 ? 'key' : 'keys'} held, ${String(st.underReplicated ?? 0)} under-replicated, ${
         st.repairInProgress ? 'repairing' : 'idle'
       }, ${last}${typeof st.repairBytesSent === 'number' ? `, ${formatBytes(st.repairBytesSent)} sent` : ''}`,
     );
@@ -71,9 +72,14 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
       `${down}, longer than the tombstone TTL: files deleted meanwhile may come back from this node`,
     );
   }
-  // A peer outside loopback linked to a node announcing loopback stores an address it cannot dial.
-  const listen = st.advertise ?? st.listen;
-  if (typeof listen === 'string' && Array.isArray(st.peers)) {
+  if (Array.isArray(st.warnings)) {
+    for (const w of st.warnings as unknown[]) {
+      const text = typeof w === 'object' && w !== null ? (w as { message?: unknown }).message : w;
+      if (typeof text === 'string' && text) add('warning', text);
+    }
+  } else if (typeof (st.advertise ?? st.listen) === 'string' && Array.isArray(st.peers)) {
+    // A node from before `warnings`: the same loopback check, made here from what it lists.
+    const listen = String(st.advertise ?? st.listen);
     const seen = (st.peers as Array<Record<string, unknown>>).flatMap((p) =>
       [p.listenAddr, p.remoteAddr].filter((a): a is string => typeof a === 'string'),
     );

@@ -84,6 +84,7 @@ export class PeerRpc {
   readonly #onMessage = new Map<string, MessageHandler>();
   readonly #onStream = new Map<string, StreamHandler>();
   readonly #answers = new Set<string>();
+  readonly #onHeard: Array<(peerId: string) => void> = [];
 
   /** `live`: whether the node takes peer traffic now (false before start and once stopping). */
   constructor(transport: RpcTransport, log: Logger, live: () => boolean) {
@@ -108,6 +109,21 @@ export class PeerRpc {
     fn: (peerId: string, header: HeaderOf<T>, stream: Readable) => Promise<void> | void,
   ): void {
     this.#onStream.set(type, fn as StreamHandler);
+  }
+
+  /** Calls `fn` for every valid message or stream header a peer sends (what a HELLO alone never is). */
+  onHeard(fn: (peerId: string) => void): void {
+    this.#onHeard.push(fn);
+  }
+
+  #heard(peerId: string): void {
+    for (const fn of this.#onHeard) {
+      try {
+        fn(peerId);
+      } catch (err) {
+        this.#log.warn({ peer: peerId, err }, 'heard listener failed');
+      }
+    }
   }
 
   /** Messages and streams of these types answer a request (matched by peer and request id). */
@@ -184,6 +200,7 @@ export class PeerRpc {
       this.#log.warn({ peer: peerId, code: errorCode(err), err }, 'dropped a bad message');
       return;
     }
+    this.#heard(peerId);
     if (this.#answers.has(msg.type) && 'reqId' in msg) {
       this.#replies.settle(peerId, msg.reqId, { kind: 'message', msg });
       return;
@@ -209,6 +226,7 @@ export class PeerRpc {
       stream.destroy();
       return;
     }
+    this.#heard(peerId);
     const fn = this.#onStream.get(header.type);
     if (fn) {
       this.#run(peerId, header.type, () => fn(peerId, header as never, stream));

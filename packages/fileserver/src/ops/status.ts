@@ -4,6 +4,7 @@
 import type { PeerInfo } from '@peerstash/transport-tcp';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Inventory } from '../inventory.js';
+import type { NodeWarning } from '../net/reachability.js';
 import type { RepairStatus } from '../repair/anti-entropy.js';
 import type { ScrubStatus } from '../repair/scrub.js';
 
@@ -24,6 +25,12 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   tombstonesMayBeMissed: boolean;
   nodeId: string;
   listen: string;
+  /** The peer address announced to peers: `advertise` when set, else `listen`. */
+  advertise: string;
+  /** Conditions worth an operator's attention (a loopback address in a wider cluster). */
+  warnings: NodeWarning[];
+  /** Peers the node knows of (linked, reached before, or named by peers), bounded. */
+  knownPeers: number;
   api: string | null;
   storageOnly: boolean;
   secure: boolean;
@@ -43,14 +50,23 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
 /** What a node is, as status() reports it. */
 export type NodeIdentity = Pick<
   NodeStatus,
-  'nodeId' | 'listen' | 'api' | 'storageOnly' | 'secure' | 'replicationFactor' | 'namespace'
+  | 'nodeId'
+  | 'listen'
+  | 'advertise'
+  | 'api'
+  | 'storageOnly'
+  | 'secure'
+  | 'replicationFactor'
+  | 'namespace'
 >;
 
 export interface StatusComponents {
   identity: NodeIdentity;
   peers(): PeerInfo[];
+  warnings(): NodeWarning[];
+  knownPeers(): number;
   inventory: Inventory;
-  repair: { status(): RepairStatus };
+  repair: { status(): RepairStatus; keysHeldNow(): number | undefined };
   scrub: { status(): ScrubStatus };
   downtime: { offlineBeforeStartMs: number | null; tombstonesMayBeMissed: boolean };
   catalog: Catalog;
@@ -62,6 +78,8 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
   const mem = process.memoryUsage();
   return {
     ...c.identity,
+    warnings: c.warnings(),
+    knownPeers: c.knownPeers(),
     peers: c.peers().map((p) => ({
       id: p.id,
       listenAddr: p.listenAddr,
@@ -76,6 +94,9 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
     },
     reconciling: c.walking(),
     ...c.repair.status(),
+    // the last round's count goes stale with every put or delete: then every blob is a key held
+    // (a key has one blob here), so the figure agrees with `blobs` before the first round too
+    keysHeld: c.repair.keysHeldNow() ?? blobs,
     ...c.scrub.status(),
     offlineBeforeStartMs: c.downtime.offlineBeforeStartMs,
     tombstonesMayBeMissed: c.downtime.tombstonesMayBeMissed,

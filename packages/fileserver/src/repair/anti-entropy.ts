@@ -72,6 +72,11 @@ export class AntiEntropy {
     return this.#round?.catch(() => {}) ?? Promise.resolve();
   }
 
+  /** Keys held now, from the last index when it is still current (see Holdings.keysHeldNow). */
+  keysHeldNow(): number | undefined {
+    return this.#holdings.keysHeldNow();
+  }
+
   status(): RepairStatus {
     return {
       keysHeld: this.#holdings.keysHeld,

@@ -51,6 +51,12 @@ export class Holdings {
     return this.#index?.keysHeld ?? 0;
   }
 
+  /** Keys held now, when no local write or delete came after the last build; else unknown. */
+  keysHeldNow(): number | undefined {
+    const i = this.#index;
+    return i && i.gen === this.#c.inventory.generation ? i.keysHeld : undefined;
+  }
+
   /** This node and its connected peers, sorted: what keys are placed over. */
   members(): string[] {
     return [...new Set([this.#c.nodeId, ...this.#c.peerIds()])].sort();
