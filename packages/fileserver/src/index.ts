@@ -2,8 +2,8 @@
 // CLI), placement, the HTTP status mapping, the peer message schema and the typed errors.
 
 export { type BulkFile, type BulkLoadOptions, bulkLoadCatalog } from './catalog/bulk-load.js';
-export type { ListQuery } from './catalog/name-index.js';
 export { InvalidPathError } from './catalog/errors.js';
+export type { ListQuery } from './catalog/name-index.js';
 export {
   folderPrefix,
   keyForPath,
