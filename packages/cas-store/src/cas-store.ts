@@ -517,14 +517,16 @@ export class CasStore {
   /** Creates a new file in the blob's folder; makes (and syncs) folders a concurrent delete pruned. */
   async #createIn(loc: Location, path: string): Promise<FileHandle> {
     // A concurrent #pruneEmpty (a failed write's or a delete's clean-up in the same folder) may
-    // remove a folder between mkdir's steps or before open: ENOENT from either is a retry.
+    // remove a folder between mkdir's steps or before open: ENOENT from either is a retry, and so
+    // is ENOTDIR (recursive mkdir stats a folder it found existing; pruned meanwhile, it reports
+    // that folder as not a directory).
     for (let attempt = 0; ; attempt++) {
       try {
         const first = await mkdir(loc.dir, { recursive: true });
         if (first !== undefined) await this.#syncNewDirs(loc.nsDir, first, loc.dir);
         return await open(path, 'wx');
       } catch (err) {
-        if (isCode(err, 'ENOENT') && attempt < 5) continue;
+        if ((isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) && attempt < 5) continue;
         throw err;
       }
     }
