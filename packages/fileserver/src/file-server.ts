@@ -50,7 +50,7 @@ import {
 } from './ops/quarantine.js';
 import { type ReadResult, readFile } from './ops/read.js';
 import { type NodeStatus, nodeStatus } from './ops/status.js';
-import { type StoreResult, storeFile } from './ops/store.js';
+import { type StoreOptions, type StoreResult, storeFile } from './ops/store.js';
 import { AntiEntropy } from './repair/anti-entropy.js';
 import { Scrubber, type ScrubReport } from './repair/scrub.js';
 import type { ByteSource } from './streams.js';
@@ -290,8 +290,8 @@ export class FileServer implements ApiBackend {
    * Seals `source` with the vault key, writes it locally (atomic), then streams the sealed blob
    * to the replica peers; resolves when the local write and every reachable replica finished.
    */
-  async store(key: string, source: ByteSource, options: SignalOption = {}): Promise<StoreResult> {
-    return storeFile(this.#running(), key, source, options.signal);
+  async store(key: string, source: ByteSource, options: StoreOptions = {}): Promise<StoreResult> {
+    return storeFile(this.#running(), key, source, options);
   }
 
   /** Plaintext of `key`, from this node or fetched (and verified) from a peer. */

@@ -11,6 +11,7 @@ export {
   pathUnder,
   SEPARATOR,
 } from './catalog/paths.js';
+export type { Attributes, AttributeValue } from './catalog/record.js';
 export type { FileServerOptions } from './config.js';
 export {
   type ApiInfo,
@@ -61,7 +62,7 @@ export type { FileInfo } from './ops/local-file.js';
 export type { QuarantineEntry } from './ops/quarantine.js';
 export type { ReadResult } from './ops/read.js';
 export type { NodeStatus, PeerStatus } from './ops/status.js';
-export type { StoreResult } from './ops/store.js';
+export type { StoreOptions, StoreResult } from './ops/store.js';
 export { placeReplicas, rankNodes } from './placement.js';
 export type { RepairStatus } from './repair/anti-entropy.js';
 export type {

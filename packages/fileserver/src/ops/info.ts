@@ -1,6 +1,7 @@
 // A file's current version for the whole cluster, from this node's catalog: size, version and
 // time of its record, and (when asked) the nodes holding that version.
 
+import type { Attributes } from '../catalog/record.js';
 import { NotFoundError } from '../errors.js';
 import { requireVault, type Vault } from '../vault.js';
 import { type HolderComponents, holdersOf } from './holders.js';
@@ -13,6 +14,8 @@ export interface FileStatus {
   version: string;
   /** When the current version was written (ms since the epoch, its catalog clock). */
   modified: number;
+  /** The attributes stored with this version ({} when none). */
+  attributes: Attributes;
   /** Ids of the nodes holding that version (asked of every connected peer); with `holders` only. */
   holders?: string[];
 }
@@ -30,7 +33,13 @@ export async function fileInfo(
   const { ns } = requireVault(c.vault);
   const st = c.catalog.stat(key);
   if (!st) throw new NotFoundError(`no such file: ${key}`);
-  const out: FileStatus = { key, size: st.size, version: st.version, modified: st.modified };
+  const out: FileStatus = {
+    key,
+    size: st.size,
+    version: st.version,
+    modified: st.modified,
+    attributes: st.attributes,
+  };
   if (options.holders) {
     const [holders] = await holdersOf(c, ns, [{ id: st.id, version: st.version }]);
     out.holders = holders ?? [];

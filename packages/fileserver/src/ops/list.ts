@@ -2,7 +2,7 @@
 // under a prefix (folders as common prefixes), each file with the nodes holding its version counted.
 
 import type { ListQuery } from '../catalog/name-index.js';
-import { openName } from '../catalog/record.js';
+import { type Attributes, openAttributes, openName } from '../catalog/record.js';
 import { errorCode } from '../errors.js';
 import { requireVault, type Vault } from '../vault.js';
 import { type HolderComponents, holdersOf } from './holders.js';
@@ -18,6 +18,8 @@ export interface ListedFile {
   modified: number;
   /** Nodes holding that version now (this one and the peers that answered). */
   copies: number;
+  /** The attributes stored with this version ({} when none). */
+  attributes: Attributes;
 }
 
 export interface FilePage {
@@ -53,11 +55,19 @@ export async function listPage(c: ListComponents, query: ListQuery): Promise<Fil
       version: e.version,
       modified: e.modified,
       copies: holders[i]!.length,
+      attributes: attributesOf(c, ns, e.id, e.version),
     })),
     prefixes: page.prefixes,
   };
   if (page.next !== undefined) out.next = page.next;
   return out;
+}
+
+/** The sealed attributes of (ns, id) at `version`, opened; {} when it has none. */
+function attributesOf(c: ListComponents, ns: string, id: string, version: string): Attributes {
+  const r = c.catalog.get(ns, id);
+  if (!r?.attrs || r.version !== version) return {};
+  return openAttributes(requireVault(c.vault).vaultKey, r.attrs);
 }
 
 /**

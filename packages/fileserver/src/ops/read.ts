@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { BlobMeta } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
+import { type Attributes, openAttributes } from '../catalog/record.js';
 import { CODES, errorCode, NotFoundError } from '../errors.js';
 import { plainSizeOfBlob } from '../file-key.js';
 import { type ByteRange, type RangeSpec, resolveRange } from '../http/byte-range.js';
@@ -24,6 +25,10 @@ export interface ReadResult {
   digest: string;
   /** Where the sealed blob came from: this node's disk or a peer. */
   source: 'local' | 'peer';
+  /** The attributes stored with this version ({} when none, or when it has no record yet). */
+  attributes: Attributes;
+  /** When this version was written (its catalog clock, ms); absent without a record. */
+  modified?: number;
 }
 
 export interface ReadComponents extends SourceComponents {
@@ -121,7 +126,15 @@ export async function readFile(
     stream.once('close', () => signal.removeEventListener('abort', onAbort));
   }
   c.metrics.gets.inc({ source: src.origin });
-  const out: ReadResult = { stream, size: src.size, digest: src.digest, source: src.origin };
+  const same = record && record.version === src.digest;
+  const out: ReadResult = {
+    stream,
+    size: src.size,
+    digest: src.digest,
+    source: src.origin,
+    attributes: same && record.attrs ? openAttributes(vaultKey, record.attrs) : {},
+  };
+  if (same) out.modified = record.hlc.wall;
   if (range) out.range = { start: range.start, end: range.end };
   return out;
 }

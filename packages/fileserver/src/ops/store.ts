@@ -1,11 +1,12 @@
 // Storing a file: seal the plaintext, write it to the local store and, through a fan-out at the
 // same time, stream it to the R replica peers, each of which commits once told the digest.
 
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
 import type { Catalog } from '../catalog/catalog.js';
+import type { Attributes } from '../catalog/record.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
@@ -29,6 +30,16 @@ export interface StoreResult {
   replicas: number;
   /** When this version was written: its catalog clock's wall time (ms). */
   modified: number;
+}
+
+export interface StoreOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * Attributes sealed into the version's record, asked once the source has ended and before
+   * anything commits (so digests computed while streaming can be kept). If it throws, the store
+   * fails with that error and nothing is kept: the local write and the replicas are aborted.
+   */
+  attributes?: (() => Attributes | Promise<Attributes>) | undefined;
 }
 
 export interface StoreComponents extends PublishComponents {
@@ -65,8 +76,9 @@ export async function storeFile(
   c: StoreComponents,
   key: string,
   source: ByteSource,
-  signal: AbortSignal | undefined,
+  options: StoreOptions = {},
 ): Promise<StoreResult> {
+  const { signal } = options;
   const { vault, id } = fileOf(c.vault, key);
   if (signal?.aborted) throw abortError(signal);
   // the record is begun before any byte moves (a bad key fails here) and dated at its commit
@@ -101,11 +113,15 @@ export async function storeFile(
     },
   );
   let written: { size: number; digest: string };
+  let attributes: Attributes | undefined;
   const writeSignal = c.life.writeSignal(signal);
   try {
     const piping = pipeline(
       input,
       meter,
+      lateAttributes(options.attributes, (a) => {
+        attributes = a;
+      }),
       sealer,
       new Rechunk(BOUNDS.replicaPiece),
       fanout,
@@ -148,6 +164,7 @@ export async function storeFile(
     version: written.digest,
     size: meter.bytes,
     sealedSize: written.size,
+    ...(attributes ? { attributes } : {}),
   });
   await publish(c, committed);
   c.metrics.puts.inc({ result: 'ok' });
@@ -160,6 +177,30 @@ export async function storeFile(
     replicas,
     modified: committed.record.hlc.wall,
   };
+}
+
+/**
+ * A pass-through that asks `ask` once its input has ended, before it ends its output: a throw
+ * fails the pipeline, so the sealed blob is never finished and nothing commits.
+ */
+function lateAttributes(ask: StoreOptions['attributes'], keep: (a: Attributes) => void): Transform {
+  return new Transform({
+    transform(chunk, _enc, cb) {
+      cb(null, chunk);
+    },
+    flush(cb) {
+      if (!ask) return cb();
+      Promise.resolve()
+        .then(ask)
+        .then(
+          (a) => {
+            keep(a);
+            cb();
+          },
+          (err) => cb(err instanceof Error ? err : new Error(String(err))),
+        );
+    },
+  });
 }
 
 /** Opens a replica stream to one peer; undefined (and counted) when that fails. */
