@@ -1,0 +1,158 @@
+// The gateway's Backend over a FileServer: keys are the vault's file keys, listings come from the
+// cluster catalog, attributes (ETag, content type, x-amz-meta-*) are sealed in each record.
+
+import type { FileServer, ListedFile } from '@peerstash/fileserver';
+import {
+  AbortedError,
+  type Attributes,
+  type Backend,
+  GatewayError,
+  IntegrityError,
+  InvalidKeyError,
+  InvalidRangeError,
+  type ListOptions,
+  type ListPage,
+  NoSpaceError,
+  NotFoundError,
+  type ObjectInfo,
+  type ReadOptions,
+  type ReadResult,
+  type SignalOptions,
+  type WriteOptions,
+  type WriteResult,
+} from '@peerstash/gateway';
+
+/** The catalog's page limit. */
+const MAX_PAGE = 10_000;
+
+/** FileServer codes the gateway knows under another name; the rest pass through unchanged. */
+function toGatewayError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  const options = { cause: err };
+  switch (code) {
+    case 'ERR_NOT_FOUND':
+      return new NotFoundError(message, options);
+    case 'ERR_INVALID_KEY':
+    case 'ERR_INVALID_PATH':
+      return new InvalidKeyError(message, options);
+    case 'ERR_RANGE_NOT_SATISFIABLE':
+      return new InvalidRangeError(message, options);
+    case 'ERR_INTEGRITY':
+      return new IntegrityError(message, options);
+    case 'ERR_NO_SPACE':
+      return new NoSpaceError(message, options);
+    case 'ERR_ABORTED':
+      return new AbortedError(message, options);
+    case 'ERR_NOT_CONNECTED':
+    case 'ERR_TIMEOUT':
+    case 'ERR_CLOSED':
+      return new GatewayError(code, message, options);
+    default:
+      return err;
+  }
+}
+
+async function mapped<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw toGatewayError(err);
+  }
+}
+
+function stringAttributes(attrs: Record<string, unknown>): Attributes {
+  const out: Attributes = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    out[k] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : String(v);
+  }
+  return out;
+}
+
+function infoOf(f: Pick<ListedFile, 'key' | 'size' | 'version' | 'modified' | 'attributes'>) {
+  const info: ObjectInfo = {
+    key: f.key,
+    size: f.size,
+    modifiedAt: f.modified,
+    version: f.version,
+    attributes: stringAttributes(f.attributes),
+  };
+  return info;
+}
+
+export class FileServerBackend implements Backend {
+  readonly #node: FileServer;
+
+  constructor(node: FileServer) {
+    this.#node = node;
+  }
+
+  async list(options: ListOptions): Promise<ListPage> {
+    return mapped(async () => {
+      const page = await this.#node.listPage({
+        prefix: options.prefix,
+        limit: Math.max(1, Math.min(options.limit, MAX_PAGE)),
+        ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+        ...(options.after !== undefined ? { after: options.after } : {}),
+      });
+      const out: ListPage = { entries: page.files.map(infoOf), prefixes: page.prefixes };
+      if (page.next !== undefined) out.next = page.next;
+      return out;
+    });
+  }
+
+  async stat(key: string, _options?: SignalOptions): Promise<ObjectInfo | undefined> {
+    try {
+      return infoOf(await this.#node.info(key));
+    } catch (err) {
+      const mappedErr = toGatewayError(err);
+      if (mappedErr instanceof NotFoundError) return undefined;
+      throw mappedErr;
+    }
+  }
+
+  async read(key: string, options: ReadOptions = {}): Promise<ReadResult> {
+    return mapped(async () => {
+      const r = await this.#node.read(key, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.range ? { range: { start: options.range.start, end: options.range.end } } : {}),
+      });
+      r.stream.on('error', () => {});
+      const stream = r.stream;
+      // the stream's own errors keep the fileserver codes, which the gateway maps by code alike
+      const info: ObjectInfo = {
+        key,
+        size: r.size,
+        modifiedAt: r.modified ?? Date.now(),
+        version: r.digest,
+        attributes: stringAttributes(r.attributes),
+      };
+      return { stream, info };
+    });
+  }
+
+  async write(
+    key: string,
+    source: AsyncIterable<Uint8Array>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    return mapped(async () => {
+      const r = await this.#node.store(key, source, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.attributes ? { attributes: options.attributes } : {}),
+      });
+      return { size: r.size, version: r.digest, modifiedAt: r.modified };
+    });
+  }
+
+  async delete(key: string, options: SignalOptions = {}): Promise<boolean> {
+    return mapped(async () => {
+      if ((await this.stat(key, options)) === undefined) return false;
+      const r = await this.#node.delete(key, {
+        everywhere: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return r.deleted;
+    });
+  }
+}
