@@ -9,6 +9,7 @@ import { keysCommand } from './commands/keys.js';
 import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
 import { rmCommand } from './commands/rm.js';
+import { s3Command } from './commands/s3.js';
 import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
 import { serviceCommand } from './commands/service.js';
@@ -67,6 +68,7 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(scrubCommand(ctx))
     .command(uiCommand(ctx))
     .command(keysCommand(ctx))
+    .command(s3Command(ctx))
     .command(serviceCommand(ctx))
     .command(demoCommand(ctx))
     .demandCommand(1, 'give a command (see --help)')

@@ -37,8 +37,8 @@ import { catalogRpc } from './net/catalog-rpc.js';
 import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
-import { type NodeWarning, reachabilityWarnings } from './net/reachability.js';
-import { type DeleteResult, deleteFile } from './ops/delete.js';
+import type { NodeWarning } from './net/reachability.js';
+import { type DeleteOptions, type DeleteResult, deleteFile } from './ops/delete.js';
 import { type FileStatus, fileInfo } from './ops/info.js';
 import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
 import { type FileInfo, hasFile, statFile } from './ops/local-file.js';
@@ -49,13 +49,13 @@ import {
   releaseQuarantined,
 } from './ops/quarantine.js';
 import { type ReadResult, readFile } from './ops/read.js';
-import { type NodeStatus, nodeStatus } from './ops/status.js';
+import { type Gateways, type NodeStatus, nodeStatus } from './ops/status.js';
 import { type StoreOptions, type StoreResult, storeFile } from './ops/store.js';
 import { AntiEntropy } from './repair/anti-entropy.js';
 import { Scrubber, type ScrubReport } from './repair/scrub.js';
 import type { ByteSource } from './streams.js';
 import { TombstoneStore } from './tombstones.js';
-import { stopUnits, type Units } from './units.js';
+import { linkedWarnings, stopUnits, type Units } from './units.js';
 import { vaultOf } from './vault.js';
 
 interface SignalOption {
@@ -78,6 +78,7 @@ export class FileServer implements ApiBackend {
   readonly #life = new Lifecycle();
   readonly #u: Partial<Units> = {};
   #c: Components | undefined;
+  #gateways: Gateways = {};
   readonly #warned = new Set<NodeWarning['code']>();
   readonly metrics: ServerMetrics;
 
@@ -256,22 +257,9 @@ export class FileServer implements ApiBackend {
     await stopUnits(this.#u, this.#life, this.#log, this.#config.dataDir);
   }
 
-  /** What status().warnings holds now: about the addresses of the peers linked now. */
-  #warnings(): NodeWarning[] {
-    const { transport, address } = this.#u;
-    if (!transport || !address) return [];
-    return reachabilityWarnings({
-      listen: address,
-      advertise: this.#config.advertise,
-      peerAddrs: transport
-        .peers()
-        .flatMap((p) => [p.listenAddr, p.remoteAddr].filter((a): a is string => !!a)),
-    });
-  }
-
   /** Each kind of warning goes to the log the first time it holds (status shows it while it does). */
   #logNewWarnings(): void {
-    for (const w of this.#warnings()) {
+    for (const w of linkedWarnings(this.#u, this.#config.advertise)) {
       if (this.#warned.has(w.code)) continue;
       this.#warned.add(w.code);
       this.#log.warn({ code: w.code, peers: w.peers }, w.message);
@@ -318,10 +306,7 @@ export class FileServer implements ApiBackend {
   }
 
   /** Deletes the local copy; with `everywhere`, peers holding the key delete their replicas too. */
-  async delete(
-    key: string,
-    options: { everywhere?: boolean; signal?: AbortSignal } = {},
-  ): Promise<DeleteResult> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     return deleteFile(this.#running(), key, options);
   }
 
@@ -360,9 +345,15 @@ export class FileServer implements ApiBackend {
     return action === 'release' ? releaseQuarantined(c, key) : dropQuarantined(c, key);
   }
 
+  /** Names the gateway listeners serving this node, for status() to report. */
+  setGateways(gateways: Gateways): void {
+    this.#gateways = { ...gateways };
+  }
+
   async status(): Promise<NodeStatus> {
     const c = this.#running();
     return nodeStatus({
+      gateways: this.#gateways,
       identity: {
         nodeId: c.nodeId,
         listen: c.address,
@@ -374,7 +365,7 @@ export class FileServer implements ApiBackend {
         namespace: c.vault?.ns ?? null,
       },
       peers: () => c.transport.peers(),
-      warnings: () => this.#warnings(),
+      warnings: () => linkedWarnings(this.#u, this.#config.advertise),
       knownPeers: () => c.mesh.knownCount,
       inventory: c.inventory,
       repair: c.repair,

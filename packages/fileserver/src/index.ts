@@ -61,7 +61,7 @@ export type { FileEntry, FilePage, ListedFile } from './ops/list.js';
 export type { FileInfo } from './ops/local-file.js';
 export type { QuarantineEntry } from './ops/quarantine.js';
 export type { ReadResult } from './ops/read.js';
-export type { NodeStatus, PeerStatus } from './ops/status.js';
+export type { Gateways, NodeStatus, PeerStatus } from './ops/status.js';
 export type { StoreOptions, StoreResult } from './ops/store.js';
 export { placeReplicas, rankNodes } from './placement.js';
 export type { RepairStatus } from './repair/anti-entropy.js';

@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import type { CatalogRpc } from './net/catalog-rpc.js';
 import type { PeerMesh } from './net/peer-mesh.js';
 import type { PeerRpc } from './net/peer-rpc.js';
+import { type NodeWarning, reachabilityWarnings } from './net/reachability.js';
 import type { AntiEntropy } from './repair/anti-entropy.js';
 import type { Scrubber } from './repair/scrub.js';
 import type { TombstoneStore } from './tombstones.js';
@@ -82,4 +83,20 @@ export async function stopUnits(
     () => removeApiInfo(dataDir).catch(() => {}),
   ];
   for (const step of steps) await step();
+}
+
+/** Reachability warnings about the addresses of the peers linked now (status().warnings). */
+export function linkedWarnings(
+  u: Partial<Pick<Units, 'transport' | 'address'>>,
+  advertise: string | undefined,
+): NodeWarning[] {
+  const { transport, address } = u;
+  if (!transport || !address) return [];
+  return reachabilityWarnings({
+    listen: address,
+    advertise,
+    peerAddrs: transport
+      .peers()
+      .flatMap((p) => [p.listenAddr, p.remoteAddr].filter((a): a is string => !!a)),
+  });
 }

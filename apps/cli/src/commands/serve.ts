@@ -11,6 +11,13 @@ import type { CliContext, GlobalArgs } from '../context.js';
 import { assertInitialised, LAYOUT, resolveDataDir } from '../data-dir.js';
 import { CliError, toCliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import {
+  assertGatewaysAllowed,
+  type GatewayArgs,
+  gatewayOptions,
+  type RunningGateways,
+  startGateways,
+} from '../gateway/serve-gateways.js';
 import { readKeyFile } from '../key-file.js';
 import { createLogger } from '../logger.js';
 import { warnIfLoopback } from '../loopback.js';
@@ -60,11 +67,13 @@ async function assertNotRunning(dir: string): Promise<void> {
   }
 }
 
-export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeArgs> {
+type Args = ServeArgs & GatewayArgs;
+
+export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a node in the foreground (JSON log lines on stdout)',
-    builder: serveOptions,
+    builder: (y) => gatewayOptions(serveOptions(y)),
     handler: async (argv) => {
       const dir = resolveDataDir(argv.dir);
       ctx.dir = dir;
@@ -83,6 +92,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
       const listenText = argv.listen ?? (await recordedListen(dir)) ?? DEFAULT_LISTEN;
       const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
       const keys = await readKeyFile(dir);
+      assertGatewaysAllowed(argv, !!keys.vaultKey);
       await assertNotRunning(dir);
       await runNode({
         dir,
@@ -102,7 +112,7 @@ interface RunOptions {
   advertise: string | undefined;
   bootstrap: string[];
   keys: { vaultKey?: Buffer; clusterSecret?: Buffer };
-  argv: ServeArgs;
+  argv: Args;
 }
 
 async function runNode(o: RunOptions): Promise<void> {
@@ -139,6 +149,7 @@ async function runNode(o: RunOptions): Promise<void> {
     logger,
   });
 
+  let gateways: RunningGateways | undefined;
   let started = false;
   let stopReason: string | undefined;
   let resolveStopped!: () => void;
@@ -153,18 +164,22 @@ async function runNode(o: RunOptions): Promise<void> {
       process.exit(EXIT.GENERIC);
     }, o.argv.stopTimeout);
     force.unref();
-    server.stop().then(
-      () => {
-        clearTimeout(force);
-        logger.info({}, 'stopped');
-        resolveStopped();
-      },
-      (err: unknown) => {
-        clearTimeout(force);
-        logger.error({ err }, 'error while stopping');
-        resolveStopped();
-      },
-    );
+    // the gateways first: no request reaches a node that is stopping
+    (gateways?.close() ?? Promise.resolve())
+      .catch((err: unknown) => logger.error({ err }, 'error while closing the gateways'))
+      .then(() => server.stop())
+      .then(
+        () => {
+          clearTimeout(force);
+          logger.info({}, 'stopped');
+          resolveStopped();
+        },
+        (err: unknown) => {
+          clearTimeout(force);
+          logger.error({ err }, 'error while stopping');
+          resolveStopped();
+        },
+      );
   };
   const requestStop = (reason: string, isSignal: boolean) => {
     if (stopReason !== undefined) {
@@ -210,6 +225,7 @@ async function runNode(o: RunOptions): Promise<void> {
 
   try {
     await server.start();
+    gateways = await startGateways(server, o.dir, o.argv, logger);
   } catch (err) {
     process.off('uncaughtException', onFatal);
     process.off('SIGINT', onSigint);
@@ -241,6 +257,7 @@ async function runNode(o: RunOptions): Promise<void> {
       advertise: o.advertise,
       bootstrap: o.bootstrap,
       storageOnly: !o.keys.vaultKey,
+      gateways: st.gateways,
     },
     'node started',
   );

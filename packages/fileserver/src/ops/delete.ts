@@ -26,10 +26,15 @@ export interface DeleteComponents extends TombstoneComponents, PublishComponents
  * Deletes the local copy; with `everywhere`, the file itself: a catalog tombstone pushed to every
  * peer (so no node lists or serves it any more, whatever comes back later), and every peer's copy.
  */
+export interface DeleteOptions {
+  everywhere?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export async function deleteFile(
   c: DeleteComponents,
   key: string,
-  options: { everywhere?: boolean | undefined; signal?: AbortSignal | undefined },
+  options: DeleteOptions,
 ): Promise<DeleteResult> {
   const { vault, id } = fileOf(c.vault, key);
   const { ns } = vault;

@@ -32,6 +32,8 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   /** Peers the node knows of (linked, reached before, or named by peers), bounded. */
   knownPeers: number;
   api: string | null;
+  /** Protocol front ends the process serves beside the node (set by its host: `peerstash serve`). */
+  gateways: Gateways;
   storageOnly: boolean;
   secure: boolean;
   replicationFactor: number;
@@ -45,6 +47,12 @@ export interface NodeStatus extends RepairStatus, ScrubStatus {
   /** The holdings index is being reconciled with the blob store (after an unclean stop). */
   reconciling: boolean;
   process: { pid: number; rss: number; maxRss: number; uptime: number };
+}
+
+/** The URL of each gateway listener (S3, restic) serving this node's vault. */
+export interface Gateways {
+  s3?: string;
+  restic?: string;
 }
 
 /** What a node is, as status() reports it. */
@@ -62,6 +70,7 @@ export type NodeIdentity = Pick<
 
 export interface StatusComponents {
   identity: NodeIdentity;
+  gateways: Gateways;
   peers(): PeerInfo[];
   warnings(): NodeWarning[];
   knownPeers(): number;
@@ -78,6 +87,7 @@ export async function nodeStatus(c: StatusComponents): Promise<NodeStatus> {
   const mem = process.memoryUsage();
   return {
     ...c.identity,
+    gateways: { ...c.gateways },
     warnings: c.warnings(),
     knownPeers: c.knownPeers(),
     peers: c.peers().map((p) => ({
