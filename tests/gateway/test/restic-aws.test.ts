@@ -64,29 +64,29 @@ test('aws-cli multipart cp of 300 MiB and back, ls, head-object, presigned GET, 
   const ep = ['--endpoint-url', c.s3];
   const big = join(work, 'big.bin');
   await pipeline(patternStream('big', 300 * 1024 * 1024), createWriteStream(big));
-  await ok('aws', [...ep, 's3', 'mb', 's3://b1'], { env });
-  await ok('aws', [...ep, 's3', 'cp', big, 's3://b1/dir/big.bin'], { env });
+  await ok('aws', [...ep, 's3', 'mb', 's3://big-files'], { env });
+  await ok('aws', [...ep, 's3', 'cp', big, 's3://big-files/dir/big.bin'], { env });
   const back = join(work, 'back.bin');
-  await ok('aws', [...ep, 's3', 'cp', 's3://b1/dir/big.bin', back], { env });
+  await ok('aws', [...ep, 's3', 'cp', 's3://big-files/dir/big.bin', back], { env });
   expect(await sha256(back)).toBe(await sha256(big));
-  const ls = await ok('aws', [...ep, 's3', 'ls', '--recursive', 's3://b1'], { env });
+  const ls = await ok('aws', [...ep, 's3', 'ls', '--recursive', 's3://big-files'], { env });
   expect(ls.stdout).toContain('dir/big.bin');
   const head = await ok(
     'aws',
-    [...ep, 's3api', 'head-object', '--bucket', 'b1', '--key', 'dir/big.bin'],
+    [...ep, 's3api', 'head-object', '--bucket', 'big-files', '--key', 'dir/big.bin'],
     { env },
   );
   expect(JSON.parse(head.stdout).ContentLength).toBe(300 * 1024 * 1024);
   const url = (
-    await ok('aws', [...ep, 's3', 'presign', 's3://b1/dir/big.bin'], { env })
+    await ok('aws', [...ep, 's3', 'presign', 's3://big-files/dir/big.bin'], { env })
   ).stdout.trim();
   const viaCurl = join(work, 'curl.bin');
   await ok('curl', ['-sSf', '-o', viaCurl, url]);
   expect(await sha256(viaCurl)).toBe(await sha256(big));
-  await ok('aws', [...ep, 's3', 'rm', 's3://b1/dir/big.bin'], { env });
+  await ok('aws', [...ep, 's3', 'rm', 's3://big-files/dir/big.bin'], { env });
   const gone = await run(
     'aws',
-    [...ep, 's3api', 'head-object', '--bucket', 'b1', '--key', 'dir/big.bin'],
+    [...ep, 's3api', 'head-object', '--bucket', 'big-files', '--key', 'dir/big.bin'],
     { env },
   );
   expect(gone.code).not.toBe(0);
