@@ -8,6 +8,7 @@ import { initCommand } from './commands/init.js';
 import { keysCommand } from './commands/keys.js';
 import { lsCommand } from './commands/ls.js';
 import { putCommand } from './commands/put.js';
+import { quarantineCommand } from './commands/quarantine.js';
 import { rmCommand } from './commands/rm.js';
 import { s3Command } from './commands/s3.js';
 import { scrubCommand } from './commands/scrub.js';
@@ -66,6 +67,7 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .command(lsCommand(ctx))
     .command(statusCommand(ctx))
     .command(scrubCommand(ctx))
+    .command(quarantineCommand(ctx))
     .command(uiCommand(ctx))
     .command(keysCommand(ctx))
     .command(s3Command(ctx))

@@ -23,7 +23,7 @@ describe('formatStatus', () => {
       'http://x',
     );
     expect(away).toMatch(
-      /^warning\s+down 8\.0 days before this start, longer than the tombstone TTL: files deleted meanwhile may come back from this node$/m,
+      /^warning\s+down 8\.0 days before this start, longer than the tombstone TTL: files deleted meanwhile are held back here, not listed or spread \(see "peerstash quarantine"\)$/m,
     );
     const back = formatStatus(
       { ...base, tombstonesMayBeMissed: false, offlineBeforeStartMs: 60_000 },

@@ -9,6 +9,7 @@ const server = new FileServer({
   listen: '127.0.0.1:0',
   bootstrap: cfg.bootstrap ?? [],
   replicationFactor: cfg.replicationFactor ?? 3,
+  ...(cfg.repairIntervalMs ? { repairIntervalMs: cfg.repairIntervalMs } : {}),
   vaultKey: Buffer.from(cfg.vaultKey, 'base64'),
   ...(cfg.clusterSecret ? { clusterSecret: Buffer.from(cfg.clusterSecret, 'base64') } : {}),
   apiPort: 0,

@@ -1,5 +1,6 @@
 // The node's last-alive mark: how long it was down before this start (past the tombstone TTL,
-// deletes made meanwhile may come back from it), refreshed while it runs and at stop.
+// files deleted meanwhile may still be here: the catalog sync quarantines them), refreshed while
+// it runs and at stop.
 
 import { BOUNDS } from './config.js';
 import { readLastAlive, writeLastAlive } from './data-dir.js';
@@ -44,7 +45,7 @@ export class DowntimeMark {
         { offlineDays: days(this.#offlineMs!), tombstoneTtlDays: days(this.#ttlMs) },
         'this node was down longer than the tombstone TTL: files it holds that the cluster has ' +
           'forgotten are quarantined (kept, neither listed nor spread) until a peer or an ' +
-          'operator confirms them (GET /v1/quarantine)',
+          'operator confirms them (peerstash quarantine, GET /v1/quarantine)',
       );
     }
   }

@@ -69,7 +69,7 @@ export function formatStatus(st: Record<string, unknown>, dir: string, api: stri
         : 'down long before this start';
     add(
       'warning',
-      `${down}, longer than the tombstone TTL: files deleted meanwhile may come back from this node`,
+      `${down}, longer than the tombstone TTL: files deleted meanwhile are held back here, not listed or spread (see "peerstash quarantine")`,
     );
   }
   if (Array.isArray(st.warnings)) {
