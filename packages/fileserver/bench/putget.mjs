@@ -1,0 +1,295 @@
+// Put/get bench: 3 nodes (child processes) on loopback, TLS-PSK links, R = 3. A 1 GiB file is
+// put and got through the `peerstash` CLI (CLI → HTTP API), through curl, and in-process
+// (store()/get() inside the writer's node, no HTTP), every get checked by SHA-256; beside
+// openssl's rates measured in this run and the crypto a replicated put cannot avoid. Then
+// 2,000 and 20,000 files of 4 KiB through the HTTP API. Per phase: MiB/s (or files/s), the
+// nodes' CPU-s per GiB (utime + stime from /proc), full GCs on the writer (--trace-gc) and
+// each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
+// BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { generated } from './putget-data.mjs';
+import { cryptoLimit } from './putget-openssl.mjs';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+const SIZE = Number(process.env.BENCH_PUTGET_MIB ?? 1024) * MIB;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const SMALL = (process.env.BENCH_SMALL ?? '2000,20000').split(',').filter(Boolean).map(Number);
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc').split(',');
+const CONCURRENCY = 16;
+const CLI = new URL('../../../apps/cli/bin/peerstash.js', import.meta.url).pathname;
+const NODE_FLAGS = [
+  '--trace-gc',
+  ...(process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+    : []),
+  ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
+];
+const FULL_GC = /Mark-Compact|Mark-sweep|Mark-Sweep/;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mibs = (bytes, ms) => bytes / MIB / (ms / 1000);
+const sha = async (it) => {
+  const h = createHash('sha256');
+  for await (const c of it) h.update(c);
+  return h.digest('hex');
+};
+
+async function startNode(cfg) {
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, new URL('./putget-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const node = { child, dataDir: cfg.dataDir, fullGcs: 0, replies: new Map(), next: 0 };
+  const lines = createInterface({ input: child.stdout });
+  const [info] = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`node exited ${code} before it started`)));
+    lines.on('line', (line) => {
+      if (FULL_GC.test(line)) node.fullGcs++;
+      else if (line.startsWith('{')) resolve([JSON.parse(line)]);
+    });
+  });
+  child.on('message', (m) => node.replies.get(m.id)?.(m));
+  const token = (await readFile(join(cfg.dataDir, 'api-token'), 'utf8')).trim();
+  return Object.assign(node, info, { token });
+}
+
+function ipc(node, msg) {
+  const id = node.next++;
+  return new Promise((resolve, reject) => {
+    node.replies.set(id, (m) => {
+      node.replies.delete(id);
+      if (m.error) reject(new Error(m.error));
+      else resolve(m);
+    });
+    node.child.send({ ...msg, id });
+  });
+}
+
+async function stopNode(n) {
+  // a child that already exited has its exitCode or signalCode set: waiting for 'exit' would hang
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
+  n.child.kill('SIGTERM');
+  await exited;
+}
+
+async function procCpu(pid) {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+const peakRssMiB = async (pid) =>
+  Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const resetPeak = (pid) => writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {});
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function call(node, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${node.api}${path}`, {
+      method,
+      agent,
+      headers: { authorization: `Bearer ${node.token}` },
+    });
+    req.on('response', async (res) => {
+      const chunks = await res.toArray();
+      const text = Buffer.concat(chunks);
+      if (res.statusCode >= 300)
+        reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text}`));
+      else resolve(text);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Runs a program; resolves with the SHA-256 of its stdout when `hash`, else drains it. */
+async function run(cmd, args, hash = false) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
+  const out = hash ? sha(child.stdout) : child.stdout.resume() && undefined;
+  const [code] = await once(child, 'close');
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+const url = (n, key) => `${n.api}/v1/files/${encodeURIComponent(key)}`;
+const auth = (n) => `authorization: Bearer ${n.token}`;
+// put: from A (2 replicas); get, local copy: B; get, no local copy: C after dropping its copy
+const SYS = {
+  cli: {
+    put: (a, key, file) =>
+      run(process.execPath, [CLI, 'put', file, '--key', key, '--dir', a.dataDir]),
+    get: (n, key) => run(process.execPath, [CLI, 'get', key, '--dir', n.dataDir], true),
+  },
+  curl: {
+    put: (a, key, file) => run('curl', ['-sSf', '-T', file, '-H', auth(a), url(a, key)]),
+    get: (n, key) => run('curl', ['-sSf', '-H', auth(n), url(n, key)], true),
+  },
+  inproc: {
+    put: async (a, key) => {
+      const out = await ipc(a, { op: 'store', key, size: SIZE, seed: 42 });
+      if (out.replicas !== 2) throw new Error(`expected 2 replicas, got ${out.replicas}`);
+    },
+    get: async (n, key) => (await ipc(n, { op: 'get', key })).sha,
+  },
+};
+
+async function main() {
+  console.log(
+    `peerstash put/get bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
+      `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians)`,
+  );
+  const limit = await cryptoLimit();
+  console.log(limit.text);
+  const root = await mkdtemp(join(tmpdir(), 'peerstash-putget-'));
+  const nodes = [];
+  try {
+    const file = join(root, 'input.bin');
+    await pipeline(Readable.from(generated(SIZE, 42)), createWriteStream(file));
+    const want = await sha(generated(SIZE, 42));
+    const vaultKey = randomBytes(32).toString('base64');
+    const clusterSecret = randomBytes(32).toString('base64');
+    for (let i = 0; i < 3; i++) {
+      const cfg = { dataDir: join(root, `n${i}`), vaultKey, clusterSecret };
+      if (i > 0) cfg.bootstrap = [nodes[0].address];
+      nodes.push(await startNode(cfg));
+    }
+    const [a, b, c] = nodes;
+    for (;;) {
+      const sts = await Promise.all(
+        nodes.map(async (n) => JSON.parse(await call(n, 'GET', '/v1/status'))),
+      );
+      if (sts.every((s) => s.peers.length === 2)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const measure = async (fn) => {
+      await Promise.all(nodes.map((n) => resetPeak(n.pid)));
+      const cpu0 = await Promise.all(nodes.map((n) => procCpu(n.pid)));
+      const gc0 = a.fullGcs;
+      const t = performance.now();
+      await fn();
+      const ms = performance.now() - t;
+      const cpu = (await Promise.all(nodes.map((n) => procCpu(n.pid)))).map((x, i) => x - cpu0[i]);
+      const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
+      return { ms, cpu, gcs: a.fullGcs - gc0, rss };
+    };
+    const rows = [];
+    const row = (system, op, runs, bytes, count) => {
+      const m = (f) => median(runs.map(f));
+      const r = {
+        system,
+        op,
+        rate: bytes ? m((x) => mibs(bytes, x.ms)) : m((x) => count / (x.ms / 1000)),
+        unit: bytes ? 'MiB/s' : 'files/s',
+        cpuPerGiB: bytes ? m((x) => x.cpu.reduce((s, v) => s + v, 0) / (bytes / GIB)) : undefined,
+        cpuNodes: [0, 1, 2].map((i) => m((x) => x.cpu[i])),
+        gcsPerGiB: bytes ? m((x) => x.gcs / (bytes / GIB)) : m((x) => x.gcs),
+        rss: [0, 1, 2].map((i) => Math.max(...runs.map((x) => x.rss[i]))),
+      };
+      rows.push(r);
+      const cpu = r.cpuPerGiB !== undefined ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB` : '';
+      console.log(
+        `${`${system} ${op}`.padEnd(30)} ${`${r.rate.toFixed(0)} ${r.unit}`.padStart(13)} ${cpu.padStart(16)}` +
+          `  CPU s A/B/C ${r.cpuNodes.map((v) => v.toFixed(1)).join('/')}` +
+          `  full GCs (A) ${r.gcsPerGiB.toFixed(0)}  peak RSS A/B/C ${r.rss.map((v) => v.toFixed(0)).join('/')} MiB`,
+      );
+    };
+
+    for (const name of SYSTEMS) {
+      const sys = SYS[name];
+      const runs = { put: [], local: [], remote: [] };
+      for (let k = 0; k < ROUNDS; k++) {
+        const key = `big-${name}-${k}`;
+        runs.put.push(await measure(() => sys.put(a, key, file)));
+        runs.local.push(
+          await measure(async () => {
+            if ((await sys.get(b, key)) !== want) throw new Error(`${name} get (B): wrong bytes`);
+          }),
+        );
+        await call(c, 'DELETE', `/v1/files/${encodeURIComponent(key)}`);
+        runs.remote.push(
+          await measure(async () => {
+            if ((await sys.get(c, key)) !== want) throw new Error(`${name} get (C): wrong bytes`);
+          }),
+        );
+        await call(a, 'DELETE', `/v1/files/${encodeURIComponent(key)}?everywhere=yes`);
+      }
+      row(name, 'put (A, 2 replicas)', runs.put, SIZE);
+      row(name, 'get (B, local copy)', runs.local, SIZE);
+      row(name, 'get (C, from a peer)', runs.remote, SIZE);
+    }
+
+    const smallBody = (i) => {
+      const body = randomBytes(4096);
+      body.writeUInt32BE(i, 0);
+      return body;
+    };
+    for (const count of SMALL) {
+      const bodies = Array.from({ length: count }, (_, i) => smallBody(i));
+      const parallel = async (fn) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < count) await fn(next++);
+          }),
+        );
+      };
+      const put = await measure(() =>
+        parallel((i) => call(a, 'PUT', `/v1/files/s${count}/${i}`, bodies[i])),
+      );
+      row('api', `put ${count} × 4 KiB (A)`, [put], 0, count);
+      const get = await measure(() =>
+        parallel(async (i) => {
+          const got = await call(b, 'GET', `/v1/files/s${count}/${i}`);
+          if (!got.equals(bodies[i])) throw new Error(`s${count}/${i}: wrong bytes`);
+        }),
+      );
+      row('api', `get ${count} × 4 KiB (B)`, [get], 0, count);
+    }
+
+    const at = (s, op) => rows.find((r) => r.system === s && r.op.startsWith(op));
+    const main = at('cli', 'put') ? 'cli' : SYSTEMS[0];
+    const put = at(main, 'put');
+    console.log(
+      `\n${main} put: ${put.cpuPerGiB.toFixed(1)} CPU-s/GiB on the nodes = ${(put.cpuPerGiB / limit.cpuPerGiB).toFixed(1)}× ` +
+        `the crypto limit (target ≤ 12), ${put.gcsPerGiB.toFixed(0)} full GCs/GiB on the writer (target ≤ 10)`,
+    );
+    const peak = Math.max(...rows.flatMap((r) => r.rss));
+    console.log(`peak RSS of any node ${peak.toFixed(0)} MiB (target < 200)`);
+    const small = rows.find((r) => r.op.startsWith('put') && r.unit === 'files/s');
+    console.log(
+      JSON.stringify({
+        bench: 'putget',
+        putMiBs: Math.round(put.rate),
+        getLocalMiBs: Math.round(at(main, 'get (B').rate),
+        getRemoteMiBs: Math.round(at(main, 'get (C').rate),
+        putCpuSecPerGiB: Number(put.cpuPerGiB.toFixed(2)),
+        cryptoLimitCpuSecPerGiB: Number(limit.cpuPerGiB.toFixed(2)),
+        writerFullGcsPerGiB: put.gcsPerGiB,
+        smallPutFilesPerSec: small ? Math.round(small.rate) : null,
+        peakRssMiB: Math.round(peak),
+      }),
+    );
+  } finally {
+    agent.destroy();
+    await Promise.all(nodes.map(stopNode));
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
