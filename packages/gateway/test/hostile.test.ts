@@ -189,6 +189,19 @@ describe('hostile requests', () => {
     const f = await raw(url, 'PUT', put.path, put.headers, forged);
     expect([f.status, errorCode(f)]).toEqual([403, 'SignatureDoesNotMatch']);
     await storeIs(before);
+    // refused early in a body of some MiB: the client still reads the 403, never a reset
+    const long = pattern(2 * 1024 * 1024, 11);
+    const big = await streamingPut(url, c, '/safe/chunked-long.bin', long, {
+      mode: 'signed',
+      chunkSizes: Array(32).fill(64 * 1024),
+    });
+    const early = Buffer.from(big.body);
+    early[200_000] = early[200_000]! ^ 1;
+    for (let i = 0; i < 10; i++) {
+      const r = await raw(url, 'PUT', big.path, big.headers, early);
+      expect([r.status, errorCode(r)]).toEqual([403, 'SignatureDoesNotMatch']);
+    }
+    await storeIs(before);
     // the whole body, intact, is stored
     const good = await raw(url, 'PUT', put.path, put.headers, put.body);
     expect(good.status).toBe(200);

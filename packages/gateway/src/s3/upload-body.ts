@@ -101,7 +101,9 @@ export function uploadBody(
   let size = 0;
 
   async function* source(): AsyncGenerator<Uint8Array> {
-    const raw = req as AsyncIterable<Uint8Array>;
+    // A refused body must leave the request readable: sendError then drains it, and the client
+    // reads our error. Destroying it (a plain for-await's early exit) resets the connection.
+    const raw = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
     for await (const piece of decoder ? decodeChunked(raw, decoder) : raw) {
       size += piece.byteLength;
       if (size > maxSize)
