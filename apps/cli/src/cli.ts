@@ -82,9 +82,10 @@ export function buildParser(args: string[], ctx: CliContext): Argv<GlobalArgs> {
     .epilog(EXIT_HELP)
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
+      // yargs' own parse errors (a flag without its value) are usage, as its messages are
+      if (err && err.name !== 'YError') throw err;
       // yargs spreads some messages over lines; the CLI promises one.
-      const oneLine = (msg ?? 'bad usage').replace(/\s*\n\s*/g, ' ');
+      const oneLine = (msg ?? err?.message ?? 'bad usage').replace(/\s*\n\s*/g, ' ');
       throw new UsageError(oneLine, 'see "peerstash --help"');
     }) as Argv<GlobalArgs>;
 }

@@ -13,6 +13,7 @@ import { CliError, toCliError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import {
   assertGatewaysAllowed,
+  checkTls,
   type GatewayArgs,
   gatewayOptions,
   type RunningGateways,
@@ -93,6 +94,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, Args> {
       const listen = parseHostPort(listenText, 'listen address', '0.0.0.0');
       const keys = await readKeyFile(dir);
       assertGatewaysAllowed(argv, !!keys.vaultKey);
+      await checkTls(argv);
       await assertNotRunning(dir);
       await runNode({
         dir,

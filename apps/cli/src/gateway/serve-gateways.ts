@@ -1,6 +1,8 @@
 // The gateway flags of `peerstash serve` (--s3-listen, --restic-listen, --tls-cert/--tls-key,
 // --append-only), their checks, and the listeners they start over the node (FileServerBackend).
 
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import type { FileServer } from '@peerstash/fileserver';
 import type { Listener } from '@peerstash/gateway';
 import type { Argv } from 'yargs';
@@ -77,6 +79,24 @@ export function assertGatewaysAllowed(a: GatewayArgs, hasVaultKey: boolean): voi
     throw new UsageError(
       'a storage-only node cannot serve --s3-listen or --restic-listen (it has no vault key)',
       'run the gateway on a node that holds the vault key',
+    );
+  }
+}
+
+/**
+ * Reads --tls-cert/--tls-key and checks they make a TLS context, before the node starts: a
+ * missing file fails as such (not found, permission), a bad or mismatched pair is usage.
+ */
+export async function checkTls(a: GatewayArgs): Promise<void> {
+  if (a.tlsCert === undefined || a.tlsKey === undefined) return;
+  const [cert, key] = await Promise.all([readFile(a.tlsCert), readFile(a.tlsKey)]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new UsageError(
+      `--tls-cert ${a.tlsCert} and --tls-key ${a.tlsKey} are not a PEM certificate and its key (${reason})`,
+      'give the PEM certificate chain and the private key that goes with it',
     );
   }
 }
