@@ -6,7 +6,7 @@ import { createSecureContext } from 'node:tls';
 import type { FileServer } from '@peerstash/fileserver';
 import type { Listener } from '@peerstash/gateway';
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors.js';
+import { CliError, toCliError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { keyStorePath } from './key-file.js';
 
@@ -101,6 +101,21 @@ export async function checkTls(a: GatewayArgs): Promise<void> {
   }
 }
 
+/** A gateway port that is taken: the same failure as the node's, with the flag to change. */
+function listenFailure(flag: string, err: unknown): unknown {
+  const e = toCliError(err);
+  if (e.code !== 'EADDRINUSE') return err;
+  return new CliError(
+    e.code,
+    e.exitCode,
+    e.message,
+    `stop the other process or give another --${flag}`,
+    {
+      cause: err,
+    },
+  );
+}
+
 export interface RunningGateways {
   close(): Promise<void>;
 }
@@ -129,7 +144,15 @@ export async function startGateways(
   const gateways: { s3?: string; restic?: string } = {};
   try {
     if (a.s3Listen !== undefined) {
-      const l = await startS3Server({ backend, credentials, listen: a.s3Listen, logger, ...tls });
+      const l = await startS3Server({
+        backend,
+        credentials,
+        listen: a.s3Listen,
+        logger,
+        ...tls,
+      }).catch((err: unknown) => {
+        throw listenFailure('s3-listen', err);
+      });
       listeners.push(l);
       gateways.s3 = l.url;
       logger.info({ url: l.url }, 's3 gateway listening');
@@ -142,6 +165,8 @@ export async function startGateways(
         listen: a.resticListen,
         logger,
         ...tls,
+      }).catch((err: unknown) => {
+        throw listenFailure('restic-listen', err);
       });
       listeners.push(l);
       gateways.restic = l.url;

@@ -152,26 +152,30 @@ describe('serve: gateway flags', () => {
     }
   });
 
-  it('a gateway port already taken: address in use, and the node stops cleanly', async () => {
+  it('a gateway port already taken: address in use, naming the flag; the node stops cleanly', async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const port = (taken.address() as { port: number }).port;
     try {
-      const r = await runCli([
-        'serve',
-        '--dir',
-        vault,
-        '--listen',
-        '127.0.0.1:0',
-        '--api-port',
-        '0',
-        '--s3-listen',
-        `127.0.0.1:${port}`,
-      ]);
-      expect(r.code).toBe(EXIT.PORT_IN_USE);
-      expect(expectOneLine(r.stderr)).toContain(`address already in use: 127.0.0.1:${port}`);
-      // it had started its peer side, and took it down again
-      expect(await exists(join(vault, 'api.json'))).toBe(false);
+      for (const flag of ['s3-listen', 'restic-listen']) {
+        const r = await runCli([
+          'serve',
+          '--dir',
+          vault,
+          '--listen',
+          '127.0.0.1:0',
+          '--api-port',
+          '0',
+          `--${flag}`,
+          `127.0.0.1:${port}`,
+        ]);
+        expect(r.code).toBe(EXIT.PORT_IN_USE);
+        expect(expectOneLine(r.stderr)).toBe(
+          `peerstash: address already in use: 127.0.0.1:${port}; stop the other process or give another --${flag}`,
+        );
+        // it had started its peer side, and took it down again
+        expect(await exists(join(vault, 'api.json'))).toBe(false);
+      }
     } finally {
       await new Promise((r) => taken.close(r));
     }
