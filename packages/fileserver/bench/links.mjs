@@ -122,10 +122,11 @@ async function measure(nodes, spaces, fn) {
   const t = performance.now();
   const out = await fn();
   const ms = performance.now() - t;
+  const load = loadavg()[0]; // the machine is shared: what the nodes competed with
   const cpu = (await Promise.all(nodes.map((n) => procCpu(n.pid)))).map((x, i) => x - cpu0[i]);
   const sent = txBytes(spaces).map((x, i) => (x - tx0[i]) / MIB);
   const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
-  return { ms, cpu, sent, rss, out };
+  return { ms, cpu, sent, rss, load, out };
 }
 
 async function cluster(count, netIndex, rows) {
@@ -247,7 +248,8 @@ function printRow(r) {
         r.cpu.map((v) => v / gib),
         1,
       )})` +
-      `  peak RSS ${list(r.rss)} MiB  sent ${list(r.sent)} MiB  ${r.note}`,
+      `  busiest node ${((100 * Math.max(...r.cpu)) / (r.ms / 1000)).toFixed(0)}% of a core` +
+      `  peak RSS ${list(r.rss)} MiB  sent ${list(r.sent)} MiB  load ${r.load.toFixed(1)}  ${r.note}`,
   );
 }
 
