@@ -1,7 +1,8 @@
 // One node of the links bench in its own process and network namespace. Config is JSON in
 // argv[2]; prints { nodeId, address, pid } once started. Over IPC: store (the bench's generated
 // data), get (SHA-256 of the plaintext, and where it came from), drop (delete the local copy
-// only), holders, peers. Repair rounds are off so dropped copies stay dropped. SIGTERM stops it.
+// only), holders, has, peers. Repair rounds are off so dropped copies stay dropped; SIGTERM
+// stops it.
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { FileServer } from '../dist/index.js';
@@ -41,6 +42,9 @@ const ops = {
   },
   async holders(m) {
     return { holders: (await server.info(m.key, { holders: true })).holders ?? [] };
+  },
+  async has(m) {
+    return { has: await server.has(m.key) };
   },
   async peers() {
     return { peers: (await server.status()).peers.length };

@@ -198,8 +198,19 @@ async function cluster(count, netIndex, rows) {
     );
     if (put.out.replicas !== 2)
       throw new Error(`put: expected 2 replicas, got ${put.out.replicas}`);
-    const holders = (await ipc(a, { op: 'holders', key })).holders.map(byId).filter(Boolean);
-    if (!holders.includes(a)) holders.unshift(a);
+    // the copies as the cluster reports them, checked before each get so its label is true
+    const holdersNow = async (want) => {
+      const got = (await ipc(a, { op: 'holders', key })).holders.map(byId).filter(Boolean);
+      if (!got.includes(a) && (await ipc(a, { op: 'has', key })).has) got.unshift(a);
+      if (want && (got.length !== want.length || want.some((n) => !got.includes(n)))) {
+        throw new Error(`copies on ${got.map(name)}, expected ${want.map(name)}`);
+      }
+      return got;
+    };
+    const holders = await holdersNow();
+    if (holders.length !== 3 || !holders.includes(a)) {
+      throw new Error(`put: copies on ${holders.map(name)}, expected A and two more`);
+    }
     const others = holders.filter((n) => n !== a);
     rec(
       'put (A, R = 3)',
@@ -214,10 +225,10 @@ async function cluster(count, netIndex, rows) {
     };
     rec('get, local copy', await get(others[0], 'local get'), `at ${name(others[0])} (no link)`);
 
-    // the getter holds no copy: with 3 nodes the third holder drops its own, with 5 a non-holder
-    const getter = count === 3 ? others[1] : nodes.find((n) => !holders.includes(n));
-    if (count === 3) await ipc(getter, { op: 'drop', key });
-    else await ipc(others[1], { op: 'drop', key }); // leave two holders: A and others[0]
+    // the getter holds no copy: a node outside the placement, or (3 nodes) the third holder
+    const getter = nodes.find((n) => !holders.includes(n)) ?? others[1];
+    await ipc(others[1], { op: 'drop', key }); // two holders left: A and others[0]
+    await holdersNow([a, others[0]]);
     const two = await get(getter, 'two-holder get');
     rec(
       'get, two holders',
@@ -227,6 +238,7 @@ async function cluster(count, netIndex, rows) {
 
     await ipc(getter, { op: 'drop', key }); // the get above kept a copy
     await ipc(others[0], { op: 'drop', key });
+    await holdersNow([a]);
     const one = await get(getter, 'one-holder get');
     rec('get, one holder', one, `at ${name(getter)}, holder A; ${served(one)}`);
     await ipc(a, { op: 'drop', key });
