@@ -1,6 +1,6 @@
-// restic backs up through the gateway of a 3-node cluster while a node is SIGKILLed: first a
-// replica peer (the gateway keeps serving), then the gateway node itself (restic retries, or a
-// rerun resumes). Nothing restic was told is stored may be lost; every byte is read back.
+// restic backs up through the gateway of a 3-node cluster while a node is SIGKILLed: a replica
+// peer (the gateway keeps serving), or the gateway node itself, restarted on its addresses (restic's
+// retries carry the same backup over). Nothing restic was told is stored is lost; every byte reads back.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
