@@ -68,8 +68,16 @@ describe('restic REST protocol', () => {
 
   it('refuses an overwrite, a body that is not its name, and stores nothing then', async () => {
     const before = await backend.files();
-    expect((await req('POST', `/repo/data/${name}`, {}, blob)).status).toBe(403);
+    const version = (await backend.stat(`restic/repo/data/${name}`))?.version;
+    // Other bytes under an existing name: refused.
+    const other = pattern(5000, 77);
+    expect((await req('POST', `/repo/data/${name}`, {}, other)).status).toBe(403);
+    expect((await req('POST', `/repo/data/${name}`, {}, blob.subarray(1))).status).toBe(403);
     expect((await req('POST', '/repo/config', {}, Buffer.from('other'))).status).toBe(403);
+    // The same bytes again (a retry whose first answer was lost): accepted, nothing rewritten.
+    expect((await req('POST', `/repo/data/${name}`, {}, blob)).status).toBe(200);
+    expect((await backend.stat(`restic/repo/data/${name}`))?.version).toBe(version);
+    expect((await req('GET', `/repo/data/${name}`)).body.equals(blob)).toBe(true);
     const wrong = 'ab'.repeat(32);
     expect((await req('POST', `/repo/keys/${wrong}`, {}, blob)).status).toBe(400);
     expect(await backend.files()).toEqual(before);

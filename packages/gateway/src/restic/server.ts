@@ -107,6 +107,17 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
+/** SHA-256 and length of a request body, read through without keeping it. */
+async function digestOf(req: IncomingMessage): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const c of req) {
+    hash.update(c as Buffer);
+    size += (c as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
 export function createResticHandler(options: ResticServerOptions): RequestHandler {
   const { backend, credentials } = options;
   const prefix = options.prefix ?? 'restic/';
@@ -187,9 +198,19 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
       return;
     }
     if (method === 'POST') {
-      if (await backend.stat(key, { signal })) return reply(req, res, 403, 'already exists');
-      const hash = createHash('sha256');
       const checked = name !== undefined && verify;
+      const existing = await backend.stat(key, { signal });
+      if (existing) {
+        // A retry of an upload that was stored but whose answer never reached restic (the node
+        // died, the connection broke) must succeed, or an append-only repository, where restic
+        // cannot delete the file first, fails the backup: the same bytes under their own name
+        // are accepted and nothing is rewritten (as rest-server does). Anything else is refused.
+        if (!checked) return reply(req, res, 403, 'already exists');
+        const again = await digestOf(req);
+        const same = again.sha256 === name && again.size === existing.size;
+        return reply(req, res, same ? 200 : 403, same ? 'already saved' : 'already exists');
+      }
+      const hash = createHash('sha256');
       async function* body() {
         for await (const c of req) {
           if (checked) hash.update(c as Buffer);
