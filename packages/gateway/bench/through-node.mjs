@@ -3,7 +3,8 @@
 // 0's gateways (aws s3 cp multipart up and down; restic backup/restore of a mixed tree). Prints
 // per phase MiB/s, the gateway/native ratio, node CPU-s per GiB and each node's peak RSS, then
 // one JSON line. BENCH_GW_MIB (default 1024) scales the file and the tree; BENCH_ROUNDS
-// (default 1) repeats the phases, best of each reported; BENCH_CPU_PROF=<dir> profiles node 0.
+// (default 1) repeats the phases, best of each reported; BENCH_GW_ONLY=<regexp> runs only the
+// phases it matches; BENCH_CPU_PROF=<dir> profiles node 0 (node --cpu-prof).
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -16,6 +17,8 @@ const GIB = 1024 * MIB;
 const SCALE_MIB = Number(process.env.BENCH_GW_MIB ?? 1024);
 const SIZE = SCALE_MIB * MIB;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** BENCH_GW_ONLY: a regular expression; only the phases whose name matches run (to profile one) */
+const ONLY = process.env.BENCH_GW_ONLY ? new RegExp(process.env.BENCH_GW_ONLY) : undefined;
 const AWS = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 const work = await mkdtemp(join(tmpdir(), 'gateway-node-bench-'));
 const mibs = (bytes, ms) => bytes / MIB / (ms / 1000);
@@ -88,6 +91,7 @@ const best = new Map();
 /** each node's peak RSS over every phase (VmHWM is reset per phase) */
 const peakRss = [0, 0, 0];
 async function phase(cluster, name, bytes, fn) {
+  if (ONLY && !ONLY.test(name)) return false;
   await Promise.all(cluster.nodes.map((n) => n.mark()));
   const t = performance.now();
   await fn();
@@ -101,6 +105,7 @@ async function phase(cluster, name, bytes, fn) {
   );
   const prev = best.get(name);
   if (!prev || ms < prev.ms) best.set(name, { bytes, ms, nodes });
+  return true;
 }
 
 function check(what, got, want) {
@@ -161,45 +166,54 @@ try {
       await phase(cluster, 'native: peerstash put', SIZE, () =>
         cli(['put', big, '--key', `big-${round}.bin`, '--dir', dir]),
       );
-      await phase(cluster, 'native: peerstash get', SIZE, () =>
-        cli(['get', `big-${round}.bin`, '-o', out, '--dir', dir]),
-      );
-      check('peerstash get sha256', await sha256File(out), bigSha);
-      await rm(out);
+      if (
+        await phase(cluster, 'native: peerstash get', SIZE, () =>
+          cli(['get', `big-${round}.bin`, '-o', out, '--dir', dir]),
+        )
+      ) {
+        check('peerstash get sha256', await sha256File(out), bigSha);
+        await rm(out);
+      }
 
       await phase(cluster, 'gateway: aws s3 cp up (multipart)', SIZE, () =>
         aws('s3', 'cp', big, `s3://bench/big-${round}.bin`),
       );
-      await phase(cluster, 'gateway: aws s3 cp down', SIZE, () =>
-        aws('s3', 'cp', `s3://bench/big-${round}.bin`, out),
-      );
-      check('aws s3 cp down sha256', await sha256File(out), bigSha);
-      await rm(out);
+      if (
+        await phase(cluster, 'gateway: aws s3 cp down', SIZE, () =>
+          aws('s3', 'cp', `s3://bench/big-${round}.bin`, out),
+        )
+      ) {
+        check('aws s3 cp down sha256', await sha256File(out), bigSha);
+        await rm(out);
+      }
 
       await phase(cluster, 'native: peerstash put -r (tree)', treeBytes, () =>
         cli(['put', '-r', tree, '--prefix', `tree-${round}/`, '--dir', dir]),
       );
-      await phase(cluster, 'native: peerstash get -r (tree)', treeBytes, () =>
-        cli(['get', '-r', `tree-${round}/`, '-o', restored, '--dir', dir]),
-      );
-      check('peerstash get -r tree digest', (await treeDigest(restored)).digest, treeSum.digest);
-      await rm(restored, { recursive: true });
+      if (
+        await phase(cluster, 'native: peerstash get -r (tree)', treeBytes, () =>
+          cli(['get', '-r', `tree-${round}/`, '-o', restored, '--dir', dir]),
+        )
+      ) {
+        check('peerstash get -r digest', (await treeDigest(restored)).digest, treeSum.digest);
+        await rm(restored, { recursive: true });
+      }
 
       const repo = repoUrl(`repo-${round}`);
-      await restic('-r', repo, 'init');
+      if (!ONLY || ONLY.test('gateway: restic backup (tree)')) await restic('-r', repo, 'init');
       await phase(cluster, 'gateway: restic backup (tree)', treeBytes, () =>
         restic('-r', repo, 'backup', tree),
       );
-      await phase(cluster, 'gateway: restic restore (tree)', treeBytes, () =>
-        restic('-r', repo, 'restore', 'latest', '--target', restored),
-      );
-      // restic restores the absolute path under the target
-      check(
-        'restic restore tree digest',
-        (await treeDigest(join(restored, tree))).digest,
-        treeSum.digest,
-      );
-      await rm(restored, { recursive: true });
+      if (
+        await phase(cluster, 'gateway: restic restore (tree)', treeBytes, () =>
+          restic('-r', repo, 'restore', 'latest', '--target', restored),
+        )
+      ) {
+        // restic restores the absolute path under the target
+        const got = await treeDigest(join(restored, tree));
+        check('restic restore digest', got.digest, treeSum.digest);
+        await rm(restored, { recursive: true });
+      }
     }
     await cluster.stop();
 
@@ -221,6 +235,7 @@ try {
     );
     const results = {};
     for (const [what, n, g] of pairs) {
+      if (!best.has(n) || !best.has(g)) continue;
       const ratio = rate(g) / rate(n);
       results[what.replace(' ', '_')] = {
         nativeMiBs: +rate(n).toFixed(1),
