@@ -2,7 +2,7 @@
 // the S3 and restic gateways), the CLI run as a child, and per-node CPU and peak RSS from /proc.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -44,13 +44,20 @@ async function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
+/** CPU seconds of this process's children that have exited (the clients: CLI, aws, restic). */
+export async function exitedChildrenCpuSeconds() {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / TICKS;
+}
+
 async function statusField(pid, name) {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
 }
 
 class Node {
-  constructor(dir, child) {
+  constructor(dir, child, logFile) {
     this.dir = dir;
     this.child = child;
     this.logs = '';
@@ -59,6 +66,11 @@ class Node {
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    if (logFile) {
+      const copy = createWriteStream(logFile);
+      child.stdout.pipe(copy);
+      child.stderr.pipe(copy);
+    }
     this.exited = once(child, 'exit');
   }
 
@@ -103,6 +115,9 @@ class Node {
     return {
       cpuS: (await cpuSeconds(this.pid)) - this.cpu0,
       peakRssMiB: await statusField(this.pid, 'VmHWM'),
+      // at the end of the phase: anonymous memory (heap, buffers) vs mapped files (code, lmdb)
+      anonMiB: await statusField(this.pid, 'RssAnon'),
+      fileMiB: await statusField(this.pid, 'RssFile'),
     };
   }
 
@@ -148,7 +163,9 @@ export async function startCluster(root, { nodeFlags = [] } = {}) {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    nodes.push(await new Node(dir, child).ready());
+    nodes.push(
+      await new Node(dir, child, i === 0 ? process.env.BENCH_NODE_LOG : undefined).ready(),
+    );
   }
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -4,13 +4,14 @@
 // per phase MiB/s, the gateway/native ratio, node CPU-s per GiB and each node's peak RSS, then
 // one JSON line. BENCH_GW_MIB (default 1024) scales the file and the tree; BENCH_ROUNDS
 // (default 1) repeats the phases, best of each reported; BENCH_GW_ONLY=<regexp> runs only the
-// phases it matches; BENCH_CPU_PROF=<dir> profiles node 0 (node --cpu-prof).
+// phases it matches; BENCH_CPU_PROF=<dir> profiles node 0 (node --cpu-prof),
+// BENCH_NODE_FLAGS adds node flags to node 0 ("--trace-gc"), BENCH_NODE_LOG=<file> keeps its output.
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { cli, run, startCluster } from './node-cluster.mjs';
+import { cli, exitedChildrenCpuSeconds, run, startCluster } from './node-cluster.mjs';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -93,18 +94,20 @@ const peakRss = [0, 0, 0];
 async function phase(cluster, name, bytes, fn) {
   if (ONLY && !ONLY.test(name)) return false;
   await Promise.all(cluster.nodes.map((n) => n.mark()));
+  const client0 = await exitedChildrenCpuSeconds();
   const t = performance.now();
   await fn();
   const ms = performance.now() - t;
+  const clientCpuS = (await exitedChildrenCpuSeconds()) - client0;
   const nodes = await Promise.all(cluster.nodes.map((n) => n.measure()));
   for (const [i, n] of nodes.entries()) peakRss[i] = Math.max(peakRss[i], n.peakRssMiB);
   const cpu = nodes.map((n) => ((n.cpuS / bytes) * GIB).toFixed(1)).join('/');
   const rss = nodes.map((n) => n.peakRssMiB.toFixed(0)).join('/');
   console.log(
-    `  ${name.padEnd(34)} ${(ms / 1000).toFixed(1).padStart(6)} s ${mibs(bytes, ms).toFixed(1).padStart(7)} MiB/s  node CPU-s/GiB ${cpu}  peak RSS MiB ${rss}  load ${loadavg()[0].toFixed(1)}`,
+    `  ${name.padEnd(34)} ${(ms / 1000).toFixed(1).padStart(6)} s ${mibs(bytes, ms).toFixed(1).padStart(7)} MiB/s  node CPU-s/GiB ${cpu} client ${((clientCpuS / bytes) * GIB).toFixed(1)}  peak RSS MiB ${rss} (node 0 after: anon ${nodes[0].anonMiB.toFixed(0)} file ${nodes[0].fileMiB.toFixed(0)})  load ${loadavg()[0].toFixed(1)}`,
   );
   const prev = best.get(name);
-  if (!prev || ms < prev.ms) best.set(name, { bytes, ms, nodes });
+  if (!prev || ms < prev.ms) best.set(name, { bytes, ms, nodes, clientCpuS });
   return true;
 }
 
@@ -130,7 +133,10 @@ try {
 
   const prof = process.env.BENCH_CPU_PROF;
   const cluster = await startCluster(join(work, 'cluster'), {
-    nodeFlags: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
+    nodeFlags: [
+      ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
   });
   try {
     const dir = cluster.nodes[0].dir;
@@ -228,10 +234,13 @@ try {
       const b = best.get(n);
       return +((b.nodes.reduce((s, x) => s + x.cpuS, 0) / b.bytes) * GIB).toFixed(1);
     };
+    const clientPerGiB = (n) => +((best.get(n).clientCpuS / best.get(n).bytes) * GIB).toFixed(1);
     const maxRss = (n) => Math.round(Math.max(...best.get(n).nodes.map((x) => x.peakRssMiB)));
-    console.log(`\nbest of ${ROUNDS} (CPU: all three nodes summed; RSS: the largest node)`);
     console.log(
-      `  ${'what'.padEnd(9)} ${'native MiB/s'.padStart(12)} ${'gateway MiB/s'.padStart(13)} ${'ratio'.padStart(6)}  ${'CPU-s/GiB n/g'.padStart(13)}  ${'peak RSS MiB n/g'.padStart(16)}`,
+      `\nbest of ${ROUNDS} (node CPU: three nodes summed; client: the CLI, aws or restic; RSS: the largest node)`,
+    );
+    console.log(
+      `  ${'what'.padEnd(9)} ${'native MiB/s'.padStart(12)} ${'gateway MiB/s'.padStart(13)} ${'ratio'.padStart(6)}  ${'CPU-s/GiB n/g'.padStart(13)}  ${'client n/g'.padStart(11)}  ${'peak RSS MiB n/g'.padStart(16)}`,
     );
     const results = {};
     for (const [what, n, g] of pairs) {
@@ -243,11 +252,13 @@ try {
         ratio: +ratio.toFixed(2),
         nativeCpuSPerGiB: cpuPerGiB(n),
         gatewayCpuSPerGiB: cpuPerGiB(g),
+        nativeClientCpuSPerGiB: clientPerGiB(n),
+        gatewayClientCpuSPerGiB: clientPerGiB(g),
         nativePeakRssMiB: maxRss(n),
         gatewayPeakRssMiB: maxRss(g),
       };
       console.log(
-        `  ${what.padEnd(9)} ${rate(n).toFixed(1).padStart(12)} ${rate(g).toFixed(1).padStart(13)} ${ratio.toFixed(2).padStart(6)}  ${`${cpuPerGiB(n)}/${cpuPerGiB(g)}`.padStart(13)}  ${`${maxRss(n)}/${maxRss(g)}`.padStart(16)}`,
+        `  ${what.padEnd(9)} ${rate(n).toFixed(1).padStart(12)} ${rate(g).toFixed(1).padStart(13)} ${ratio.toFixed(2).padStart(6)}  ${`${cpuPerGiB(n)}/${cpuPerGiB(g)}`.padStart(13)}  ${`${clientPerGiB(n)}/${clientPerGiB(g)}`.padStart(11)}  ${`${maxRss(n)}/${maxRss(g)}`.padStart(16)}`,
       );
     }
     console.log(
