@@ -157,7 +157,7 @@ export async function startCluster(root, { nodeFlags = [] } = {}) {
         '--listen',
         '127.0.0.1:0',
         '--log-level',
-        'warn',
+        (i === 0 && process.env.BENCH_NODE_LOG_LEVEL) || 'warn',
         ...quiet,
         ...extra,
       ],

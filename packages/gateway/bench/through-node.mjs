@@ -1,11 +1,13 @@
 // Gateway through a node: three real `peerstash serve` processes (R = 3), and in the same run the
 // same bytes moved by the native path (`peerstash put/get`, `put -r`/`get -r`) and through node
 // 0's gateways (aws s3 cp multipart up and down; restic backup/restore of a mixed tree). Prints
-// per phase MiB/s, the gateway/native ratio, node CPU-s per GiB and each node's peak RSS, then
-// one JSON line. BENCH_GW_MIB (default 1024) scales the file and the tree; BENCH_ROUNDS
+// per phase MiB/s, the gateway/native ratio (of the best rates, and of each round's side-by-side
+// pair; even rounds run the gateway first), node and client CPU-s per GiB and each node's peak
+// RSS, then one JSON line. BENCH_GW_MIB (default 1024) scales the file and the tree; BENCH_ROUNDS
 // (default 1) repeats the phases, best of each reported; BENCH_GW_ONLY=<regexp> runs only the
 // phases it matches; BENCH_CPU_PROF=<dir> profiles node 0 (node --cpu-prof),
-// BENCH_NODE_FLAGS adds node flags to node 0 ("--trace-gc"), BENCH_NODE_LOG=<file> keeps its output.
+// BENCH_NODE_FLAGS adds node flags to node 0 ("--trace-gc"), BENCH_NODE_LOG_LEVEL its log level
+// (default warn), BENCH_NODE_LOG=<file> keeps its output.
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -89,6 +91,9 @@ async function treeDigest(dir) {
 
 /** name → { bytes, ms, nodes: [{ cpuS, peakRssMiB }] } of the fastest run */
 const best = new Map();
+/** this step's ms by phase name, and step → the gateway/native rate ratio of each round */
+const lastMs = new Map();
+const roundRatios = new Map();
 /** each node's peak RSS over every phase (VmHWM is reset per phase) */
 const peakRss = [0, 0, 0];
 async function phase(cluster, name, bytes, fn) {
@@ -106,6 +111,7 @@ async function phase(cluster, name, bytes, fn) {
   console.log(
     `  ${name.padEnd(34)} ${(ms / 1000).toFixed(1).padStart(6)} s ${mibs(bytes, ms).toFixed(1).padStart(7)} MiB/s  node CPU-s/GiB ${cpu} client ${((clientCpuS / bytes) * GIB).toFixed(1)}  peak RSS MiB ${rss} (node 0 after: anon ${nodes[0].anonMiB.toFixed(0)} file ${nodes[0].fileMiB.toFixed(0)})  load ${loadavg()[0].toFixed(1)}`,
   );
+  lastMs.set(name, ms);
   const prev = best.get(name);
   if (!prev || ms < prev.ms) best.set(name, { bytes, ms, nodes, clientCpuS });
   return true;
@@ -167,67 +173,95 @@ try {
     const out = join(work, 'out.bin');
     const restored = join(work, 'restored');
 
+    const N = {
+      put: 'native: peerstash put',
+      get: 'native: peerstash get',
+      putTree: 'native: peerstash put -r (tree)',
+      getTree: 'native: peerstash get -r (tree)',
+    };
+    const G = {
+      put: 'gateway: aws s3 cp up (multipart)',
+      get: 'gateway: aws s3 cp down',
+      putTree: 'gateway: restic backup (tree)',
+      getTree: 'gateway: restic restore (tree)',
+    };
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`\nround ${round}`);
-      await phase(cluster, 'native: peerstash put', SIZE, () =>
-        cli(['put', big, '--key', `big-${round}.bin`, '--dir', dir]),
-      );
-      if (
-        await phase(cluster, 'native: peerstash get', SIZE, () =>
-          cli(['get', `big-${round}.bin`, '-o', out, '--dir', dir]),
-        )
-      ) {
-        check('peerstash get sha256', await sha256File(out), bigSha);
-        await rm(out);
-      }
-
-      await phase(cluster, 'gateway: aws s3 cp up (multipart)', SIZE, () =>
-        aws('s3', 'cp', big, `s3://bench/big-${round}.bin`),
-      );
-      if (
-        await phase(cluster, 'gateway: aws s3 cp down', SIZE, () =>
-          aws('s3', 'cp', `s3://bench/big-${round}.bin`, out),
-        )
-      ) {
-        check('aws s3 cp down sha256', await sha256File(out), bigSha);
-        await rm(out);
-      }
-
-      await phase(cluster, 'native: peerstash put -r (tree)', treeBytes, () =>
-        cli(['put', '-r', tree, '--prefix', `tree-${round}/`, '--dir', dir]),
-      );
-      if (
-        await phase(cluster, 'native: peerstash get -r (tree)', treeBytes, () =>
-          cli(['get', '-r', `tree-${round}/`, '-o', restored, '--dir', dir]),
-        )
-      ) {
-        check('peerstash get -r digest', (await treeDigest(restored)).digest, treeSum.digest);
-        await rm(restored, { recursive: true });
-      }
-
       const repo = repoUrl(`repo-${round}`);
-      if (!ONLY || ONLY.test('gateway: restic backup (tree)')) await restic('-r', repo, 'init');
-      await phase(cluster, 'gateway: restic backup (tree)', treeBytes, () =>
-        restic('-r', repo, 'backup', tree),
-      );
-      if (
-        await phase(cluster, 'gateway: restic restore (tree)', treeBytes, () =>
-          restic('-r', repo, 'restore', 'latest', '--target', restored),
-        )
-      ) {
-        // restic restores the absolute path under the target
-        const got = await treeDigest(join(restored, tree));
-        check('restic restore digest', got.digest, treeSum.digest);
-        await rm(restored, { recursive: true });
+      if (!ONLY || ONLY.test(G.putTree)) await restic('-r', repo, 'init');
+      /** [native, gateway] runs of each step; even rounds run the gateway first */
+      const steps = {
+        put: [
+          () =>
+            phase(cluster, N.put, SIZE, () =>
+              cli(['put', big, '--key', `big-${round}`, '--dir', dir]),
+            ),
+          () => phase(cluster, G.put, SIZE, () => aws('s3', 'cp', big, `s3://bench/big-${round}`)),
+        ],
+        get: [
+          async () => {
+            if (
+              !(await phase(cluster, N.get, SIZE, () =>
+                cli(['get', `big-${round}`, '-o', out, '--dir', dir]),
+              ))
+            )
+              return;
+            check('peerstash get sha256', await sha256File(out), bigSha);
+            await rm(out);
+          },
+          async () => {
+            if (
+              !(await phase(cluster, G.get, SIZE, () =>
+                aws('s3', 'cp', `s3://bench/big-${round}`, out),
+              ))
+            )
+              return;
+            check('aws s3 cp down sha256', await sha256File(out), bigSha);
+            await rm(out);
+          },
+        ],
+        putTree: [
+          () =>
+            phase(cluster, N.putTree, treeBytes, () =>
+              cli(['put', '-r', tree, '--prefix', `tree-${round}/`, '--dir', dir]),
+            ),
+          () => phase(cluster, G.putTree, treeBytes, () => restic('-r', repo, 'backup', tree)),
+        ],
+        getTree: [
+          async () => {
+            const get = ['get', '-r', `tree-${round}/`, '-o', restored, '--dir', dir];
+            if (!(await phase(cluster, N.getTree, treeBytes, () => cli(get)))) return;
+            check('peerstash get -r digest', (await treeDigest(restored)).digest, treeSum.digest);
+            await rm(restored, { recursive: true });
+          },
+          async () => {
+            const restore = ['-r', repo, 'restore', 'latest', '--target', restored];
+            if (!(await phase(cluster, G.getTree, treeBytes, () => restic(...restore)))) return;
+            // restic restores the absolute path under the target
+            const got = await treeDigest(join(restored, tree));
+            check('restic restore digest', got.digest, treeSum.digest);
+            await rm(restored, { recursive: true });
+          },
+        ],
+      };
+      for (const [step, [native, gateway]] of Object.entries(steps)) {
+        for (const side of round % 2 ? [native, gateway] : [gateway, native]) await side();
+        const n = lastMs.get(N[step]);
+        const g = lastMs.get(G[step]);
+        if (n !== undefined && g !== undefined) {
+          if (!roundRatios.has(step)) roundRatios.set(step, []);
+          roundRatios.get(step).push(n / g);
+        }
+        lastMs.clear();
       }
     }
     await cluster.stop();
 
     const pairs = [
-      ['file put', 'native: peerstash put', 'gateway: aws s3 cp up (multipart)'],
-      ['file get', 'native: peerstash get', 'gateway: aws s3 cp down'],
-      ['tree put', 'native: peerstash put -r (tree)', 'gateway: restic backup (tree)'],
-      ['tree get', 'native: peerstash get -r (tree)', 'gateway: restic restore (tree)'],
+      ['file put', N.put, G.put, 'put'],
+      ['file get', N.get, G.get, 'get'],
+      ['tree put', N.putTree, G.putTree, 'putTree'],
+      ['tree get', N.getTree, G.getTree, 'getTree'],
     ];
     const rate = (n) => mibs(best.get(n).bytes, best.get(n).ms);
     const cpuPerGiB = (n) => {
@@ -240,16 +274,18 @@ try {
       `\nbest of ${ROUNDS} (node CPU: three nodes summed; client: the CLI, aws or restic; RSS: the largest node)`,
     );
     console.log(
-      `  ${'what'.padEnd(9)} ${'native MiB/s'.padStart(12)} ${'gateway MiB/s'.padStart(13)} ${'ratio'.padStart(6)}  ${'CPU-s/GiB n/g'.padStart(13)}  ${'client n/g'.padStart(11)}  ${'peak RSS MiB n/g'.padStart(16)}`,
+      `  ${'what'.padEnd(9)} ${'native MiB/s'.padStart(12)} ${'gateway MiB/s'.padStart(13)} ${'ratio'.padStart(6)} ${'by round'.padStart(10)}  ${'CPU-s/GiB n/g'.padStart(13)}  ${'client n/g'.padStart(11)}  ${'peak RSS MiB n/g'.padStart(16)}`,
     );
     const results = {};
-    for (const [what, n, g] of pairs) {
+    for (const [what, n, g, step] of pairs) {
       if (!best.has(n) || !best.has(g)) continue;
       const ratio = rate(g) / rate(n);
+      const perRound = (roundRatios.get(step) ?? []).map((r) => +r.toFixed(2));
       results[what.replace(' ', '_')] = {
         nativeMiBs: +rate(n).toFixed(1),
         gatewayMiBs: +rate(g).toFixed(1),
         ratio: +ratio.toFixed(2),
+        roundRatios: perRound,
         nativeCpuSPerGiB: cpuPerGiB(n),
         gatewayCpuSPerGiB: cpuPerGiB(g),
         nativeClientCpuSPerGiB: clientPerGiB(n),
@@ -258,7 +294,7 @@ try {
         gatewayPeakRssMiB: maxRss(g),
       };
       console.log(
-        `  ${what.padEnd(9)} ${rate(n).toFixed(1).padStart(12)} ${rate(g).toFixed(1).padStart(13)} ${ratio.toFixed(2).padStart(6)}  ${`${cpuPerGiB(n)}/${cpuPerGiB(g)}`.padStart(13)}  ${`${clientPerGiB(n)}/${clientPerGiB(g)}`.padStart(11)}  ${`${maxRss(n)}/${maxRss(g)}`.padStart(16)}`,
+        `  ${what.padEnd(9)} ${rate(n).toFixed(1).padStart(12)} ${rate(g).toFixed(1).padStart(13)} ${ratio.toFixed(2).padStart(6)} ${perRound.join(',').padStart(10)}  ${`${cpuPerGiB(n)}/${cpuPerGiB(g)}`.padStart(13)}  ${`${clientPerGiB(n)}/${clientPerGiB(g)}`.padStart(11)}  ${`${maxRss(n)}/${maxRss(g)}`.padStart(16)}`,
       );
     }
     console.log(
