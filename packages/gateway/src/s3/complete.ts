@@ -139,6 +139,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   const target = objectKey(bucket, key);
   const { backend } = ctx.settings;
   const stop = keepAlive(ctx);
+  const started = performance.now();
   try {
     if (backend.compose) {
       await backend.compose(
@@ -162,12 +163,22 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
         signal: ctx.signal,
       });
     }
+    const assembled = performance.now();
     await removeUpload(
       ctx,
       bucket,
       key,
       uploadId,
       new Set(backend.compose ? chosen.map((p) => p.key) : []),
+    );
+    ctx.settings.logger.debug(
+      {
+        parts: chosen.length,
+        composed: Boolean(backend.compose),
+        assembleMs: Math.round(assembled - started),
+        cleanupMs: Math.round(performance.now() - assembled),
+      },
+      's3 multipart complete',
     );
   } catch (err) {
     stop();
