@@ -40,6 +40,8 @@ const NODE_FLAGS = [
   ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
   ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
+// the CLI runs as its bin's shebang starts it (with the heap flags)
+const CLI_FLAGS = process.env.BENCH_HEAP_FLAGS === '0' ? [] : HEAP_FLAGS;
 const FULL_GC = /Mark-Compact|Mark-sweep|Mark-Sweep/;
 // BENCH_GC_LOG=<file>: every node's --trace-gc lines go there too (to see why a GC ran)
 const gcLog = process.env.BENCH_GC_LOG ? createWriteStream(process.env.BENCH_GC_LOG) : undefined;
@@ -140,8 +142,9 @@ const auth = (n) => `authorization: Bearer ${n.token}`;
 const SYS = {
   cli: {
     put: (a, key, file) =>
-      run(process.execPath, [CLI, 'put', file, '--key', key, '--dir', a.dataDir]),
-    get: (n, key) => run(process.execPath, [CLI, 'get', key, '--dir', n.dataDir], true),
+      run(process.execPath, [...CLI_FLAGS, CLI, 'put', file, '--key', key, '--dir', a.dataDir]),
+    get: (n, key) =>
+      run(process.execPath, [...CLI_FLAGS, CLI, 'get', key, '--dir', n.dataDir], true),
   },
   curl: {
     put: (a, key, file) => run('curl', ['-sSf', '-T', file, '-H', auth(a), url(a, key)]),
