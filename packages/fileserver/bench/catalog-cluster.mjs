@@ -55,8 +55,11 @@ async function startNode(cfg) {
   return { ...info, child, token, dataDir: cfg.dataDir, readyMs };
 }
 async function stopNode(n) {
+  // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
   n.child.kill('SIGTERM');
-  await once(n.child, 'exit');
+  await exited;
 }
 const call = (n, path, method = 'GET') =>
   fetch(`${n.api}${path}`, { method, headers: { authorization: `Bearer ${n.token}` } });

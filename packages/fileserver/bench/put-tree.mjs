@@ -111,8 +111,11 @@ try {
     console.log(`node ${i + 1} peak RSS (VmHWM): ${(await hwm(n.pid)).toFixed(0)} MiB`);
 } finally {
   for (const n of nodes) {
+    // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+    if (n.child.exitCode !== null || n.child.signalCode !== null) continue;
+    const exited = once(n.child, 'exit');
     n.child.kill('SIGTERM');
-    await once(n.child, 'exit');
+    await exited;
   }
   await rm(root, { recursive: true, force: true });
 }

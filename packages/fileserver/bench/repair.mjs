@@ -54,8 +54,11 @@ async function startNode(cfg) {
 }
 
 async function stopNode(n) {
+  // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
   n.child.kill('SIGTERM');
-  await once(n.child, 'exit');
+  await exited;
 }
 
 async function status(n) {

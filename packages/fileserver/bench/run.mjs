@@ -287,8 +287,12 @@ async function main() {
     agent.destroy();
     await Promise.all(
       nodes.map(async (n) => {
+        // a node that already exited never emits 'exit' again: waiting for it would leave the
+        // top-level await unsettled (exit status 13)
+        if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+        const exited = once(n.child, 'exit');
         n.child.kill('SIGTERM');
-        await once(n.child, 'exit');
+        await exited;
       }),
     );
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
