@@ -1,6 +1,8 @@
 // The systemd unit `peerstash service print-unit` prints: the node as a dedicated user, its data
 // dir the only place it may write, restarted on failure, and sandboxed as far as a node allows.
 
+import { NODE_FLAGS } from '@peerstash/fileserver';
+
 export interface UnitOptions {
   user: string;
   dataDir: string;
@@ -25,6 +27,8 @@ function underHome(path: string): boolean {
 export function renderUnit(o: UnitOptions): string {
   const exec = [
     o.node,
+    // heap sizing is fixed at start: the unit passes what the bin's shebang would (see NODE_FLAGS)
+    ...NODE_FLAGS,
     o.program,
     'serve',
     '--dir',

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { open } from 'lmdb';
 import { bulkLoadCatalog } from '../dist/catalog/bulk-load.js';
+import { NODE_FLAGS } from '../dist/index.js';
 
 const FILES = Number(process.env.CATALOG_FILES ?? 1_000_000);
 const BIG = 10_000;
@@ -44,7 +45,7 @@ async function time(fn, runs = 1) {
 
 async function startNode(cfg) {
   const t = process.hrtime.bigint();
-  const child = spawn(process.execPath, [NODE, JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, NODE, JSON.stringify(cfg)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
@@ -54,8 +55,11 @@ async function startNode(cfg) {
   return { ...info, child, token, dataDir: cfg.dataDir, readyMs };
 }
 async function stopNode(n) {
+  // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
   n.child.kill('SIGTERM');
-  await once(n.child, 'exit');
+  await exited;
 }
 const call = (n, path, method = 'GET') =>
   fetch(`${n.api}${path}`, { method, headers: { authorization: `Bearer ${n.token}` } });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { NODE_FLAGS } from '../dist/index.js';
 
 const FILES = Number(process.env.BENCH_PUT_FILES ?? 100_000);
 const FIRST = Math.round(FILES / 5);
@@ -26,7 +27,7 @@ async function time(fn) {
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, out };
 }
 async function startNode(cfg) {
-  const child = spawn(process.execPath, [NODE, JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, NODE, JSON.stringify(cfg)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
@@ -110,8 +111,11 @@ try {
     console.log(`node ${i + 1} peak RSS (VmHWM): ${(await hwm(n.pid)).toFixed(0)} MiB`);
 } finally {
   for (const n of nodes) {
+    // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+    if (n.child.exitCode !== null || n.child.signalCode !== null) continue;
+    const exited = once(n.child, 'exit');
     n.child.kill('SIGTERM');
-    await once(n.child, 'exit');
+    await exited;
   }
   await rm(root, { recursive: true, force: true });
 }

@@ -5,7 +5,8 @@
 // 2,000 and 20,000 files of 4 KiB through the HTTP API. Per phase: MiB/s (or files/s), the
 // nodes' CPU-s per GiB (utime + stime from /proc), full GCs on the writer (--trace-gc) and
 // each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
-// BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>.
+// BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>,
+// BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { NODE_FLAGS as HEAP_FLAGS } from '../dist/index.js';
 import { generated } from './putget-data.mjs';
 import { cryptoLimit } from './putget-openssl.mjs';
 
@@ -29,13 +31,20 @@ const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc').split(',');
 const CONCURRENCY = 16;
 const CLI = new URL('../../../apps/cli/bin/peerstash.js', import.meta.url).pathname;
 const NODE_FLAGS = [
+  // the flags every node starts with (BENCH_HEAP_FLAGS=0: without them, to compare)
+  ...(process.env.BENCH_HEAP_FLAGS === '0' ? [] : HEAP_FLAGS),
   '--trace-gc',
   ...(process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
     : []),
   ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
+// the CLI runs as its bin's shebang starts it (with the heap flags)
+const CLI_FLAGS = process.env.BENCH_HEAP_FLAGS === '0' ? [] : HEAP_FLAGS;
 const FULL_GC = /Mark-Compact|Mark-sweep|Mark-Sweep/;
+// BENCH_GC_LOG=<file>: every node's --trace-gc lines go there too (to see why a GC ran)
+const gcLog = process.env.BENCH_GC_LOG ? createWriteStream(process.env.BENCH_GC_LOG) : undefined;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mibs = (bytes, ms) => bytes / MIB / (ms / 1000);
@@ -56,6 +65,7 @@ async function startNode(cfg) {
   const [info] = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`node exited ${code} before it started`)));
     lines.on('line', (line) => {
+      if (gcLog && line.startsWith('[')) gcLog.write(`${line}\n`);
       if (FULL_GC.test(line)) node.fullGcs++;
       else if (line.startsWith('{')) resolve([JSON.parse(line)]);
     });
@@ -132,8 +142,9 @@ const auth = (n) => `authorization: Bearer ${n.token}`;
 const SYS = {
   cli: {
     put: (a, key, file) =>
-      run(process.execPath, [CLI, 'put', file, '--key', key, '--dir', a.dataDir]),
-    get: (n, key) => run(process.execPath, [CLI, 'get', key, '--dir', n.dataDir], true),
+      run(process.execPath, [...CLI_FLAGS, CLI, 'put', file, '--key', key, '--dir', a.dataDir]),
+    get: (n, key) =>
+      run(process.execPath, [...CLI_FLAGS, CLI, 'get', key, '--dir', n.dataDir], true),
   },
   curl: {
     put: (a, key, file) => run('curl', ['-sSf', '-T', file, '-H', auth(a), url(a, key)]),
@@ -151,7 +162,8 @@ const SYS = {
 async function main() {
   console.log(
     `peerstash put/get bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
-      `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians)`,
+      `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians), ` +
+      `node flags: ${NODE_FLAGS.filter((f) => f !== '--trace-gc').join(' ') || 'none'}`,
   );
   const limit = await cryptoLimit();
   console.log(limit.text);

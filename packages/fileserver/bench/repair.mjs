@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CasStore, casPathTransform } from '@peerstash/cas-store';
-import { placeReplicas } from '../dist/index.js';
+import { NODE_FLAGS, placeReplicas } from '../dist/index.js';
 
 const FILES = Number(process.env.BENCH_REPAIR_FILES ?? 10_000);
 const SIZE = Number(process.env.BENCH_REPAIR_SIZE ?? 4096);
@@ -42,7 +42,7 @@ async function parallel(n, width, fn) {
 async function startNode(cfg) {
   const child = spawn(
     process.execPath,
-    [new URL('./repair-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
+    [...NODE_FLAGS, new URL('./repair-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -54,8 +54,11 @@ async function startNode(cfg) {
 }
 
 async function stopNode(n) {
+  // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
+  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  const exited = once(n.child, 'exit');
   n.child.kill('SIGTERM');
-  await once(n.child, 'exit');
+  await exited;
 }
 
 async function status(n) {

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newEncryptionKey, open, seal } from '@peerstash/crypto';
+import { NODE_FLAGS } from '../dist/index.js';
 
 const MIB = 1024 * 1024;
 const BIG = Number(process.env.BENCH_BIG_MIB ?? 1024) * MIB;
@@ -71,6 +72,7 @@ async function startNode(cfg) {
   const child = spawn(
     process.execPath,
     [
+      ...NODE_FLAGS,
       // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each node there
       ...(process.env.BENCH_CPU_PROF
         ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
@@ -285,8 +287,12 @@ async function main() {
     agent.destroy();
     await Promise.all(
       nodes.map(async (n) => {
+        // a node that already exited never emits 'exit' again: waiting for it would leave the
+        // top-level await unsettled (exit status 13)
+        if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+        const exited = once(n.child, 'exit');
         n.child.kill('SIGTERM');
-        await once(n.child, 'exit');
+        await exited;
       }),
     );
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));

@@ -116,15 +116,17 @@ export async function storeFile(
   let attributes: Attributes | undefined;
   const writeSignal = c.life.writeSignal(signal);
   try {
+    // without late attributes the pass-through is left out: one stream hop less per chunk
+    const ask = options.attributes;
+    const late = ask
+      ? [
+          lateAttributes(ask, (a) => {
+            attributes = a;
+          }),
+        ]
+      : [];
     const piping = pipeline(
-      input,
-      meter,
-      lateAttributes(options.attributes, (a) => {
-        attributes = a;
-      }),
-      sealer,
-      new Rechunk(BOUNDS.replicaPiece),
-      fanout,
+      [input, meter, ...late, sealer, new Rechunk(BOUNDS.replicaPiece), fanout],
       signal ? { signal } : {},
     );
     const writing = c.cas
@@ -183,13 +185,15 @@ export async function storeFile(
  * A pass-through that asks `ask` once its input has ended, before it ends its output: a throw
  * fails the pipeline, so the sealed blob is never finished and nothing commits.
  */
-function lateAttributes(ask: StoreOptions['attributes'], keep: (a: Attributes) => void): Transform {
+function lateAttributes(
+  ask: NonNullable<StoreOptions['attributes']>,
+  keep: (a: Attributes) => void,
+): Transform {
   return new Transform({
     transform(chunk, _enc, cb) {
       cb(null, chunk);
     },
     flush(cb) {
-      if (!ask) return cb();
       Promise.resolve()
         .then(ask)
         .then(
