@@ -14,6 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { NODE_FLAGS } from '../dist/index.js';
 import { buildNet, inNs, txBytes } from './links-net.mjs';
 import { generated } from './putget-data.mjs';
 
@@ -79,7 +80,7 @@ async function probe(net, to, from) {
 async function startNode(ns, cfg) {
   const child = spawnIn(
     ns,
-    [process.execPath, here('./links-node.mjs'), JSON.stringify(cfg)],
+    [process.execPath, ...NODE_FLAGS, here('./links-node.mjs'), JSON.stringify(cfg)],
     ['ignore', 'pipe', 'inherit', 'ipc'],
   );
   const [info] = await firstLine(child, `node in ${ns}`);
