@@ -1,6 +1,7 @@
 // A get from several holders at once: the file cut into record-aligned ranges, a few in flight
 // per holder, sent in order through a bounded reorder buffer; a holder that fails loses its ranges.
 
+import { emptyFinalRecord } from '@peerstash/crypto';
 import { BOUNDS } from '../config.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import { abortError } from '../lifecycle.js';
@@ -186,6 +187,10 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
         }
         for (const p of got.plain) yield p;
         await copy?.write(got.sealed);
+        if (copy && sent === slots.length && plainSize % got.chunkSize === 0) {
+          // an empty final record holds no plaintext, so no range carried it
+          await copy.write([emptyFinalRecord(t.vault.vaultKey, got.header, plainSize)]);
+        }
       }
       copy?.end();
     } finally {
