@@ -242,7 +242,15 @@ async function main() {
           }),
         );
         if (ONE_HOLDER) {
-          await call(c, 'DELETE', `/v1/files/${encodeURIComponent(key)}`);
+          // the client has every byte before C's copy commits (its fsync): wait for the copy
+          for (let i = 0; ; i++) {
+            const gone = await call(c, 'DELETE', `/v1/files/${encodeURIComponent(key)}`).then(
+              () => true,
+              (err) => (i < 100 ? false : Promise.reject(err)),
+            );
+            if (gone) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
           await restartC({ bootstrap: [a.address], getRangeBytes: 0 });
           runs.one.push(
             await measure(async () => {

@@ -185,12 +185,13 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
         if (sent === 1 && rangeBytes % got.chunkSize === 0) {
           copy = new LocalCopy(c, t.vault.ns, t.id, got.extra, t.digest, got.header);
         }
-        for (const p of got.plain) yield p;
+        // to the disk first: the last range's write then overlaps the reader, not its end
         await copy?.write(got.sealed);
         if (copy && sent === slots.length && plainSize % got.chunkSize === 0) {
           // an empty final record holds no plaintext, so no range carried it
           await copy.write([emptyFinalRecord(t.vault.vaultKey, got.header, plainSize)]);
         }
+        for (const p of got.plain) yield p;
       }
       copy?.end();
     } finally {
