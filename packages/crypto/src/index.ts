@@ -12,6 +12,7 @@ export {
   RangeNotSatisfiableError,
   UnsupportedVersionError,
 } from './errors.js';
+export { emptyFinalRecord } from './final-record.js';
 export {
   deriveFileId,
   deriveNamespace,

@@ -16,6 +16,8 @@ const server = new FileServer({
   vaultKey: Buffer.from(cfg.vaultKey, 'base64'),
   clusterSecret: Buffer.from(cfg.clusterSecret, 'base64'),
   apiPort: 0,
+  // 0: a get without a local copy reads from one holder (the bench's baseline for two)
+  ...(cfg.getRangeBytes !== undefined ? { getRangeBytes: cfg.getRangeBytes } : {}),
   logger: pino({ level: 'warn' }, pino.destination(2)),
 });
 await server.start();

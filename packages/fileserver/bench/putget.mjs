@@ -6,7 +6,8 @@
 // nodes' CPU-s per GiB (utime + stime from /proc), full GCs on the writer (--trace-gc) and
 // each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
 // BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>,
-// BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0.
+// BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0,
+// BENCH_ONE_HOLDER=0 (skip the get from one holder, the baseline of the get from two).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -29,6 +30,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const SMALL = (process.env.BENCH_SMALL ?? '2000,20000').split(',').filter(Boolean).map(Number);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc').split(',');
 const CONCURRENCY = 16;
+// also a get with no local copy from one holder only (C restarted with getRangeBytes 0)
+const ONE_HOLDER = process.env.BENCH_ONE_HOLDER !== '0';
 const CLI = new URL('../../../apps/cli/bin/peerstash.js', import.meta.url).pathname;
 const NODE_FLAGS = [
   // the flags every node starts with (BENCH_HEAP_FLAGS=0: without them, to compare)
@@ -180,14 +183,25 @@ async function main() {
       if (i > 0) cfg.bootstrap = [nodes[0].address];
       nodes.push(await startNode(cfg));
     }
-    const [a, b, c] = nodes;
-    for (;;) {
-      const sts = await Promise.all(
-        nodes.map(async (n) => JSON.parse(await call(n, 'GET', '/v1/status'))),
-      );
-      if (sts.every((s) => s.peers.length === 2)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const [a, b] = nodes;
+    let c = nodes[2];
+    const meshed = async () => {
+      for (;;) {
+        const sts = await Promise.all(
+          nodes.map(async (n) => JSON.parse(await call(n, 'GET', '/v1/status'))),
+        );
+        if (sts.every((s) => s.peers.length === 2)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await meshed();
+    // C again with other options (same data dir): to read from one holder as the baseline
+    const restartC = async (over) => {
+      await stopNode(c);
+      c = await startNode({ dataDir: join(root, 'n2'), vaultKey, clusterSecret, ...over });
+      nodes[2] = c;
+      await meshed();
+    };
 
     const measure = async (fn) => {
       await Promise.all(nodes.map((n) => resetPeak(n.pid)));
@@ -224,7 +238,7 @@ async function main() {
 
     for (const name of SYSTEMS) {
       const sys = SYS[name];
-      const runs = { put: [], local: [], remote: [] };
+      const runs = { put: [], local: [], remote: [], one: [] };
       for (let k = 0; k < ROUNDS; k++) {
         const key = `big-${name}-${k}`;
         runs.put.push(await measure(() => sys.put(a, key, file)));
@@ -239,11 +253,35 @@ async function main() {
             if ((await sys.get(c, key)) !== want) throw new Error(`${name} get (C): wrong bytes`);
           }),
         );
+        if (ONE_HOLDER) {
+          // the client has every byte before C's copy commits (its fsync): wait for the copy
+          for (let i = 0; ; i++) {
+            const gone = await call(c, 'DELETE', `/v1/files/${encodeURIComponent(key)}`).then(
+              () => true,
+              (err) => (i < 100 ? false : Promise.reject(err)),
+            );
+            if (gone) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await restartC({ bootstrap: [a.address], getRangeBytes: 0 });
+          runs.one.push(
+            await measure(async () => {
+              if ((await sys.get(c, key)) !== want)
+                throw new Error(`${name} get (C1): wrong bytes`);
+            }),
+          );
+          await restartC({ bootstrap: [a.address] });
+        }
         await call(a, 'DELETE', `/v1/files/${encodeURIComponent(key)}?everywhere=yes`);
       }
       row(name, 'put (A, 2 replicas)', runs.put, SIZE);
       row(name, 'get (B, local copy)', runs.local, SIZE);
-      row(name, 'get (C, from a peer)', runs.remote, SIZE);
+      row(name, 'get (C, from 2 holders)', runs.remote, SIZE);
+      if (ONE_HOLDER) {
+        row(name, 'get (C, from 1 holder)', runs.one, SIZE);
+        const two = rows.at(-2).rate;
+        console.log(`${name} get from 2 holders / from 1: ${(two / rows.at(-1).rate).toFixed(2)}×`);
+      }
     }
 
     const smallBody = (i) => {
@@ -289,7 +327,8 @@ async function main() {
         bench: 'putget',
         putMiBs: Math.round(put.rate),
         getLocalMiBs: Math.round(at(main, 'get (B').rate),
-        getRemoteMiBs: Math.round(at(main, 'get (C').rate),
+        getRemoteMiBs: Math.round(at(main, 'get (C, from 2').rate),
+        getOneHolderMiBs: ONE_HOLDER ? Math.round(at(main, 'get (C, from 1').rate) : null,
         putCpuSecPerGiB: Number(put.cpuPerGiB.toFixed(2)),
         cryptoLimitCpuSecPerGiB: Number(limit.cpuPerGiB.toFixed(2)),
         writerFullGcsPerGiB: put.gcsPerGiB,

@@ -166,6 +166,16 @@ export class NodeProc {
     clearInterval(this.rssTimer);
   }
 
+  /** SIGSTOP: the process stays, its sockets open, but it answers nothing (a hung node). */
+  freeze(): void {
+    if (this.running) this.child!.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after freeze(). */
+  thaw(): void {
+    if (this.running) this.child!.kill('SIGCONT');
+  }
+
   /** SIGTERM and wait for a clean exit. */
   async stop(): Promise<number | null> {
     if (!this.running) return this.child?.exitCode ?? null;

@@ -22,7 +22,10 @@ import { firstChunk, type PlainRange, type PlainSource } from './plain-source.js
 export type FetchOutcome = 'missing' | 'corrupt' | 'failed';
 
 export interface FetchComponents {
-  config: Pick<NodeConfig, 'requestTimeoutMs' | 'idleTimeoutMs' | 'stallTimeoutMs'>;
+  config: Pick<
+    NodeConfig,
+    'requestTimeoutMs' | 'idleTimeoutMs' | 'stallTimeoutMs' | 'getRangeBytes'
+  >;
   cas: CasStore;
   inventory: Inventory;
   life: Lifecycle;

@@ -11,6 +11,7 @@ import { type ByteRange, type RangeSpec, resolveRange } from '../http/byte-range
 import { abortError } from '../lifecycle.js';
 import { fileOf, type Vault } from '../vault.js';
 import { failover } from './failover.js';
+import { openSeveral, readsFromSeveral } from './multi-source.js';
 import { reportCorrupt } from './peer-fetch.js';
 import { openLocal, type PlainRange, type PlainSource } from './plain-source.js';
 import { nextSource, type SourceComponents, type SourceRequest } from './sources.js';
@@ -100,6 +101,16 @@ export async function readFile(
   }
   // without a record or a local copy, a range is cut from the whole file once its size is known
   const cut = options.range !== undefined && req.range === undefined;
+  if (!src && record?.version && !options.range && readsFromSeveral(c, record.size)) {
+    const t = { ...req, digest: record.version, plainSize: record.size };
+    src = await openSeveral(c, t).catch((err: unknown) => {
+      if (signal?.aborted) throw abortError(signal);
+      if (!c.life.live()) throw err;
+      // every holder it asked is in req.tried: the single-source path says what is left
+      if (errorCode(err) === CODES.INTEGRITY) rotten = true;
+      return undefined;
+    });
+  }
   src ??= await nextSource(c, req, undefined, rotten);
   const range = cut ? ranged(src.size) : req.range;
   const plaintext = failover(src, rotten, {
@@ -111,7 +122,9 @@ export async function readFile(
         noteLocalRot(c, id, err);
         return;
       }
-      req.tried.add(cur.peerId!);
+      // several holders: each was noted (and reported) when it was given up on
+      if (cur.peerId === undefined) return;
+      req.tried.add(cur.peerId);
       if (code === CODES.INTEGRITY) reportCorrupt(c, cur.peerId!, ns, id, 'bad chunk');
       else c.log.info({ peer: cur.peerId, code }, 'fetch broke off; trying another peer');
     },
