@@ -15,7 +15,11 @@ export interface FileServerOptions {
   advertise?: string;
   /** Addresses of nodes to join; peer exchange finds the rest. */
   bootstrap?: string[];
-  /** Peers that receive a replica of each stored file (default 3, or every peer when fewer). */
+  /**
+   * Copies of each file the cluster settles on (default 3, or every node when fewer): a put writes
+   * its own copy and streams one to each of R peers, then repair keeps the R placement nodes' copies
+   * (the writer's only when it is one of them) and hands the extra one off. 0: no replicas at all.
+   */
   replicationFactor?: number;
   /** 32-byte vault key; without it (here or in keys.json) the node is storage-only. */
   vaultKey?: Uint8Array;

@@ -64,7 +64,8 @@ export function serveOptions(y: Argv<GlobalArgs>): Argv<ServeArgs> {
     .option('replicas', {
       type: 'number',
       describe:
-        'Peers that get a replica of each file (default 3, or every peer when fewer; 0: none)',
+        'Copies of each file kept once repair has run (default 3, or every node when fewer; ' +
+        "a put makes N + 1 at first; 0: the writer's copy only)",
       requiresArg: true,
     })
     .option('api-port', {
