@@ -6,6 +6,9 @@ import { BOUNDS } from '../config.js';
 import { CODES, errorCode } from '../errors.js';
 import type { FetchComponents } from './peer-fetch.js';
 
+/** Sealed bytes go to the disk in copies this large. */
+const PIECE = 256 * 1024;
+
 export class LocalCopy {
   readonly #c: FetchComponents;
   readonly #id: string;
@@ -41,12 +44,15 @@ export class LocalCopy {
     return this.#writing.catch(() => {});
   }
 
-  /** Appends sealed records, waiting while the disk is behind (the get's backpressure). */
-  async write(pieces: readonly Buffer[]): Promise<void> {
+  /**
+   * Appends copies of sealed records (`bytes` may be reused once this resolves), waiting while
+   * the disk is behind (the get's backpressure).
+   */
+  async write(bytes: Buffer): Promise<void> {
     const out = this.#toDisk;
-    for (const p of pieces) {
+    for (let at = 0; at < bytes.length; at += PIECE) {
       if (this.#failed || out.destroyed) return;
-      if (!out.write(p)) {
+      if (!out.write(Buffer.from(bytes.subarray(at, at + PIECE)))) {
         await new Promise<void>((resolve) => {
           const done = () => {
             out.off('drain', done);

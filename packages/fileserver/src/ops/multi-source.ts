@@ -10,8 +10,12 @@ import type { Vault } from '../vault.js';
 import { LocalCopy } from './local-copy.js';
 import type { FetchOutcome } from './peer-fetch.js';
 import { firstChunk, type PlainSource } from './plain-source.js';
+import { RangeBuffers } from './range-buffers.js';
 import { type FetchedRange, fetchRange } from './range-fetch.js';
 import type { SourceComponents } from './sources.js';
+
+/** Plaintext leaves in copies this large: the range's buffer is reused once the range is sent. */
+const OUT_PIECE = 256 * 1024;
 
 export interface SeveralTarget {
   vault: Vault;
@@ -60,6 +64,7 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
   const candidates = rankNodes(t.id, c.peerIds()).filter((p) => !t.tried.has(p));
   let nextCandidate = 0;
   const sources = new Map<string, Set<Slot>>();
+  const pool = new RangeBuffers();
   let sent = 0;
   let closed = false;
   let corrupt = false;
@@ -103,15 +108,20 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
     active.add(slot);
     const signal = t.signal ? AbortSignal.any([ctl.signal, t.signal]) : ctl.signal;
     const range = { start: slot.start, end: slot.end, plainSize };
-    fetchRange(c, peer, { vault: t.vault, key: t.key, id: t.id, digest: t.digest, range }, signal)
+    const target = { vault: t.vault, key: t.key, id: t.id, digest: t.digest, range };
+    fetchRange(c, peer, target, signal, pool)
       .then((r) => {
-        if (closed || slot.gen !== gen) return;
+        if (closed || slot.gen !== gen) {
+          if ('plain' in r) pool.give(r.buffers);
+          return;
+        }
         active.delete(slot);
         slot.ctl = undefined;
         if ('plain' in r && header && !r.header.equals(header)) {
           // a validly sealed blob, but not the one the other ranges came from
           drop(peer, 'corrupt', new IntegrityError('a holder served another sealed header'));
           slot.state = 'queued';
+          pool.give(r.buffers);
         } else if ('plain' in r) {
           header ??= r.header;
           slot.state = 'done';
@@ -162,6 +172,7 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
       s.ctl?.abort();
       s.got = undefined;
     }
+    pool.clear();
     copy?.abort();
     notify();
   };
@@ -189,9 +200,12 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
         await copy?.write(got.sealed);
         if (copy && sent === slots.length && plainSize % got.chunkSize === 0) {
           // an empty final record holds no plaintext, so no range carried it
-          await copy.write([emptyFinalRecord(t.vault.vaultKey, got.header, plainSize)]);
+          await copy.write(emptyFinalRecord(t.vault.vaultKey, got.header, plainSize));
         }
-        for (const p of got.plain) yield p;
+        for (let at = 0; at < got.plain.length; at += OUT_PIECE) {
+          yield Buffer.from(got.plain.subarray(at, at + OUT_PIECE));
+        }
+        pool.give(got.buffers);
       }
       copy?.end();
     } finally {

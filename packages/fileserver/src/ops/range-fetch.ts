@@ -1,22 +1,25 @@
 // One range of a multi-source get from one holder: the sealed header and the records covering
-// it, every record MAC-verified (openRange) as it arrives, kept whole until the range is sent.
+// it, every record MAC-verified (openRange) as it arrives, copied into two range-sized buffers.
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HEADER_SIZE, openRange } from '@peerstash/crypto';
-import { CODES, errorCode } from '../errors.js';
+import { HEADER_SIZE, openRange, sealedRange } from '@peerstash/crypto';
+import { CODES, errorCode, IntegrityError } from '../errors.js';
 import { chunkSizeOf, plainSizeOf } from '../file-key.js';
 import { Meter, watchStarved } from '../streams.js';
 import { nameMatches, type Vault } from '../vault.js';
 import { type FetchComponents, type FetchOutcome, reportCorrupt } from './peer-fetch.js';
 import type { PlainRange } from './plain-source.js';
+import type { RangeBuffers } from './range-buffers.js';
 
 /** A range fetched and verified: its plaintext, and its sealed records for the local copy. */
 export interface FetchedRange {
-  /** The range's plaintext, in order, every byte from a record whose tag verified. */
-  plain: Buffer[];
+  /** The range's plaintext, every byte from a record whose tag verified (a view of a pool buffer). */
+  plain: Buffer;
   /** The sealed records as received, without the header (a local copy is these, range by range). */
-  sealed: Buffer[];
+  sealed: Buffer;
+  /** The pool's buffers `plain` and `sealed` are views of: given back once the range is sent. */
+  buffers: Buffer[];
   /** The blob's sealed header as this holder sent it (every range's must be the same). */
   header: Buffer;
   extra: Record<string, unknown>;
@@ -38,11 +41,17 @@ export interface RangeTarget {
   range: PlainRange;
 }
 
-/** Splits the first HEADER_SIZE bytes off a sealed stream and keeps the rest, passing all on. */
+/** Splits the first HEADER_SIZE bytes off a sealed stream and copies the rest into `into`. */
 class KeepSealed extends Transform {
   readonly header = Buffer.alloc(HEADER_SIZE);
-  readonly pieces: Buffer[] = [];
+  readonly #into: Buffer;
   #fill = 0;
+  length = 0;
+
+  constructor(into: Buffer) {
+    super();
+    this.#into = into;
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     let body = chunk;
@@ -52,8 +61,14 @@ class KeepSealed extends Transform {
       this.#fill += n;
       body = chunk.subarray(n);
     }
-    // a reference, not a copy: the opener holds the same buffers until their record verifies
-    if (body.length > 0) this.pieces.push(body);
+    // a copy, not a reference: a kept view would pin the transport's read buffer (and the other
+    // streams' bytes in it) until the range is sent, long enough to reach the old generation
+    if (this.length + body.length > this.#into.length) {
+      callback(new IntegrityError('a holder sent more than the records of the range'));
+      return;
+    }
+    body.copy(this.#into, this.length);
+    this.length += body.length;
     callback(null, chunk);
   }
 }
@@ -68,6 +83,7 @@ export async function fetchRange(
   peerId: string,
   t: RangeTarget,
   signal: AbortSignal,
+  pool: RangeBuffers,
 ): Promise<FetchedRange | RangeFailure> {
   const { vault, id, range } = t;
   try {
@@ -106,16 +122,31 @@ export async function fetchRange(
         what: 'ranged fetch',
       });
       watchStarved(stream, meter, c.config.stallTimeoutMs, 'ranged fetch');
-      const keep = new KeepSealed();
+      const plan = sealedRange(range, range.plainSize, chunkSize);
+      const plain = pool.take(plan.length);
+      const sealed = pool.take(plan.body.length);
+      const keep = new KeepSealed(sealed);
       const opener = openRange(vault.vaultKey, range);
       const piping = pipeline(stream, meter, keep, opener);
-      const plain: Buffer[] = [];
+      let at = 0;
       const collecting = (async () => {
-        for await (const p of opener) plain.push(p as Buffer);
+        for await (const p of opener) {
+          if (at + p.length > plain.length) throw new IntegrityError('a range opened too long');
+          at += (p as Buffer).copy(plain, at);
+        }
       })();
-      // whichever fails first: the peer's stream (stall, reset) or a record's tag
+      // whichever fails first: the peer's stream (stall, reset) or a record's tag; on a failure
+      // the buffers are left to the collector (a late write may still land in them)
       await Promise.all([piping, collecting]);
-      return { plain, sealed: keep.pieces, header: keep.header, extra, chunkSize };
+      if (at !== plan.length) throw new IntegrityError('a range opened short');
+      return {
+        plain: plain.subarray(0, at),
+        sealed: sealed.subarray(0, keep.length),
+        buffers: [plain, sealed],
+        header: keep.header,
+        extra,
+        chunkSize,
+      };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
