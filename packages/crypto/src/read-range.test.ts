@@ -115,6 +115,32 @@ describe('ranged open', () => {
     }
   });
 
+  it("a 'check' pass releases nothing and catches a flipped byte; a 'decrypt' pass opens", async () => {
+    const size = 5 * C + 17;
+    const { key, plain, sealed } = fixture(size);
+    for (const [start, end] of [
+      [0, size - 1],
+      [C - 1, 3 * C],
+      [5 * C, size - 1],
+    ] as const) {
+      const range = { start, end, plainSize: size };
+      const check = { ...range, pass: 'check' as const };
+      expect(await openSpan(key, sealed, check, [1, 60])).toEqual({
+        plain: Buffer.alloc(0),
+        code: undefined,
+      });
+      const span = sealedRange(range, size, C);
+      const bad = Buffer.from(sealed);
+      bad[span.body.offset + 5]! ^= 1;
+      expect((await openSpan(key, bad, check, [1, 60])).code).toBe('ERR_INTEGRITY');
+      const decrypt = { ...range, pass: 'decrypt' as const };
+      expect(await openSpan(key, sealed, decrypt, [1, 60, 200])).toEqual({
+        plain: plain.subarray(start, end + 1),
+        code: undefined,
+      });
+    }
+  });
+
   it('reads only the header and the records that cover the range', async () => {
     const { key, sealed } = fixture(20 * C);
     const { readAt, calls } = reader(sealed);

@@ -11,10 +11,10 @@ import { LocalCopy } from './local-copy.js';
 import type { FetchOutcome } from './peer-fetch.js';
 import { firstChunk, type PlainSource } from './plain-source.js';
 import { RangeBuffers } from './range-buffers.js';
-import { type FetchedRange, fetchRange } from './range-fetch.js';
+import { type FetchedRange, fetchRange, plainOf } from './range-fetch.js';
 import type { SourceComponents } from './sources.js';
 
-/** Plaintext leaves in copies this large: the range's buffer is reused once the range is sent. */
+/** Plaintext leaves in pieces this large, decrypted from the range's records as it is sent. */
 const OUT_PIECE = 256 * 1024;
 
 export interface SeveralTarget {
@@ -112,17 +112,17 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
     fetchRange(c, peer, target, signal, pool)
       .then((r) => {
         if (closed || slot.gen !== gen) {
-          if ('plain' in r) pool.give(r.buffers);
+          if ('sealed' in r) pool.give(r.buffers);
           return;
         }
         active.delete(slot);
         slot.ctl = undefined;
-        if ('plain' in r && header && !r.header.equals(header)) {
+        if ('sealed' in r && header && !r.header.equals(header)) {
           // a validly sealed blob, but not the one the other ranges came from
           drop(peer, 'corrupt', new IntegrityError('a holder served another sealed header'));
           slot.state = 'queued';
           pool.give(r.buffers);
-        } else if ('plain' in r) {
+        } else if ('sealed' in r) {
           header ??= r.header;
           slot.state = 'done';
           slot.got = r;
@@ -202,9 +202,8 @@ export async function openSeveral(c: SourceComponents, t: SeveralTarget): Promis
           // an empty final record holds no plaintext, so no range carried it
           await copy.write(emptyFinalRecord(t.vault.vaultKey, got.header, plainSize));
         }
-        for (let at = 0; at < got.plain.length; at += OUT_PIECE) {
-          yield Buffer.from(got.plain.subarray(at, at + OUT_PIECE));
-        }
+        yield* plainOf(t.vault.vaultKey, got, OUT_PIECE);
+        // the opener has read all of it and the local copy queued copies: free for the next range
         pool.give(got.buffers);
       }
       copy?.end();

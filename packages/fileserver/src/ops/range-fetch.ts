@@ -1,5 +1,5 @@
 // One range of a multi-source get from one holder: the sealed header and the records covering
-// it, every record MAC-verified (openRange) as it arrives, copied into two range-sized buffers.
+// it, every record MAC-verified as it arrives and kept sealed in one buffer; opened when sent.
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,13 +12,12 @@ import { type FetchComponents, type FetchOutcome, reportCorrupt } from './peer-f
 import type { PlainRange } from './plain-source.js';
 import type { RangeBuffers } from './range-buffers.js';
 
-/** A range fetched and verified: its plaintext, and its sealed records for the local copy. */
+/** A range fetched, every record's tag verified: its sealed records (plaintext is plainOf's). */
 export interface FetchedRange {
-  /** The range's plaintext, every byte from a record whose tag verified (a view of a pool buffer). */
-  plain: Buffer;
+  range: PlainRange;
   /** The sealed records as received, without the header (a local copy is these, range by range). */
   sealed: Buffer;
-  /** The pool's buffers `plain` and `sealed` are views of: given back once the range is sent. */
+  /** The pool's buffer `sealed` is a view of: given back once the range is sent. */
   buffers: Buffer[];
   /** The blob's sealed header as this holder sent it (every range's must be the same). */
   header: Buffer;
@@ -122,27 +121,17 @@ export async function fetchRange(
         what: 'ranged fetch',
       });
       watchStarved(stream, meter, c.config.stallTimeoutMs, 'ranged fetch');
-      const plan = sealedRange(range, range.plainSize, chunkSize);
-      const plain = pool.take(plan.length);
-      const sealed = pool.take(plan.body.length);
+      // plaintext held as well would double a range's memory: it is decrypted when sent
+      const sealed = pool.take(sealedRange(range, range.plainSize, chunkSize).body.length);
       const keep = new KeepSealed(sealed);
-      const opener = openRange(vault.vaultKey, range);
-      const piping = pipeline(stream, meter, keep, opener);
-      let at = 0;
-      const collecting = (async () => {
-        for await (const p of opener) {
-          if (at + p.length > plain.length) throw new IntegrityError('a range opened too long');
-          at += (p as Buffer).copy(plain, at);
-        }
-      })();
+      const checker = openRange(vault.vaultKey, { ...range, pass: 'check' });
       // whichever fails first: the peer's stream (stall, reset) or a record's tag; on a failure
-      // the buffers are left to the collector (a late write may still land in them)
-      await Promise.all([piping, collecting]);
-      if (at !== plan.length) throw new IntegrityError('a range opened short');
+      // the buffer is left to the collector (a late write may still land in it)
+      await Promise.all([pipeline(stream, meter, keep, checker), checker.toArray()]);
       return {
-        plain: plain.subarray(0, at),
+        range,
         sealed: sealed.subarray(0, keep.length),
-        buffers: [plain, sealed],
+        buffers: [sealed],
         header: keep.header,
         extra,
         chunkSize,
@@ -159,4 +148,22 @@ export async function fetchRange(
     c.log.info({ peer: peerId, id, code: errorCode(err) }, 'ranged fetch from peer failed');
     return { outcome: 'failed', err };
   }
+}
+
+/**
+ * The plaintext of a fetched range, decrypted from its records (verified when they arrived and
+ * held since), in pieces of at most `piece` bytes; each piece is a new buffer.
+ */
+export async function* plainOf(
+  vaultKey: Uint8Array,
+  got: FetchedRange,
+  piece: number,
+): AsyncGenerator<Buffer> {
+  const opener = openRange(vaultKey, { ...got.range, pass: 'decrypt' });
+  opener.write(got.header);
+  for (let at = 0; at < got.sealed.length; at += piece) {
+    opener.write(got.sealed.subarray(at, at + piece));
+  }
+  opener.end();
+  for await (const p of opener) yield p as Buffer;
 }
