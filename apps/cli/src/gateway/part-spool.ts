@@ -2,6 +2,7 @@
 // cluster store: parts are never replicated, so a multipart upload costs one seal and one R-way put.
 
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -84,6 +85,17 @@ async function syncedWrite(path: string, data: Uint8Array): Promise<void> {
   }
 }
 
+/** The stream once its file is open (an open failure rejects instead of erroring later). */
+function opened(ws: WriteStream): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    ws.once('ready', () => {
+      ws.off('error', reject);
+      resolve(ws);
+    });
+    ws.once('error', reject);
+  });
+}
+
 /** The opened plaintext of a sealed data file (an integrity failure errors the stream). */
 function openedStream(key: Uint8Array, fh: FileHandle): Readable {
   const out = openSealed(key);
@@ -138,8 +150,8 @@ export class PartSpool {
           live.add(name);
           live.add(e.file);
         } catch {
-          // not sealed under this vault's key: left to the age sweep, never listed
-          if ((await stat(meta)).mtimeMs >= cutoff) live.add(name);
+          // not sealed under this vault's key: never listed, left to the age sweep
+          live.add(name);
         }
       }
       for (const name of names) if (!live.has(name)) await rm(join(path, name), { force: true });
@@ -180,28 +192,27 @@ export class PartSpool {
         cb(null, chunk);
       },
     });
-    // a delete of the upload's last part may drop the folder between the mkdir and the open
-    const fh = await open(temp, 'wx', 0o600).catch(async () => {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      return open(temp, 'wx', 0o600);
-    });
     try {
+      // flush: fsync before close, so the rename below never publishes unwritten bytes
+      const sink = () => createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
+      // a delete of the upload's last part may drop the folder between the mkdir and the open
+      const out = await opened(sink()).catch(async () => {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        return opened(sink());
+      });
       await pipeline(
         Readable.from(source, { objectMode: false }),
         count,
         seal(this.#key),
-        fh.createWriteStream({ autoClose: false }),
+        out,
         ...(options.signal ? [{ signal: options.signal }] : []),
       );
-      await fh.sync();
-      await fh.close();
       const attributes: Attributes = options.attributes ? await options.attributes() : {};
       await rename(temp, join(dir, file));
       const entry: Entry = { key, size, modifiedAt: this.#now(), version, attributes, file };
       await this.#commit(dir, name, entry);
       return { size, version, modifiedAt: entry.modifiedAt };
     } catch (err) {
-      await fh.close().catch(() => {});
       await rm(temp, { force: true });
       await rm(join(dir, file), { force: true });
       if (options.signal?.aborted) throw new AbortedError(undefined, { cause: err });

@@ -101,6 +101,23 @@ describe('FileServerBackend part spool (3 nodes)', () => {
       expect(bytes.includes(Buffer.from(MARKER.slice(0, 16)))).toBe(false);
       for (const p of parts) expect(bytes.includes(Buffer.from(md5(p)))).toBe(false);
     }
+    // a listing above the parts folder merges the spool with the catalog, one item per page
+    const gwBackend = await backendOf(c);
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await gwBackend.list({
+        prefix: '.s3/',
+        delimiter: '/',
+        limit: 1,
+        ...(after ? { after } : {}),
+      });
+      seen.push(...page.prefixes, ...page.entries.map((e) => e.key));
+      after = page.next;
+    } while (after !== undefined);
+    expect(seen).toEqual(['.s3/buckets/', '.s3/parts/', '.s3/uploads/']);
+    const all = await gwBackend.list({ prefix: '', limit: 100 });
+    expect(all.entries.filter((e) => e.key.startsWith('.s3/parts/'))).toHaveLength(3);
     const listed = await s3({ path: '/bkt/big.bin', query: { uploadId } });
     expect(listed.body.toString().match(/<PartNumber>/g)).toHaveLength(3);
 
