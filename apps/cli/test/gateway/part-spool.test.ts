@@ -1,6 +1,7 @@
 // S3 multipart through a real 3-node cluster with the parts in node 0's sealed spool: parts are
 // not in any catalog, no plaintext on disk, abort and completion leave no files, a restart of
-// the gateway node keeps the upload completable, stale parts are swept, tampering is caught.
+// the gateway node keeps the upload completable, only node 0 can complete it, stale parts are
+// swept, tampering is caught.
 
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -157,6 +158,39 @@ describe('FileServerBackend part spool (3 nodes)', () => {
     const r = await c.nodes[1]!.read('bkt/later.bin');
     expect((await collect(r.stream)).equals(Buffer.concat(parts))).toBe(true);
     expect(await spoolFiles()).toEqual([]);
+  });
+
+  it('another node lists the upload but cannot complete it: its parts are on node 0', async () => {
+    const parts = [partBody(1, 64_000), partBody(2, 10)];
+    const uploadId = await startUpload('here.bin', parts);
+    const otherGw = await startGateway(await backendOf(c, 1), {
+      keyFile: join(keyDir, 'other-keys.json'),
+      minPartSize: 5,
+    });
+    try {
+      const o = (x: SendOptions) =>
+        send(
+          otherGw.s3.url,
+          { accessKeyId: otherGw.accessKeyId, secretAccessKey: otherGw.secretAccessKey },
+          x,
+        );
+      const uploads = await o({ path: '/bkt', query: { uploads: '' } });
+      expect(tag(uploads.body.toString(), 'UploadId')).toBe(uploadId);
+      const there = await o({
+        method: 'POST',
+        path: '/bkt/here.bin',
+        query: { uploadId },
+        body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${md5(parts[0]!)}"</ETag></Part></CompleteMultipartUpload>`,
+      });
+      expect(errorCode(there)).toBe('InvalidPart');
+    } finally {
+      await otherGw.close();
+    }
+    const done = await complete('here.bin', uploadId, parts);
+    expect(errorCode(done)).toBeUndefined();
+    expect(
+      (await collect((await c.nodes[1]!.read('bkt/here.bin')).stream)).equals(Buffer.concat(parts)),
+    ).toBe(true);
   });
 
   it('fails a tampered part with ERR_INTEGRITY and sweeps parts older than the max age', async () => {
