@@ -31,6 +31,7 @@ import {
   InvalidRangeError,
   type ListOptions,
   type ListPage,
+  NoSpaceError,
   NotFoundError,
   type ObjectInfo,
   type ReadOptions,
@@ -216,6 +217,9 @@ export class PartSpool {
       await rm(temp, { force: true });
       await rm(join(dir, file), { force: true });
       if (options.signal?.aborted) throw new AbortedError(undefined, { cause: err });
+      if ((err as { code?: unknown }).code === 'ENOSPC') {
+        throw new NoSpaceError('no space left for the part spool', { cause: err });
+      }
       throw err;
     }
   }
