@@ -43,8 +43,8 @@ let root;
 const children = new Set();
 const running = (child) => child.exitCode === null && child.signalCode === null;
 
-function fail(message) {
-  console.error(`repair bench FAILED at "${step}": ${message}`);
+function fail(message, at = step) {
+  console.error(`repair bench FAILED at "${at}": ${message}`);
   for (const child of children) if (running(child)) child.kill('SIGKILL');
   if (root) rmSync(root, { recursive: true, force: true });
   process.exit(1);
@@ -144,7 +144,7 @@ async function waitUntil(what, left, detail) {
       best = n;
       since = Date.now();
     } else if (Date.now() - since > STALL_S * 1000) {
-      throw new Error(`no progress for ${STALL_S} s, ${n} left; ${await detail()}`);
+      throw new Error(`no progress for ${STALL_S} s, ${n} still to go; ${await detail()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -305,6 +305,9 @@ async function main() {
       `| summary + query bytes | ${kib(summary)} | one round of full lists among the live nodes: ${mib(fullRound(after))} | ${(summary / fullRound(after)).toFixed(3)} × |`,
     );
     console.log(`peak RSS of the live nodes: ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB`);
+  } catch (err) {
+    err.step ??= step;
+    throw err;
   } finally {
     step = 'stop nodes';
     await Promise.all(nodes.map(stopNode));
@@ -315,5 +318,5 @@ async function main() {
 try {
   await main();
 } catch (err) {
-  fail(err.message);
+  fail(err.message, err.step);
 }
