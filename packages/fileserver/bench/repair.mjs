@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -110,6 +110,9 @@ async function peakRssMiB(pid) {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
+
+// "5" resets the peak RSS (VmHWM) to the current RSS: the repair's peak, not the put's
+const resetPeak = (pid) => writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {});
 
 function metaPath(dir, i) {
   const { pathName, filename } = casPathTransform(ids[i]);
@@ -244,6 +247,8 @@ async function main() {
       lostBytes += JSON.parse(readFileSync(metaPath(victim.dataDir, i), 'utf8')).size;
     }
     const before = await Promise.all(live.map(status));
+    const putRss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
+    await Promise.all(live.map((n) => resetPeak(n.pid)));
     step = 'kill';
     victim.child.kill('SIGKILL');
     await once(victim.child, 'exit');
@@ -304,7 +309,9 @@ async function main() {
     console.log(
       `| summary + query bytes | ${kib(summary)} | one round of full lists among the live nodes: ${mib(fullRound(after))} | ${(summary / fullRound(after)).toFixed(3)} × |`,
     );
-    console.log(`peak RSS of the live nodes: ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB`);
+    const list = (a) => a.map((r) => r.toFixed(0)).join(' / ');
+    console.log(`peak RSS of the live nodes during the repair: ${list(rss)} MiB`);
+    console.log(`peak RSS of the 5 nodes during the put and settling: ${list(putRss)} MiB`);
   } catch (err) {
     err.step ??= step;
     throw err;
