@@ -1,4 +1,4 @@
-// One storage-only node of the repair bench in its own process. Config is JSON in argv[2]; prints
+// One node of the repair bench in its own process. Config is JSON in argv[2]; prints
 // { nodeId, address, api, pid } once started and stops cleanly on SIGTERM.
 import { pino } from 'pino';
 import { FileServer } from '../dist/index.js';
@@ -10,6 +10,8 @@ const server = new FileServer({
   bootstrap: cfg.bootstrap ?? [],
   replicationFactor: 3,
   clusterSecret: Buffer.from(cfg.clusterSecret, 'base64'),
+  // the bench puts real files through the nodes' HTTP API; repair itself needs no vault key
+  ...(cfg.vaultKey ? { vaultKey: Buffer.from(cfg.vaultKey, 'base64') } : {}),
   ...(cfg.repairIntervalMs ? { repairIntervalMs: cfg.repairIntervalMs } : {}),
   ...(cfg.repairRateBytesPerSec !== undefined
     ? { repairRateBytesPerSec: cfg.repairRateBytesPerSec }

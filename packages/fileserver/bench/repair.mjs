@@ -1,34 +1,56 @@
-// Repair benchmark: 5 storage-only nodes (child processes) hold 10,000 files at R = 3; one is
-// killed, and the time and bytes until every file again has 3 replicas on live nodes are measured
-// beside a baseline from the same run (cas-store writing the lost replicas locally).
+// Repair benchmark: 5 nodes (child processes) hold 10,000 files at R = 3, put through their HTTP
+// API as a client would; one is killed, and the time and bytes until every file again has 3
+// replicas on live nodes are measured beside a baseline from the same run (cas-store writing the
+// lost replicas locally). Every wait has a deadline: a stuck run fails with the step and exit 1.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CasStore, casPathTransform } from '@peerstash/cas-store';
+import { deriveFileId, deriveNamespace } from '@peerstash/crypto';
 import { NODE_FLAGS, placeReplicas } from '../dist/index.js';
 
 const FILES = Number(process.env.BENCH_REPAIR_FILES ?? 10_000);
 const SIZE = Number(process.env.BENCH_REPAIR_SIZE ?? 4096);
 const NODES = 5;
 const R = 3;
+const PUTS_IN_FLIGHT = 16;
 const WRITERS = 32;
+/** The whole run (default: 5 min plus 90 ms a file); past it the nodes are killed, exit 1. */
+const DEADLINE_S = Number(process.env.BENCH_REPAIR_DEADLINE_S ?? 300 + FILES * 0.09);
+/** A wait whose count of files left does not drop for this long fails (4 default rounds). */
+const STALL_S = Number(process.env.BENCH_REPAIR_STALL_S ?? 120);
 
 const secret = randomBytes(32).toString('base64');
-const ns = randomBytes(32).toString('hex');
+const vaultKey = randomBytes(32);
+const ns = deriveNamespace(vaultKey);
 const pool = randomBytes(1024 * 1024);
-const blob = (i) => {
-  const b = Buffer.from(
-    pool.subarray((i * 131) % (pool.length - SIZE), ((i * 131) % (pool.length - SIZE)) + SIZE),
-  );
+const blob = (i, size = SIZE) => {
+  const off = (i * 131) % (pool.length - size);
+  const b = Buffer.from(pool.subarray(off, off + size));
   b.writeUInt32BE(i, 0);
   return b;
 };
-const idOf = (i) => createHash('sha256').update(`bench-file-${i}`).digest('hex');
+const keyOf = (i) => `bench/${String(i).padStart(6, '0')}.bin`;
+const ids = Array.from({ length: FILES }, (_, i) => deriveFileId(vaultKey, keyOf(i)));
+
+let step = 'start';
+let root;
+const children = new Set();
+const running = (child) => child.exitCode === null && child.signalCode === null;
+
+function fail(message, at = step) {
+  console.error(`repair bench FAILED at "${at}": ${message}`);
+  for (const child of children) if (running(child)) child.kill('SIGKILL');
+  if (root) rmSync(root, { recursive: true, force: true });
+  process.exit(1);
+}
+// the last resort: whatever is stuck (a wait, a stop, a request), the run ends
+setTimeout(() => fail(`deadline of ${DEADLINE_S.toFixed(0)} s passed`), DEADLINE_S * 1000).unref();
 
 async function parallel(n, width, fn) {
   let next = 0;
@@ -43,11 +65,15 @@ async function startNode(cfg) {
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, new URL('./repair-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const [line] = await once(createInterface({ input: child.stdout }), 'line');
+  children.add(child);
+  const [line] = await Promise.race([
+    once(createInterface({ input: child.stdout }), 'line'),
+    once(child, 'exit').then(([code, sig]) => {
+      throw new Error(`a node exited at start (${sig ?? `exit ${code}`})`);
+    }),
+  ]);
   const info = JSON.parse(line);
   const token = (await readFile(join(cfg.dataDir, 'api-token'), 'utf8')).trim();
   return { ...info, child, token, dataDir: cfg.dataDir };
@@ -55,7 +81,7 @@ async function startNode(cfg) {
 
 async function stopNode(n) {
   // an exited node emits no second 'exit' (an unsettled top-level await exits 13)
-  if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+  if (!running(n.child)) return;
   const exited = once(n.child, 'exit');
   n.child.kill('SIGTERM');
   await exited;
@@ -64,8 +90,20 @@ async function stopNode(n) {
 async function status(n) {
   const res = await fetch(`${n.api}/v1/status`, {
     headers: { authorization: `Bearer ${n.token}` },
+    signal: AbortSignal.timeout(30_000),
   });
   return res.json();
+}
+
+async function put(n, i) {
+  const res = await fetch(`${n.api}/v1/files/${encodeURIComponent(keyOf(i))}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${n.token}` },
+    body: blob(i),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new Error(`put of ${keyOf(i)}: HTTP ${res.status} ${body}`);
 }
 
 async function peakRssMiB(pid) {
@@ -73,101 +111,164 @@ async function peakRssMiB(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
 
-function holdsOnDisk(dir, id) {
-  const { pathName, filename } = casPathTransform(id);
-  return existsSync(join(dir, 'blobs', ns, pathName, `${filename}.meta.json`));
+// "5" resets the peak RSS (VmHWM) to the current RSS: the repair's peak, not the put's
+const resetPeak = (pid) => writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {});
+
+function metaPath(dir, i) {
+  const { pathName, filename } = casPathTransform(ids[i]);
+  return join(dir, 'blobs', ns, pathName, `${filename}.meta.json`);
+}
+const holdsOnDisk = (dir, i) => existsSync(metaPath(dir, i));
+
+/** What the nodes say they hold, for a failure message. */
+async function picture(ns_) {
+  const s = await Promise.all(ns_.map((n) => status(n).catch((e) => ({ error: e.message }))));
+  return s
+    .map((x, k) =>
+      x.error
+        ? `node ${k}: ${x.error}`
+        : `node ${k}: keysHeld ${x.keysHeld}, catalog ${x.catalog?.files}, under-replicated ${x.underReplicated}, rounds ${x.repairRounds}`,
+    )
+    .join('; ');
 }
 
-const waitUntil = async (what, check, ms = 600_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+/**
+ * Polls `left()` (what is still missing) until it is 0. Fails when it has not dropped for
+ * STALL_S, with `detail()` in the message.
+ */
+async function waitUntil(what, left, detail) {
+  step = what;
+  let best = Number.POSITIVE_INFINITY;
+  let since = Date.now();
+  for (;;) {
+    const n = await left();
+    if (n === 0) return;
+    if (n < best) {
+      best = n;
+      since = Date.now();
+    } else if (Date.now() - since > STALL_S * 1000) {
+      throw new Error(`no progress for ${STALL_S} s, ${n} still to go; ${await detail()}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-};
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
 
 async function main() {
   console.log(
-    `peerstash repair bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`,
+    `peerstash repair bench — ${new Date().toISOString().slice(0, 16)} UTC, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${load()}`,
   );
   console.log(
-    `${NODES} storage-only nodes, R = ${R}, ${FILES.toLocaleString('en')} files × ${SIZE} B`,
+    `${NODES} nodes, R = ${R}, ${FILES.toLocaleString('en')} files × ${SIZE} B put through the HTTP API`,
   );
-  const root = await mkdtemp(join(tmpdir(), 'peerstash-repair-bench-'));
+  root = await mkdtemp(join(tmpdir(), 'peerstash-repair-bench-'));
   const dirs = Array.from({ length: NODES }, (_, i) => join(root, `n${i}`));
-  let nodes = [];
+  const nodes = [];
   try {
-    // node ids come from a first start
-    const ids = [];
+    step = 'start nodes';
     for (const dir of dirs) {
-      const n = await startNode({ dataDir: dir, clusterSecret: secret });
-      ids.push(n.nodeId);
-      await stopNode(n);
+      const cfg = { dataDir: dir, clusterSecret: secret, vaultKey: vaultKey.toString('base64') };
+      nodes.push(await startNode({ ...cfg, bootstrap: nodes.length ? [nodes[0].address] : [] }));
     }
-    // place the files straight into the stores, as a settled cluster would hold them
-    let t = performance.now();
-    const stores = await Promise.all(
-      dirs.map(async (d) => {
-        const s = new CasStore({ root: join(d, 'blobs') });
-        await s.open();
-        return s;
-      }),
+    const nodeIds = nodes.map((n) => n.nodeId);
+    const all = () => Promise.all(nodes.map(status));
+    await waitUntil(
+      'mesh',
+      async () => (await all()).reduce((a, s) => a + (NODES - 1 - s.peers.length), 0),
+      () => picture(nodes),
     );
-    const putAt = Date.now();
-    await parallel(FILES, WRITERS, async (i) => {
-      const id = idOf(i);
-      for (const nodeId of placeReplicas(id, ids, R)) {
-        await stores[ids.indexOf(nodeId)].write(ns, id, [blob(i)], { extra: { putAt } });
-      }
-    });
-    console.log(`placed ${FILES * R} replicas in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-    nodes = [];
-    for (const dir of dirs) {
-      nodes.push(
-        await startNode({
-          dataDir: dir,
-          clusterSecret: secret,
-          bootstrap: nodes.length ? [nodes[0].address] : [],
-        }),
-      );
-    }
-    await waitUntil('mesh', async () =>
-      (await Promise.all(nodes.map(status))).every((s) => s.peers.length === NODES - 1),
+    // the files are put as a client would: round robin over the nodes, 16 in flight
+    step = 'put';
+    let t = performance.now();
+    await parallel(FILES, PUTS_IN_FLIGHT, (i) => put(nodes[i % NODES], i));
+    const putS = (performance.now() - t) / 1000;
+    console.log(
+      `put ${FILES.toLocaleString('en')} files in ${putS.toFixed(1)} s (${(FILES / putS).toFixed(0)} files/s), load ${load()}`,
     );
-    // a round with nothing to repair: what the summaries cost when the cluster is in sync
-    const base = await Promise.all(nodes.map(status));
-    await waitUntil('a quiet round', async () => {
-      const s = await Promise.all(nodes.map(status));
-      return s.every((x, i) => x.repairRounds >= base[i].repairRounds + 1 && !x.repairInProgress);
-    });
-    const quiet = await Promise.all(nodes.map(status));
-    const quietSummary = quiet.reduce((a, s) => a + s.repairSummaryBytes, 0);
-    const quietPushed = quiet.reduce((a, s) => a + s.repairBytesSent, 0);
+    // a put leaves the writer's copy too: repair hands off the surplus, then each file is on
+    // exactly its placement, and the nodes count what they hold
+    const placement = ids.map((id) => placeReplicas(id, nodeIds, R).map((p) => nodeIds.indexOf(p)));
+    const unsettled = (i) => dirs.some((d, k) => holdsOnDisk(d, i) !== placement[i].includes(k));
+    let pending = ids.map((_, i) => i);
+    t = performance.now();
+    await waitUntil(
+      'placement settled',
+      () => {
+        pending = pending.filter(unsettled);
+        return pending.length;
+      },
+      () => picture(nodes),
+    );
+    await waitUntil(
+      'keysHeld counted',
+      async () => Math.abs(FILES * R - (await all()).reduce((a, s) => a + s.keysHeld, 0)),
+      () => picture(nodes),
+    );
+    console.log(`placement settled ${((performance.now() - t) / 1000).toFixed(1)} s after the put`);
+
+    // a round with nothing to repair: what the summaries cost when the cluster is in sync (a
+    // round already running when counting starts does not count)
+    const base = await all();
+    const need = base.map((s) => s.repairRounds + (s.repairInProgress ? 2 : 1));
+    await waitUntil(
+      'a quiet round',
+      async () =>
+        (await all()).filter((x, i) => x.repairRounds < need[i] || x.repairInProgress).length,
+      () => picture(nodes),
+    );
+    const quiet = await all();
+    const quietSummary = quiet.reduce(
+      (a, s, i) => a + s.repairSummaryBytes - base[i].repairSummaryBytes,
+      0,
+    );
+    const quietPushed = quiet.reduce(
+      (a, s, i) => a + s.repairBytesSent - base[i].repairBytesSent,
+      0,
+    );
     // one round of full lists instead: every node sends each peer all it holds
     const LIST_ENTRY = 142; // CBOR of [id, digest, putAt]
     const fullRound = (sts) =>
       sts.reduce((a, s) => a + s.keysHeld * LIST_ENTRY * (sts.length - 1), 0);
 
-    // lose the node holding the most
+    // lose one node for good
     const victim = nodes[NODES - 1];
     const live = nodes.slice(0, NODES - 1);
     const liveDirs = dirs.slice(0, NODES - 1);
     const lost = [];
-    for (let i = 0; i < FILES; i++) if (holdsOnDisk(victim.dataDir, idOf(i))) lost.push(i);
+    let lostBytes = 0;
+    for (let i = 0; i < FILES; i++) {
+      if (!holdsOnDisk(victim.dataDir, i)) continue;
+      lost.push(i);
+      lostBytes += JSON.parse(readFileSync(metaPath(victim.dataDir, i), 'utf8')).size;
+    }
     const before = await Promise.all(live.map(status));
+    const putRss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
+    await Promise.all(live.map((n) => resetPeak(n.pid)));
+    step = 'kill';
     victim.child.kill('SIGKILL');
     await once(victim.child, 'exit');
     t = performance.now();
-    const short = (i) => liveDirs.filter((d) => holdsOnDisk(d, idOf(i))).length < R;
-    let pending = lost;
-    await waitUntil('R replicas on live nodes', () => {
-      pending = pending.filter(short);
-      return pending.length === 0;
-    });
+    const short = (i) => liveDirs.filter((d) => holdsOnDisk(d, i)).length < R;
+    pending = lost;
+    await waitUntil(
+      'R replicas on live nodes',
+      () => {
+        pending = pending.filter(short);
+        return pending.length;
+      },
+      () => picture(live),
+    );
     const restoreS = (performance.now() - t) / 1000;
-    await waitUntil('rounds settle', async () =>
-      (await Promise.all(live.map(status))).every((s) => !s.repairInProgress),
+    const loadAfter = load();
+    await waitUntil(
+      'rounds settle',
+      async () => (await Promise.all(live.map(status))).filter((s) => s.repairInProgress).length,
+      () => picture(live),
     );
     const after = await Promise.all(live.map(status));
     const pushed = after.reduce((a, s, i) => a + s.repairBytesSent - before[i].repairBytesSent, 0);
@@ -178,23 +279,24 @@ async function main() {
     const rss = await Promise.all(live.map((n) => peakRssMiB(n.pid)));
     for (let i = 0; i < FILES; i++) if (short(i)) throw new Error(`file ${i} under-replicated`);
 
-    // baseline: this process writing the lost replicas into a fresh cas-store (no network)
+    // baseline: this process writing as many bytes as were lost into a fresh cas-store (no network)
+    step = 'baseline';
+    const size = Math.round(lostBytes / lost.length);
     const baseStore = new CasStore({ root: join(root, 'baseline') });
     await baseStore.open();
     t = performance.now();
     await parallel(lost.length, WRITERS, async (k) => {
-      await baseStore.write(ns, idOf(lost[k]), [blob(lost[k])]);
+      await baseStore.write(ns, ids[lost[k]], [blob(lost[k], size)]);
     });
     const baselineS = (performance.now() - t) / 1000;
 
-    const lostBytes = lost.length * SIZE;
     const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
     const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
     console.log(
-      `in sync: a round on every node exchanged ${kib(quietSummary)} of summaries (one round of full lists: ${mib(fullRound(quiet))}), pushed ${quietPushed} B`,
+      `in sync: a round on every node exchanged ${kib(quietSummary)} of summaries in all (one round of full lists: ${mib(fullRound(quiet))}), pushed ${quietPushed} B`,
     );
     console.log(
-      `lost ${lost.length.toLocaleString('en')} replicas (${mib(lostBytes)}) with the killed node`,
+      `lost ${lost.length.toLocaleString('en')} replicas (${mib(lostBytes)} sealed) with the killed node; load at R = 3 again ${loadAfter}`,
     );
     console.log(`| measure | repair | baseline (same run) | ratio |`);
     console.log(`| --- | ---: | --- | ---: |`);
@@ -207,13 +309,21 @@ async function main() {
     console.log(
       `| summary + query bytes | ${kib(summary)} | one round of full lists among the live nodes: ${mib(fullRound(after))} | ${(summary / fullRound(after)).toFixed(3)} × |`,
     );
-    console.log(`peak RSS of the live nodes: ${rss.map((r) => r.toFixed(0)).join(' / ')} MiB`);
+    const list = (a) => a.map((r) => r.toFixed(0)).join(' / ');
+    console.log(`peak RSS of the live nodes during the repair: ${list(rss)} MiB`);
+    console.log(`peak RSS of the 5 nodes during the put and settling: ${list(putRss)} MiB`);
+  } catch (err) {
+    err.step ??= step;
+    throw err;
   } finally {
-    // a killed child has a signalCode and no exitCode: waiting for its 'exit' again never ends
-    const running = (n) => n.child.exitCode === null && n.child.signalCode === null;
-    await Promise.all(nodes.filter(running).map(stopNode));
+    step = 'stop nodes';
+    await Promise.all(nodes.map(stopNode));
     await rm(root, { recursive: true, force: true });
   }
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  fail(err.message, err.step);
+}

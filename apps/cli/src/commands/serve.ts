@@ -227,7 +227,7 @@ async function runNode(o: RunOptions): Promise<void> {
 
   try {
     await server.start();
-    gateways = await startGateways(server, o.dir, o.argv, logger);
+    gateways = await startGateways(server, o.dir, o.argv, logger, o.keys.vaultKey);
   } catch (err) {
     process.off('uncaughtException', onFatal);
     process.off('SIGINT', onSigint);

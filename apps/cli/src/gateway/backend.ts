@@ -1,11 +1,13 @@
 // The gateway's Backend over a FileServer: keys are the vault's file keys, listings come from the
 // cluster catalog, attributes (ETag, content type, x-amz-meta-*) are sealed in each record.
+// Multipart parts stay in the node's sealed PartSpool; compose streams them into one store.
 
 import type { FileServer, ListedFile } from '@peerstash/fileserver';
 import {
   AbortedError,
   type Attributes,
   type Backend,
+  type ComposeOptions,
   GatewayError,
   IntegrityError,
   InvalidKeyError,
@@ -21,6 +23,8 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@peerstash/gateway';
+import { compareKeys, mergePages } from './key-page.js';
+import { PARTS_PREFIX, PartSpool } from './part-spool.js';
 
 /** The catalog's page limit. */
 const MAX_PAGE = 10_000;
@@ -82,12 +86,30 @@ function infoOf(f: Pick<ListedFile, 'key' | 'size' | 'version' | 'modified' | 'a
 
 export class FileServerBackend implements Backend {
   readonly #node: FileServer;
+  readonly #spool: PartSpool;
 
-  constructor(node: FileServer) {
+  constructor(node: FileServer, spool: PartSpool) {
     this.#node = node;
+    this.#spool = spool;
+  }
+
+  /** Opens the part spool now (its sweep of stale parts runs at start, not on the first upload). */
+  async open(): Promise<this> {
+    await this.#spool.open();
+    return this;
   }
 
   async list(options: ListOptions): Promise<ListPage> {
+    if (PartSpool.holds(options.prefix)) return this.#spool.list(options);
+    const cluster = await this.#listCluster(options);
+    // a prefix above the parts folder ('', '.s3/') covers both stores
+    if (!PARTS_PREFIX.startsWith(options.prefix)) return cluster;
+    const limit = Math.max(1, options.limit);
+    const spool = await this.#spool.list({ ...options, limit });
+    return mergePages(cluster, spool, limit);
+  }
+
+  async #listCluster(options: ListOptions): Promise<ListPage> {
     return mapped(async () => {
       const page = await this.#node.listPage({
         prefix: options.prefix,
@@ -102,6 +124,7 @@ export class FileServerBackend implements Backend {
   }
 
   async stat(key: string, _options?: SignalOptions): Promise<ObjectInfo | undefined> {
+    if (PartSpool.holds(key)) return this.#spool.stat(key);
     try {
       return infoOf(await this.#node.info(key));
     } catch (err) {
@@ -112,6 +135,7 @@ export class FileServerBackend implements Backend {
   }
 
   async read(key: string, options: ReadOptions = {}): Promise<ReadResult> {
+    if (PartSpool.holds(key)) return mapped(() => this.#spool.read(key, options));
     return mapped(async () => {
       const r = await this.#node.read(key, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -136,6 +160,7 @@ export class FileServerBackend implements Backend {
     source: AsyncIterable<Uint8Array>,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
+    if (PartSpool.holds(key)) return mapped(() => this.#spool.write(key, source, options));
     return mapped(async () => {
       const r = await this.#node.store(key, source, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -146,6 +171,7 @@ export class FileServerBackend implements Backend {
   }
 
   async delete(key: string, options: SignalOptions = {}): Promise<boolean> {
+    if (PartSpool.holds(key)) return this.#spool.delete(key);
     return mapped(async () => {
       if ((await this.stat(key, options)) === undefined) return false;
       const r = await this.#node.delete(key, {
@@ -154,5 +180,42 @@ export class FileServerBackend implements Backend {
       });
       return r.deleted;
     });
+  }
+
+  /**
+   * One streaming store of the sources in order (spooled parts are opened and verified as they
+   * go, one at a time), then the sources are deleted: compose consumes them, as the gateway
+   * expects. A failed store keeps every source, so Complete can be retried.
+   */
+  async compose(
+    key: string,
+    sources: string[],
+    options: ComposeOptions = {},
+  ): Promise<WriteResult> {
+    const parts: ObjectInfo[] = [];
+    for (const s of sources) {
+      const info = await this.stat(s, options);
+      if (!info) throw new NotFoundError(`no object ${s} to compose`);
+      parts.push(info);
+    }
+    const signal = options.signal;
+    const read = (k: string) => this.read(k, signal ? { signal } : {});
+    async function* concatenated(): AsyncGenerator<Uint8Array> {
+      for (const p of parts) {
+        const r = await read(p.key);
+        if (r.info.version !== p.version) {
+          r.stream.destroy();
+          throw new NotFoundError(`${p.key} changed while composing`);
+        }
+        for await (const chunk of r.stream) yield chunk as Uint8Array;
+      }
+    }
+    const attributes = options.attributes ?? {};
+    const result = await this.write(key, concatenated(), {
+      ...(signal ? { signal } : {}),
+      attributes: () => attributes,
+    });
+    for (const s of [...new Set(sources)].sort(compareKeys)) if (s !== key) await this.delete(s);
+    return result;
   }
 }

@@ -2,6 +2,7 @@
 // --append-only), their checks, and the listeners they start over the node (FileServerBackend).
 
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { FileServer } from '@peerstash/fileserver';
 import type { Listener } from '@peerstash/gateway';
@@ -126,6 +127,7 @@ export async function startGateways(
   dir: string,
   a: GatewayArgs,
   logger: Logger,
+  vaultKey: Uint8Array | undefined,
 ): Promise<RunningGateways> {
   const listeners: Listener[] = [];
   const close = async () => {
@@ -133,9 +135,12 @@ export async function startGateways(
     await Promise.all(listeners.splice(0).map((l) => l.close()));
   };
   if (!wantsGateways(a)) return { close };
+  assertGatewaysAllowed(a, vaultKey !== undefined);
   const { KeyStore, startResticServer, startS3Server } = await import('@peerstash/gateway');
   const { FileServerBackend } = await import('./backend.js');
-  const backend = new FileServerBackend(node);
+  const { PartSpool, SPOOL_DIR } = await import('./part-spool.js');
+  const spool = new PartSpool({ dir: join(dir, SPOOL_DIR), vaultKey: vaultKey! });
+  const backend = await new FileServerBackend(node, spool).open();
   const credentials = new KeyStore(keyStorePath(dir));
   const tls =
     a.tlsCert !== undefined && a.tlsKey !== undefined

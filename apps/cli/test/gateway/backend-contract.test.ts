@@ -1,84 +1,47 @@
 // The gateway's Backend contract (packages/gateway/test/backend-tests.ts) run against
-// FileServerBackend over a real 1-node and 3-node FileServer cluster (real sockets, temp dirs).
+// FileServerBackend over a real 1-node and 3-node FileServer cluster (real sockets, temp dirs),
+// and against its part spool alone.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileServer } from '@peerstash/fileserver';
-import pino from 'pino';
+import type { Backend, ListPage, ObjectInfo } from '@peerstash/gateway';
 import { backendTests } from '../../../../packages/gateway/test/backend-tests.js';
-import { FileServerBackend } from '../../src/gateway/backend.js';
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out.push(join(e.parentPath, e.name));
-  }
-  return out;
-}
-
-interface Running {
-  nodes: FileServer[];
-  dirs: string[];
-}
-
-async function startCluster(n: number): Promise<Running> {
-  const vaultKey = randomBytes(32);
-  const clusterSecret = randomBytes(32);
-  const nodes: FileServer[] = [];
-  const dirs: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cli-gw-'));
-    dirs.push(dataDir);
-    const node = new FileServer({
-      dataDir,
-      listen: '127.0.0.1:0',
-      logger: pino({ level: 'silent' }),
-      api: false,
-      repairIntervalMs: 0,
-      vaultKey,
-      clusterSecret,
-      replication: Math.min(2, n - 1),
-      bootstrap: i === 0 ? [] : [nodes[0]!.address!],
-    });
-    await node.start();
-    nodes.push(node);
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const counts = await Promise.all(nodes.map(async (x) => (await x.status()).peers.length));
-    if (counts.every((c) => c >= n - 1)) break;
-    if (Date.now() > deadline) throw new Error('the cluster did not mesh');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { nodes, dirs };
-}
+import type { FileServerBackend } from '../../src/gateway/backend.js';
+import { PARTS_PREFIX, PartSpool, SPOOL_DIR } from '../../src/gateway/part-spool.js';
+import {
+  backendOf,
+  type Cluster,
+  catalogKeys,
+  startCluster,
+  stopCluster,
+  walk,
+} from './cluster.js';
 
 for (const size of [1, 3]) {
-  const clusters = new Map<FileServerBackend, Running>();
+  const clusters = new Map<FileServerBackend, Cluster>();
   backendTests({
-    name: `FileServer, ${size} node${size > 1 ? 's' : ''}`,
+    // parts under .s3/parts/ live in node 0's spool; compose stores them as one object
+    name: `FileServer, ${size} node${size > 1 ? 's' : ''}, spooled parts and compose`,
     async setup() {
       const cluster = await startCluster(size);
-      const backend = new FileServerBackend(cluster.nodes[0]!);
+      const backend = await backendOf(cluster);
       clusters.set(backend, cluster);
       return {
         backend,
-        // blobs and catalog records on every node: a failed write must add neither
+        // blobs and catalog records on every node, and spooled parts: a failed write adds none
         async residue() {
           const files: string[] = [];
           for (const node of cluster.nodes) {
-            let after: string | undefined;
-            do {
-              const page = await node.listPage({ limit: 10_000, ...(after ? { after } : {}) });
-              files.push(...page.files.map((f) => `${node.nodeId}:${f.key}`));
-              after = page.next;
-            } while (after !== undefined);
+            files.push(...(await catalogKeys(node)).map((k) => `${node.nodeId}:${k}`));
           }
           for (const dir of cluster.dirs) {
             files.push(
-              ...(await walk(dir)).filter((f) => f.includes('blobs') && !f.includes('tmp')),
+              ...(await walk(dir)).filter(
+                (f) =>
+                  (f.includes('blobs') && !f.includes('tmp')) || f.includes(join(dir, SPOOL_DIR)),
+              ),
             );
           }
           return files.sort();
@@ -86,9 +49,50 @@ for (const size of [1, 3]) {
       };
     },
     async teardown({ backend }) {
-      const cluster = clusters.get(backend as FileServerBackend)!;
-      await Promise.all(cluster.nodes.map((x) => x.stop()));
-      await Promise.all(cluster.dirs.map((d) => rm(d, { recursive: true, force: true })));
+      await stopCluster(clusters.get(backend as FileServerBackend)!);
     },
   });
 }
+
+// The spool alone, every contract key moved under the parts prefix (what the gateway keeps there)
+const spools = new Map<Backend, { dir: string; spool: PartSpool }>();
+const inner = (k: string) => `${PARTS_PREFIX}${k}`;
+const outer = (e: ObjectInfo): ObjectInfo => ({ ...e, key: e.key.slice(PARTS_PREFIX.length) });
+backendTests({
+  name: 'part spool (keys under .s3/parts/)',
+  async setup() {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-gw-spool-'));
+    const spool = new PartSpool({ dir, vaultKey: randomBytes(32) });
+    await spool.open();
+    const backend: Backend = {
+      async list(o) {
+        const page = await spool.list({
+          ...o,
+          prefix: inner(o.prefix),
+          ...(o.after !== undefined ? { after: inner(o.after) } : {}),
+        });
+        const out: ListPage = {
+          entries: page.entries.map(outer),
+          prefixes: page.prefixes.map((p) => p.slice(PARTS_PREFIX.length)),
+        };
+        if (page.next !== undefined) out.next = page.next.slice(PARTS_PREFIX.length);
+        return out;
+      },
+      stat: async (k) => {
+        const e = await spool.stat(inner(k));
+        return e && outer(e);
+      },
+      read: async (k, o) => {
+        const r = await spool.read(inner(k), o);
+        return { stream: r.stream, info: outer(r.info) };
+      },
+      write: (k, source, o) => spool.write(inner(k), source, o),
+      delete: (k) => spool.delete(inner(k)),
+    };
+    spools.set(backend, { dir, spool });
+    return { backend, residue: () => spool.files() };
+  },
+  async teardown({ backend }) {
+    await rm(spools.get(backend)!.dir, { recursive: true, force: true });
+  },
+});
