@@ -8,6 +8,15 @@
  * Buffers not yet swept against the limit, which starts a full mark-compact at nearly every such
  * scavenge: 100–150 full GCs per GiB on the writer and as many on each receiver. With the floor
  * it is a few per GiB and each node spends about a third less CPU per GiB (README figures). The
- * limit is a threshold, not a reservation: peak RSS stays where it was.
+ * limit is a threshold, not a reservation.
+ *
+ * `--max-semi-space-size=4` caps each of the young generation's two semi-spaces at 4 MB (V8's
+ * default grows them to 16 MB). Nearly all a node allocates dies young (stream objects, request
+ * state), so the big young generation bought no fewer promotions, only up to ~32 MB more committed
+ * heap; with the cap the serving node's peak anonymous memory during a 1 GiB `get -r` fell from
+ * ~178 to ~141 MiB at no measured CPU cost (README figures).
  */
-export const NODE_FLAGS: readonly string[] = Object.freeze(['--initial-old-space-size=64']);
+export const NODE_FLAGS: readonly string[] = Object.freeze([
+  '--initial-old-space-size=64',
+  '--max-semi-space-size=4',
+]);
