@@ -53,6 +53,7 @@ describe('service print-unit', () => {
       'PrivateTmp=yes',
       'CapabilityBoundingSet=',
       'WantedBy=multi-user.target',
+      'Environment=MALLOC_MMAP_THRESHOLD_=131072',
     ]) {
       expect(lines(unit), want).toContain(want);
     }

@@ -7,9 +7,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const CLI = new URL('../../../apps/cli/bin/peerstash.js', import.meta.url).pathname;
-// the flags the CLI's shebang gives a node; spawned as `node <bin>` here, so passed explicitly
+// what the CLI gives the nodes it starts (flags, malloc env); spawned as `node <bin>` here
 const FILESERVER_DIST = '../../../packages/fileserver/dist/index.js';
-const { NODE_FLAGS } = await import(new URL(FILESERVER_DIST, import.meta.url).href);
+const { NODE_ENV_VARS, NODE_FLAGS } = await import(new URL(FILESERVER_DIST, import.meta.url).href);
 /** BENCH_NODE_ENV="K=V K=V": extra environment for every node (MALLOC_ARENA_MAX=2) */
 const NODE_ENV = Object.fromEntries(
   (process.env.BENCH_NODE_ENV ?? '')
@@ -195,7 +195,7 @@ export async function startCluster(root, { nodeFlags = [] } = {}) {
         ...quiet,
         ...extra,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NODE_ENV } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...NODE_ENV_VARS, ...process.env, ...NODE_ENV } },
     );
     nodes.push(
       await new Node(dir, child, i === 0 ? process.env.BENCH_NODE_LOG : undefined).ready(),
