@@ -14,8 +14,8 @@
  * `--max-semi-space-size=4` caps each of the young generation's two semi-spaces at 4 MB (V8's
  * default grows them to 16 MB). Nearly all a node allocates dies young (stream objects, request
  * state), so the big young generation bought no fewer promotions, only up to ~32 MB more committed
- * heap; with the cap the serving node's peak anonymous memory during a 1 GiB `get -r` fell from
- * ~178 to ~141 MiB at no measured CPU cost (README figures).
+ * heap; with the cap the serving node's committed heap peak during a 1 GiB `get -r` fell from
+ * ~105 to ~82 MB at no measured CPU cost (README figures).
  */
 export const NODE_FLAGS: readonly string[] = Object.freeze([
   '--initial-old-space-size=64',
