@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=4
 // The installed `peerstash` command: a file kept in git, so pnpm links the bin even before `dist`
 // is built (a fresh `pnpm install` stays quiet); the program itself is dist/bin.js. The shebang
 // carries @peerstash/fileserver's NODE_FLAGS (heap sizing must be given at start; see there).

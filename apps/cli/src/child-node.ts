@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '@peerstash/fileserver';
+import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver';
 import { ApiClient, type NodeStatus } from './api-client.js';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -117,7 +117,7 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeProcess> {
   // the node's heap flags (see NODE_FLAGS): without them a put costs 100+ full GCs per GiB
   const child = spawn(process.execPath, [...NODE_FLAGS, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: opts.env ?? process.env,
+    env: { ...NODE_ENV_VARS, ...(opts.env ?? process.env) },
   });
   const logs: Logs = { text: '', stdout: '' };
   const keep = (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 // The systemd unit `peerstash service print-unit` prints: the node as a dedicated user, its data
 // dir the only place it may write, restarted on failure, and sandboxed as far as a node allows.
 
-import { NODE_FLAGS } from '@peerstash/fileserver';
+import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver';
 
 export interface UnitOptions {
   user: string;
@@ -52,6 +52,8 @@ export function renderUnit(o: UnitOptions): string {
     'Type=simple',
     `User=${o.user}`,
     `Group=${o.user}`,
+    // glibc's malloc tuning, read at start only (see NODE_ENV_VARS)
+    ...Object.entries(NODE_ENV_VARS).map(([k, v]) => `Environment=${systemdArg(`${k}=${v}`)}`),
     `ExecStart=${exec}`,
     // serve stops cleanly on SIGTERM (its own limit is 15 s) and ignores SIGHUP; logs go to journald
     'Restart=on-failure',

@@ -53,13 +53,14 @@ describe('service print-unit', () => {
       'PrivateTmp=yes',
       'CapabilityBoundingSet=',
       'WantedBy=multi-user.target',
+      'Environment=MALLOC_MMAP_THRESHOLD_=131072',
     ]) {
       expect(lines(unit), want).toContain(want);
     }
     const exec = lines(unit).find((l) => l.startsWith('ExecStart='));
     expect(exec).toMatch(
       new RegExp(
-        `^ExecStart=${process.execPath} --initial-old-space-size=64 /\\S+ serve --dir /var/lib/peerstash --bootstrap 10\\.0\\.0\\.1:7400$`,
+        `^ExecStart=${process.execPath} --initial-old-space-size=64 --max-semi-space-size=4 /\\S+ serve --dir /var/lib/peerstash --bootstrap 10\\.0\\.0\\.1:7400$`,
       ),
     );
     const checked = await verify(unit);

@@ -55,7 +55,7 @@ export type {
   StoreOffer,
 } from './messages.js';
 export type { NodeWarning } from './net/reachability.js';
-export { NODE_FLAGS } from './node-flags.js';
+export { NODE_ENV_VARS, NODE_FLAGS } from './node-flags.js';
 export type { DeleteResult } from './ops/delete.js';
 export type { FileStatus } from './ops/info.js';
 export type { FileEntry, FilePage, ListedFile } from './ops/list.js';

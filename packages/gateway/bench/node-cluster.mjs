@@ -7,6 +7,17 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const CLI = new URL('../../../apps/cli/bin/peerstash.js', import.meta.url).pathname;
+// what the CLI gives the nodes it starts (flags, malloc env); spawned as `node <bin>` here
+const FILESERVER_DIST = '../../../packages/fileserver/dist/index.js';
+const { NODE_ENV_VARS, NODE_FLAGS } = await import(new URL(FILESERVER_DIST, import.meta.url).href);
+/** BENCH_NODE_ENV="K=V K=V": extra environment for every node (MALLOC_ARENA_MAX=2) */
+const NODE_ENV = Object.fromEntries(
+  (process.env.BENCH_NODE_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const SAMPLE_MS = 100;
 const CLI_DIST = new URL('../../../apps/cli/dist/bin.js', import.meta.url).pathname;
 const TICKS = 100; // USER_HZ on Linux
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +65,13 @@ export async function exitedChildrenCpuSeconds() {
 async function statusField(pid, name) {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
+}
+
+/** RssAnon and RssFile (MiB) of a process now. */
+async function rssParts(pid) {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
 
 class Node {
@@ -108,11 +126,26 @@ class Node {
   async mark() {
     this.cpu0 = await cpuSeconds(this.pid);
     await writeFile(`/proc/${this.pid}/clear_refs`, '5').catch(() => {});
+    // VmHWM counts mapped files too (code, the LMDB catalog: reclaimable); the peaks of the
+    // anonymous part (heap, Buffers, malloc) and of the file part are sampled apart
+    this.peakAnon = 0;
+    this.peakFile = 0;
+    clearInterval(this.sampler);
+    const sample = async () => {
+      const { anon, file } = await rssParts(this.pid);
+      this.peakAnon = Math.max(this.peakAnon, anon);
+      this.peakFile = Math.max(this.peakFile, file);
+    };
+    await sample();
+    this.sampler = setInterval(sample, SAMPLE_MS);
   }
 
   /** CPU seconds since mark() and the peak RSS (MiB) in that span. */
   async measure() {
+    clearInterval(this.sampler);
     return {
+      peakAnonMiB: this.peakAnon,
+      peakFileMiB: this.peakFile,
       cpuS: (await cpuSeconds(this.pid)) - this.cpu0,
       peakRssMiB: await statusField(this.pid, 'VmHWM'),
       // at the end of the phase: anonymous memory (heap, buffers) vs mapped files (code, lmdb)
@@ -149,6 +182,7 @@ export async function startCluster(root, { nodeFlags = [] } = {}) {
     const child = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         ...(i === 0 ? nodeFlags : []),
         CLI,
         'serve',
@@ -161,7 +195,7 @@ export async function startCluster(root, { nodeFlags = [] } = {}) {
         ...quiet,
         ...extra,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...NODE_ENV_VARS, ...process.env, ...NODE_ENV } },
     );
     nodes.push(
       await new Node(dir, child, i === 0 ? process.env.BENCH_NODE_LOG : undefined).ready(),

@@ -7,7 +7,8 @@
 // (default 1) repeats the phases, best of each reported; BENCH_GW_ONLY=<regexp> runs only the
 // phases it matches; BENCH_CPU_PROF=<dir> profiles node 0 (node --cpu-prof),
 // BENCH_NODE_FLAGS adds node flags to node 0 ("--trace-gc"), BENCH_NODE_LOG_LEVEL its log level
-// (default warn), BENCH_NODE_LOG=<file> keeps its output.
+// (default warn), BENCH_NODE_LOG=<file> keeps its output, BENCH_NODE_ENV="K=V ..." sets every
+// node's environment. Peak RSS is VmHWM; "anon/file" are the sampled peaks of its two parts.
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -108,8 +109,11 @@ async function phase(cluster, name, bytes, fn) {
   for (const [i, n] of nodes.entries()) peakRss[i] = Math.max(peakRss[i], n.peakRssMiB);
   const cpu = nodes.map((n) => ((n.cpuS / bytes) * GIB).toFixed(1)).join('/');
   const rss = nodes.map((n) => n.peakRssMiB.toFixed(0)).join('/');
+  const parts = nodes
+    .map((n) => `${n.peakAnonMiB.toFixed(0)}+${n.peakFileMiB.toFixed(0)}`)
+    .join(' ');
   console.log(
-    `  ${name.padEnd(34)} ${(ms / 1000).toFixed(1).padStart(6)} s ${mibs(bytes, ms).toFixed(1).padStart(7)} MiB/s  node CPU-s/GiB ${cpu} client ${((clientCpuS / bytes) * GIB).toFixed(1)}  peak RSS MiB ${rss} (node 0 after: anon ${nodes[0].anonMiB.toFixed(0)} file ${nodes[0].fileMiB.toFixed(0)})  load ${loadavg()[0].toFixed(1)}`,
+    `  ${name.padEnd(34)} ${(ms / 1000).toFixed(1).padStart(6)} s ${mibs(bytes, ms).toFixed(1).padStart(7)} MiB/s  node CPU-s/GiB ${cpu} client ${((clientCpuS / bytes) * GIB).toFixed(1)}  peak RSS MiB ${rss} (anon/file ${parts})  load ${loadavg()[0].toFixed(1)}`,
   );
   lastMs.set(name, ms);
   const prev = best.get(name);
