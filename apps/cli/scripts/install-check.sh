@@ -91,8 +91,8 @@ echo "$(grep -c '^# TYPE' "$work/metrics.txt") metrics, promtool is content"
 
 step "the service unit names the installed bin and passes systemd-analyze verify"
 "$bin" service print-unit --data-dir "$work/node" >"$work/peerstash.service"
-# The unit starts node with the heap flag the bin's shebang passes (NODE_FLAGS, see DESIGN.md).
-grep -qx "ExecStart=$(node -p process.execPath) --initial-old-space-size=64 $bin serve --dir $work/node" "$work/peerstash.service" ||
+# The unit starts node with the heap flags the bin's shebang passes (NODE_FLAGS, see DESIGN.md).
+grep -qx "ExecStart=$(node -p process.execPath) --initial-old-space-size=64 --max-semi-space-size=4 $bin serve --dir $work/node" "$work/peerstash.service" ||
   { grep ExecStart "$work/peerstash.service" >&2; fail "ExecStart does not run the installed bin"; }
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed (Debian: systemd)"
 out="$(systemd-analyze verify "$work/peerstash.service" 2>&1)" || fail "systemd-analyze: $out"
