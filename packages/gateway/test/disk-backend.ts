@@ -2,7 +2,7 @@
 // commit record), atomic by temp file + fsync + rename. For proving the protocol layer only.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -159,9 +159,10 @@ export class DiskBackend implements Backend {
           yield c;
         }
       };
-      await pipeline(counted, createWriteStream(path, { flags: 'wx', highWaterMark: 1 << 20 }), {
-        signal,
-      });
+      // Opened before the pipeline: a stream that opens lazily can create the file after a source
+      // failing at once has made the pipeline reject and the catch below has already removed it.
+      const file = await open(path, 'wx');
+      await pipeline(counted, file.createWriteStream({ highWaterMark: 1 << 20 }), { signal });
       const attrs = attributes ? await attributes() : {};
       await fsyncFile(path);
       return await this.#commit(key, { version, size, attributes: attrs, files: [{ name, size }] });
