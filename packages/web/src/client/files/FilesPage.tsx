@@ -30,7 +30,10 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
   // server paging: the cursors that opened each page so far (null: the first)
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [reload, setReload] = useState(0);
-  const [toDelete, setToDelete] = useState<FileRow | null>(null);
+  // each Delete press opens a fresh dialog: a closing one's late `close` event (Esc queues it as a
+  // task) must not take away a dialog opened again in the meantime
+  const [toDelete, setToDelete] = useState<{ row: FileRow; n: number } | null>(null);
+  const opened = useRef(0);
   const [dragging, setDragging] = useState(false);
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -251,7 +254,7 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
                       type="button"
                       class="small danger"
                       aria-label={`Delete ${r.name}`}
-                      onClick={() => setToDelete(r)}
+                      onClick={() => setToDelete({ row: r, n: ++opened.current })}
                     >
                       Delete
                     </button>
@@ -291,9 +294,10 @@ export function FilesPage({ prefix, uploader, generation, announce }: FilesPageP
       )}
       {toDelete && (
         <DeleteDialog
-          name={toDelete.key}
-          onClose={() => setToDelete(null)}
-          onConfirm={(everywhere) => void remove(toDelete, everywhere)}
+          key={toDelete.n}
+          name={toDelete.row.key}
+          onClose={() => setToDelete((cur) => (cur?.n === toDelete.n ? null : cur))}
+          onConfirm={(everywhere) => void remove(toDelete.row, everywhere)}
         />
       )}
     </section>
