@@ -24,6 +24,8 @@ export interface RpcTransport {
   ): Promise<Writable>;
   on(event: 'message', fn: (peerId: string, msg: unknown) => void): unknown;
   on(event: 'stream', fn: (peerId: string, header: unknown, stream: Readable) => void): unknown;
+  /** A duplicate-link swap: what was in flight on the old link may be lost. */
+  on(event: 'peer:relink', fn: (peer: { id: string }) => void): unknown;
 }
 
 type MessageOf<T> = Extract<PeerMessage, { type: T }>;
@@ -85,6 +87,8 @@ export class PeerRpc {
   readonly #onStream = new Map<string, StreamHandler>();
   readonly #answers = new Set<string>();
   readonly #onHeard: Array<(peerId: string) => void> = [];
+  /** Requests sent and not yet answered, by peer then request id: resent after a relink. */
+  readonly #inFlight = new Map<string, Map<string, PeerMessage>>();
 
   /** `live`: whether the node takes peer traffic now (false before start and once stopping). */
   constructor(transport: RpcTransport, log: Logger, live: () => boolean) {
@@ -93,6 +97,23 @@ export class PeerRpc {
     this.#live = live;
     transport.on('message', (peerId, msg) => this.dispatchMessage(peerId, msg));
     transport.on('stream', (peerId, header, stream) => this.dispatchStream(peerId, header, stream));
+    transport.on('peer:relink', (peer) => this.#resend(peer.id));
+  }
+
+  /**
+   * Sends again every request still waiting on `peerId`, with its request id: the request or its
+   * answer may have been on the link a duplicate replaced (requests are queries or idempotent, and
+   * a second answer finds nobody waiting), so it need not wait out its deadline.
+   */
+  #resend(peerId: string): void {
+    const waiting = this.#inFlight.get(peerId);
+    if (!waiting?.size) return;
+    this.#log.debug({ peer: peerId, requests: waiting.size }, 'link swapped: resending requests');
+    for (const msg of waiting.values()) {
+      this.#transport.send(peerId, msg).catch((err: unknown) => {
+        this.#log.debug({ peer: peerId, code: errorCode(err) }, 'resend after a relink failed');
+      });
+    }
   }
 
   /** Runs `fn` for every message of `type` (each on its own: nothing waits for a transfer). */
@@ -148,15 +169,21 @@ export class PeerRpc {
     const reqId = newReqId();
     const waiter = this.#replies.wait(peerId, reqId, signal);
     waiter.arm(timeoutMs);
+    const waiting = this.#inFlight.get(peerId) ?? new Map<string, PeerMessage>();
+    this.#inFlight.set(peerId, waiting);
     try {
       const msg = { ...body, reqId } as PeerMessage;
       countBytes?.(encodeMessage(msg).length);
+      waiting.set(reqId, msg);
       await this.#transport.send(peerId, msg);
       const reply = checked(await waiter.promise, expect);
       if (countBytes && reply.kind === 'message') countBytes(encodeMessage(reply.msg).length);
       return reply;
     } finally {
       waiter.cancel();
+      waiting.delete(reqId);
+      if (waiting.size === 0 && this.#inFlight.get(peerId) === waiting)
+        this.#inFlight.delete(peerId);
     }
   }
 
