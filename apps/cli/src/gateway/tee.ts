@@ -1,0 +1,105 @@
+// A bounded hand-off of one part's chunks, as its spool write reads them, to the speculative
+// store: the writer waits while more than LIMIT bytes are queued; a reader that gives up (the
+// store failed) turns every later push into a no-op, so the part's own write never stalls on it.
+
+import { AbortedError } from '@peerstash/gateway';
+
+/** Bytes queued before the part's write waits for the store. */
+const LIMIT = 1024 * 1024;
+
+export class Tee {
+  #queue: Uint8Array[] = [];
+  #bytes = 0;
+  #ended = false;
+  #error: unknown;
+  #closed = false;
+  #wakeReader: (() => void) | undefined;
+  #wakeWriter: (() => void) | undefined;
+
+  /** Queues a chunk; resolves once the queue is under LIMIT again (at once if the reader left). */
+  async push(chunk: Uint8Array): Promise<void> {
+    if (this.#closed || this.#ended) return;
+    this.#queue.push(chunk);
+    this.#bytes += chunk.length;
+    this.#wake('reader');
+    while (this.#bytes > LIMIT && !this.#closed) {
+      await new Promise<void>((r) => {
+        this.#wakeWriter = r;
+      });
+    }
+  }
+
+  /** No more chunks: the part's source ended, or failed with `error`. */
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#wake('reader');
+  }
+
+  /** The reader is gone: drop what is queued and never wait again. */
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+    this.#bytes = 0;
+    this.#wake('writer');
+    this.#wake('reader');
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        if (this.#closed) throw new AbortedError('the speculative store stopped');
+        const c = this.#queue.shift();
+        if (c) {
+          this.#bytes -= c.length;
+          if (this.#bytes <= LIMIT) this.#wake('writer');
+          yield c;
+          continue;
+        }
+        if (this.#ended) {
+          if (this.#error !== undefined) throw this.#error;
+          return;
+        }
+        await new Promise<void>((r) => {
+          this.#wakeReader = r;
+        });
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  #wake(who: 'reader' | 'writer'): void {
+    const wake = who === 'reader' ? this.#wakeReader : this.#wakeWriter;
+    if (who === 'reader') this.#wakeReader = undefined;
+    else this.#wakeWriter = undefined;
+    wake?.();
+  }
+}
+
+/** `source` unchanged, each chunk also pushed into `tee` first (backpressure from both sides). */
+export async function* teed(
+  source: AsyncIterable<Uint8Array>,
+  tee: Tee,
+): AsyncGenerator<Uint8Array> {
+  let ended = false;
+  try {
+    for await (const c of source) {
+      await tee.push(c);
+      yield c;
+    }
+    ended = true;
+    tee.end();
+  } catch (err) {
+    ended = true;
+    tee.end(err);
+    throw err;
+  } finally {
+    if (!ended) tee.end(new AbortedError('the part write stopped'));
+  }
+}
