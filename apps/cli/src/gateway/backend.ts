@@ -27,7 +27,7 @@ import {
 import type { Logger } from '../logger.js';
 import { compareKeys, mergePages } from './key-page.js';
 import { PARTS_PREFIX, PartSpool } from './part-spool.js';
-import { Speculator } from './speculation.js';
+import { Speculator } from './speculator.js';
 
 /** The catalog's page limit. */
 const MAX_PAGE = 10_000;
