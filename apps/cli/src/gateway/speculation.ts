@@ -66,6 +66,8 @@ export class Speculation {
   #plan: Part[] | undefined;
   #attributes: Attributes | undefined;
   #wake: (() => void) | undefined;
+  /** Part writes held back until the store comes near them (admit). */
+  readonly #held = new Set<() => void>();
   failure: unknown;
   readonly done: Promise<WriteResult>;
 
@@ -87,6 +89,7 @@ export class Speculation {
       this.#offered?.tee?.close();
       this.#feeding?.close();
       this.#poke();
+      this.#release();
     });
   }
 
@@ -119,6 +122,35 @@ export class Speculation {
     return teed(source, tee);
   }
 
+  /**
+   * Waits until part `n` is at most `ahead` parts past the one the store takes next (or the
+   * speculation ended, or Complete came, or `holdMs` passed): a client sending many parts at once
+   * then cannot starve the store of the node's CPU, and the part is teed rather than spooled and
+   * opened again. The request's body waits unread meanwhile (TCP backpressure).
+   */
+  async admit(n: number, ahead: number, holdMs: number): Promise<void> {
+    const ok = () =>
+      !this.alive || this.#plan !== undefined || n <= (this.current ?? this.fed.length) + 1 + ahead;
+    const deadline = performance.now() + holdMs;
+    while (!ok()) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#held.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.#held.add(done);
+      });
+    }
+  }
+
+  #release(): void {
+    for (const done of [...this.#held]) done();
+  }
+
   /** Whether a new write of part `n` makes what was fed stale. */
   staleBy(n: number): boolean {
     return n < this.next || n === this.current;
@@ -130,6 +162,7 @@ export class Speculation {
     this.#offered?.tee?.close();
     this.#feeding?.close();
     this.#poke();
+    this.#release();
     return this.done.then(
       () => {},
       () => {},
@@ -156,6 +189,7 @@ export class Speculation {
     this.#offered?.tee?.close();
     this.#offered = undefined;
     this.#poke();
+    this.#release();
     const onAbort = () => void this.kill(new AbortedError('Complete was cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -172,6 +206,7 @@ export class Speculation {
       const step = await this.#step();
       if (!step) return;
       this.current = step.number;
+      this.#release();
       let version: string;
       if (step.tee) {
         this.#feeding = step.tee;
@@ -192,6 +227,7 @@ export class Speculation {
       if (planned && !same(planned, part)) throw new AbortedError(`${step.key} was replaced`);
       this.fed.push(part);
       this.current = undefined;
+      this.#release();
     }
   }
 

@@ -16,6 +16,10 @@ export interface SpeculatorOptions {
   /** The longest the store waits for its next part (a paused upload): past it, it is aborted. */
   maxWaitMs?: number;
   logger?: Logger | undefined;
+  /** How many parts past the store's next one may stream into the spool at once (default 2). */
+  aheadParts?: number;
+  /** The longest a part write is held back for that (default 2 s; then it goes on anyway). */
+  holdMs?: number;
 }
 
 /** Stop speculating when the node's replica streams might time out first (30 s by default). */
@@ -37,6 +41,8 @@ export class Speculator {
   readonly #io: SpeculationIo;
   readonly #maxWaitMs: number;
   readonly #log: Logger | undefined;
+  readonly #aheadParts: number;
+  readonly #holdMs: number;
   readonly #uploads = new Map<string, Upload>();
   readonly #uploadOf = new Map<string, string>();
   /** Completions that took the fast path, and those that fell back to compose. */
@@ -46,6 +52,8 @@ export class Speculator {
     this.#io = io;
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#log = options.logger;
+    this.#aheadParts = options.aheadParts ?? 2;
+    this.#holdMs = options.holdMs ?? 2000;
   }
 
   /** Runs a part's spool write (`write` of the possibly teed source), feeding it if it is next. */
@@ -68,6 +76,7 @@ export class Speculator {
       spec = new Speculation(hint.target, this.#io, u.committed, this.#maxWaitMs);
       u.spec = spec;
     }
+    if (spec?.alive) await spec.admit(hint.number, this.#aheadParts, this.#holdMs);
     let fed = source;
     let settle: ((v: string) => void) | undefined;
     let fail: ((e: unknown) => void) | undefined;

@@ -123,6 +123,16 @@ describe('speculative multipart composition (3 nodes)', () => {
     await expectObject('in-order.bin', Buffer.concat(parts.map(([, b]) => b)), etag);
   }, 60_000);
 
+  it('parts sent all at once (as aws-cli does) are held near the store, then fed in order', async () => {
+    await open();
+    const parts: [number, Buffer][] = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => [n, randomBytes(PART)]);
+    const id = await init('at-once.bin');
+    await Promise.all(parts.map(([n, b]) => put('at-once.bin', id, n, b)));
+    const etag = await complete('at-once.bin', id, parts);
+    expect(backend.compositions).toEqual({ speculative: 1, fellBack: 0 });
+    await expectObject('at-once.bin', Buffer.concat(parts.map(([, b]) => b)), etag);
+  }, 60_000);
+
   it('feeds parts that arrive out of order from the spool, in order', async () => {
     await open();
     const parts: [number, Buffer][] = [1, 2, 3, 4].map((n) => [n, randomBytes(PART)]);
