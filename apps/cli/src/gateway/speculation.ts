@@ -124,15 +124,21 @@ export class Speculation {
 
   /**
    * Waits until part `n` is at most `ahead` parts past the one the store takes next (or the
-   * speculation ended, or Complete came, or `holdMs` passed): a client sending many parts at once
-   * then cannot starve the store of the node's CPU, and the part is teed rather than spooled and
-   * opened again. The request's body waits unread meanwhile (TCP backpressure).
+   * speculation ended, or Complete came, or the store moved on to no new part for `holdMs`): a
+   * client sending many parts at once then cannot starve the store of the node's CPU. The
+   * request's body waits unread meanwhile (TCP backpressure).
    */
   async admit(n: number, ahead: number, holdMs: number): Promise<void> {
-    const ok = () =>
-      !this.alive || this.#plan !== undefined || n <= (this.current ?? this.fed.length) + 1 + ahead;
-    const deadline = performance.now() + holdMs;
+    const front = () => this.current ?? this.fed.length;
+    const ok = () => !this.alive || this.#plan !== undefined || n <= front() + 1 + ahead;
+    let seen = `${this.current}/${this.fed.length}`;
+    let deadline = performance.now() + holdMs;
     while (!ok()) {
+      const now = `${this.current}/${this.fed.length}`;
+      if (now !== seen) {
+        seen = now;
+        deadline = performance.now() + holdMs;
+      }
       const left = deadline - performance.now();
       if (left <= 0) return;
       await new Promise<void>((resolve) => {

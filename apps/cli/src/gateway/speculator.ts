@@ -18,7 +18,7 @@ export interface SpeculatorOptions {
   logger?: Logger | undefined;
   /** How many parts past the store's next one may stream into the spool at once (default 2). */
   aheadParts?: number;
-  /** The longest a part write is held back for that (default 2 s; then it goes on anyway). */
+  /** A held part write goes on anyway once the store took no new part for this long (2 s). */
   holdMs?: number;
 }
 
