@@ -106,8 +106,21 @@ export class FileServerBackend implements Backend {
     if (options.speculate !== false) {
       this.#speculator = new Speculator(
         {
-          store: (key, source, o) => this.write(key, source, o),
+          store: (key, source, o) =>
+            mapped(async () => {
+              const r = await node.store(key, source, o);
+              return {
+                size: r.size,
+                version: r.digest,
+                modifiedAt: r.modified,
+                replicas: r.replicas,
+              };
+            }),
           read: (key) => this.read(key),
+          replicasWanted: async () => {
+            const st = await node.status();
+            return Math.min(st.replicationFactor, st.peers.length);
+          },
         },
         {
           ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),

@@ -37,8 +37,15 @@ export interface SpeculationIo {
     key: string,
     source: AsyncIterable<Uint8Array>,
     options: { signal: AbortSignal; attributes: () => Attributes | Promise<Attributes> },
-  ): Promise<WriteResult>;
+  ): Promise<StoredResult>;
   read(key: string): Promise<ReadResult>;
+  /** How many replicas a store now should reach (R, or fewer when fewer peers are linked). */
+  replicasWanted(): Promise<number>;
+}
+
+export interface StoredResult extends WriteResult {
+  /** Peers that acknowledged a replica. */
+  replicas: number;
 }
 
 class Stalled extends GatewayError {
@@ -69,7 +76,7 @@ export class Speculation {
   /** Part writes held back until the store comes near them (admit). */
   readonly #held = new Set<() => void>();
   failure: unknown;
-  readonly done: Promise<WriteResult>;
+  readonly done: Promise<StoredResult>;
 
   constructor(target: string, io: SpeculationIo, committed: Map<number, Part>, maxWaitMs: number) {
     this.target = target;
@@ -183,7 +190,7 @@ export class Speculation {
     parts: Part[],
     attributes: Attributes,
     signal: AbortSignal | undefined,
-  ): Promise<WriteResult | undefined> {
+  ): Promise<StoredResult | undefined> {
     const fits = this.fed.length <= parts.length && this.fed.every((p, i) => same(p, parts[i]!));
     if (!this.alive || !fits) {
       await this.kill(new AbortedError('Complete names other parts than were fed'));

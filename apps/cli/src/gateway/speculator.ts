@@ -10,7 +10,7 @@ import {
   type WriteResult,
 } from '@peerstash/gateway';
 import type { Logger } from '../logger.js';
-import { type Part, Speculation, type SpeculationIo } from './speculation.js';
+import { type Part, Speculation, type SpeculationIo, type StoredResult } from './speculation.js';
 
 export interface SpeculatorOptions {
   /** The longest the store waits for its next part (a paused upload): past it, it is aborted. */
@@ -135,7 +135,16 @@ export class Speculator {
     const parts = sources.map((s) => ({ key: s.key, version: s.version }));
     const fedBefore = spec.fed.length;
     const started = performance.now();
-    const r = await spec.finish(parts, attributes, signal);
+    let r: StoredResult | undefined = await spec.finish(parts, attributes, signal);
+    let reason = r ? undefined : String((spec.failure as Error)?.message ?? spec.failure);
+    // a replica stream that broke while the store waited for parts (a paused client, a stall):
+    // the object is committed but short of copies, so compose writes it again (as a compose
+    // from the start would have been written: to every replica linked now)
+    const wanted = r ? await this.#io.replicasWanted().catch(() => 0) : 0;
+    if (r && r.replicas < wanted) {
+      reason = `${r.replicas} of ${wanted} replicas`;
+      r = undefined;
+    }
     this.#forget(upload);
     if (r) this.stats.speculative++;
     else this.stats.fellBack++;
@@ -145,7 +154,7 @@ export class Speculator {
         parts: parts.length,
         fedBefore,
         speculative: r !== undefined,
-        ...(r ? {} : { reason: String((spec.failure as Error)?.message ?? spec.failure) }),
+        ...(reason ? { reason } : {}),
         ms: Math.round(performance.now() - started),
       },
       r ? 's3 multipart composed speculatively' : 's3 multipart speculation fell back to compose',
