@@ -60,13 +60,14 @@ export class Speculation {
   readonly #io: SpeculationIo;
   readonly #committed: Map<number, Part>;
   readonly #maxWaitMs: number;
+  readonly #detachMs: number;
   readonly #ac = new AbortController();
   /** Parts fed whole, in order. */
   readonly fed: Part[] = [];
   /** The part being fed now. */
   current: number | undefined;
-  /** A part write offered as a tee, not yet taken. */
-  #offered: Step | undefined;
+  /** Part writes offered as tees, not yet taken (each waits with ≤ 1 MiB queued). */
+  readonly #offered = new Map<number, Step>();
   /** The tee being read now (closed on abort, so its write never waits on a dead store). */
   #feeding: Tee | undefined;
   /** Set at Complete: every part of the object, in order (the fed ones first). */
@@ -78,11 +79,17 @@ export class Speculation {
   failure: unknown;
   readonly done: Promise<StoredResult>;
 
-  constructor(target: string, io: SpeculationIo, committed: Map<number, Part>, maxWaitMs: number) {
+  constructor(
+    target: string,
+    io: SpeculationIo,
+    committed: Map<number, Part>,
+    limits: { maxWaitMs: number; detachMs: number },
+  ) {
     this.target = target;
     this.#io = io;
     this.#committed = committed;
-    this.#maxWaitMs = maxWaitMs;
+    this.#maxWaitMs = limits.maxWaitMs;
+    this.#detachMs = Math.min(limits.detachMs, limits.maxWaitMs);
     this.done = io.store(target, this.#source(), {
       signal: this.#ac.signal,
       attributes: () => {
@@ -93,7 +100,7 @@ export class Speculation {
     this.done.catch((err: unknown) => {
       this.failure ??= err;
       this.#ac.abort(err);
-      this.#offered?.tee?.close();
+      this.#dropOffers();
       this.#feeding?.close();
       this.#poke();
       this.#release();
@@ -109,14 +116,18 @@ export class Speculation {
     return this.fed.length + 1;
   }
 
-  /** Whether a write of part `n` starting now can be fed as it arrives. */
-  wantsTee(n: number): boolean {
+  /**
+   * Whether a write of part `n` starting now can be fed as it arrives: it is one of the `ahead`
+   * + 1 parts after the one the store takes now (whose last chunks may still be on their way).
+   */
+  wantsTee(n: number, ahead: number): boolean {
+    const front = this.current ?? this.fed.length;
     return (
       this.alive &&
       !this.#plan &&
-      !this.#offered &&
-      // the one after the part being fed (whose last chunks may still be on their way)
-      (this.current === undefined ? this.next : this.current + 1) === n &&
+      n > front &&
+      n <= front + 1 + ahead &&
+      !this.#offered.has(n) &&
       !this.#committed.has(n)
     );
   }
@@ -124,9 +135,22 @@ export class Speculation {
   /** `source` of part `n`'s write, teed into the store. */
   tee(n: number, key: string, source: AsyncIterable<Uint8Array>, committed: Promise<string>) {
     const tee = new Tee();
-    this.#offered = { number: n, key, tee, committed };
+    this.#offered.set(n, { number: n, key, tee, committed });
     this.#poke();
-    return teed(source, tee);
+    return { source: teed(source, tee), tee };
+  }
+
+  /** A teed write failed before the store took it: its retry can be fed instead. */
+  withdraw(n: number, tee: Tee): void {
+    if (this.#offered.get(n)?.tee !== tee) return;
+    this.#offered.delete(n);
+    tee.close();
+  }
+
+  /** Lets every offered write go on to the spool alone (it is read from there when due). */
+  #dropOffers(): void {
+    for (const o of this.#offered.values()) o.tee?.close();
+    this.#offered.clear();
   }
 
   /**
@@ -172,7 +196,7 @@ export class Speculation {
   kill(reason: unknown): Promise<void> {
     this.failure ??= reason;
     this.#ac.abort(reason);
-    this.#offered?.tee?.close();
+    this.#dropOffers();
     this.#feeding?.close();
     this.#poke();
     this.#release();
@@ -198,9 +222,8 @@ export class Speculation {
     }
     this.#attributes = attributes;
     this.#plan = parts;
-    // a tee offered but not taken is left to its write: the plan reads the spool
-    this.#offered?.tee?.close();
-    this.#offered = undefined;
+    // tees offered but not taken are left to their writes: the plan reads the spool
+    this.#dropOffers();
     this.#poke();
     this.#release();
     const onAbort = () => void this.kill(new AbortedError('Complete was cancelled'));
@@ -253,9 +276,9 @@ export class Speculation {
         const p = this.#plan[this.fed.length];
         return p && { number: this.fed.length + 1, ...p };
       }
-      const offered = this.#offered;
-      if (offered?.number === this.next) {
-        this.#offered = undefined;
+      const offered = this.#offered.get(this.next);
+      if (offered) {
+        this.#offered.delete(this.next);
         return offered;
       }
       const stored = this.#committed.get(this.next);
@@ -264,9 +287,13 @@ export class Speculation {
         void this.kill(new Stalled(this.#maxWaitMs));
         throw this.failure;
       }
+      // the part wanted is not coming while later ones wait in their tees: perhaps the client
+      // sends it only once one of those is answered, so they go on to the spool
+      if (waited >= this.#detachMs) this.#dropOffers();
       const from = performance.now();
+      const until = waited < this.#detachMs ? this.#detachMs : this.#maxWaitMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#maxWaitMs - waited);
+        const timer = setTimeout(resolve, until - waited);
         this.#wake = () => {
           clearTimeout(timer);
           resolve();

@@ -11,6 +11,7 @@ import {
 } from '@peerstash/gateway';
 import type { Logger } from '../logger.js';
 import { type Part, Speculation, type SpeculationIo, type StoredResult } from './speculation.js';
+import type { Tee } from './tee.js';
 
 export interface SpeculatorOptions {
   /** The longest the store waits for its next part (a paused upload): past it, it is aborted. */
@@ -73,20 +74,24 @@ export class Speculator {
       void spec.kill(new AbortedError(`part ${hint.number} was uploaded again after it was fed`));
     }
     if (!spec && hint.number === 1) {
-      spec = new Speculation(hint.target, this.#io, u.committed, this.#maxWaitMs);
+      spec = new Speculation(hint.target, this.#io, u.committed, {
+        maxWaitMs: this.#maxWaitMs,
+        detachMs: this.#holdMs,
+      });
       u.spec = spec;
     }
     if (spec?.alive) await spec.admit(hint.number, this.#aheadParts, this.#holdMs);
     let fed = source;
     let settle: ((v: string) => void) | undefined;
     let fail: ((e: unknown) => void) | undefined;
-    if (spec?.wantsTee(hint.number)) {
+    let tee: Tee | undefined;
+    if (spec?.wantsTee(hint.number, this.#aheadParts)) {
       const committed = new Promise<string>((resolve, reject) => {
         settle = resolve;
         fail = reject;
       });
       committed.catch(() => {});
-      fed = spec.tee(hint.number, key, source, committed);
+      ({ source: fed, tee } = spec.tee(hint.number, key, source, committed));
     }
     try {
       const r = await write(fed);
@@ -95,6 +100,7 @@ export class Speculator {
       settle?.(r.version);
       return r;
     } catch (err) {
+      if (tee) spec?.withdraw(hint.number, tee);
       fail?.(err);
       throw err;
     } finally {
