@@ -134,7 +134,7 @@ export class Speculation {
 
   /** `source` of part `n`'s write, teed into the store. */
   tee(n: number, key: string, source: AsyncIterable<Uint8Array>, committed: Promise<string>) {
-    const tee = new Tee();
+    const tee = new Tee(() => this.withdraw(n, tee));
     this.#offered.set(n, { number: n, key, tee, committed });
     this.#poke();
     return { source: teed(source, tee), tee };
@@ -279,6 +279,7 @@ export class Speculation {
       const offered = this.#offered.get(this.next);
       if (offered) {
         this.#offered.delete(this.next);
+        offered.tee?.take();
         return offered;
       }
       const stored = this.#committed.get(this.next);

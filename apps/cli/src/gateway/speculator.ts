@@ -17,7 +17,7 @@ export interface SpeculatorOptions {
   /** The longest the store waits for its next part (a paused upload): past it, it is aborted. */
   maxWaitMs?: number;
   logger?: Logger | undefined;
-  /** How many parts past the store's next one may stream into the spool at once (default 2). */
+  /** Parts past the store's next one whose writes may go on (teed) at once (default 2). */
   aheadParts?: number;
   /** A held part write goes on anyway once the store took no new part for this long (2 s). */
   holdMs?: number;

@@ -1,6 +1,8 @@
 // A bounded hand-off of one part's chunks, as its spool write reads them, to the speculative
-// store: the writer waits while more than LIMIT bytes are queued; a reader that gives up (the
-// store failed) turns every later push into a no-op, so the part's own write never stalls on it.
+// store. Once the store reads it, the writer waits while more than LIMIT bytes are queued; before
+// that, filling LIMIT detaches the tee (the part goes on to the spool alone, at its own pace, and
+// the store opens it from there), so parts ahead of the store never wait on it. A reader that
+// gives up (the store failed) turns every later push into a no-op as well.
 
 import { AbortedError } from '@peerstash/gateway';
 
@@ -8,11 +10,18 @@ import { AbortedError } from '@peerstash/gateway';
 const LIMIT = 1024 * 1024;
 
 export class Tee {
+  /** `onDetach`: called when the tee fills before the store took it, and closes. */
+  constructor(onDetach: () => void = () => {}) {
+    this.#onDetach = onDetach;
+  }
+
   #queue: Uint8Array[] = [];
   #bytes = 0;
   #ended = false;
   #error: unknown;
   #closed = false;
+  #taken = false;
+  readonly #onDetach: () => void;
   #wakeReader: (() => void) | undefined;
   #wakeWriter: (() => void) | undefined;
 
@@ -23,6 +32,11 @@ export class Tee {
     this.#bytes += chunk.length;
     this.#wake('reader');
     while (this.#bytes > LIMIT && !this.#closed) {
+      if (!this.#taken) {
+        this.close();
+        this.#onDetach();
+        return;
+      }
       await new Promise<void>((r) => {
         this.#wakeWriter = r;
       });
@@ -50,7 +64,13 @@ export class Tee {
     return this.#closed;
   }
 
+  /** The store will read this tee: from now on a full queue makes the writer wait. */
+  take(): void {
+    this.#taken = true;
+  }
+
   async *chunks(): AsyncGenerator<Uint8Array> {
+    this.#taken = true;
     try {
       for (;;) {
         if (this.#closed) throw new AbortedError('the speculative store stopped');
