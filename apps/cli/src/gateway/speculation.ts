@@ -134,7 +134,12 @@ export class Speculation {
 
   /** `source` of part `n`'s write, teed into the store. */
   tee(n: number, key: string, source: AsyncIterable<Uint8Array>, committed: Promise<string>) {
-    const tee = new Tee(() => this.withdraw(n, tee));
+    // the part right after the one being fed waits for the store rather than spooling alone:
+    // the store would only wait for that write to commit
+    const tee = new Tee(
+      () => this.withdraw(n, tee),
+      () => n !== (this.current ?? this.fed.length) + 1,
+    );
     this.#offered.set(n, { number: n, key, tee, committed });
     this.#poke();
     return { source: teed(source, tee), tee };

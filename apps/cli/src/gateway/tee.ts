@@ -10,9 +10,13 @@ import { AbortedError } from '@peerstash/gateway';
 const LIMIT = 1024 * 1024;
 
 export class Tee {
-  /** `onDetach`: called when the tee fills before the store took it, and closes. */
-  constructor(onDetach: () => void = () => {}) {
+  /**
+   * `onDetach`: called when the tee fills before the store took it, and closes; `mayDetach`
+   * false keeps the writer waiting instead (the part the store takes right after this one).
+   */
+  constructor(onDetach: () => void = () => {}, mayDetach: () => boolean = () => true) {
     this.#onDetach = onDetach;
+    this.#mayDetach = mayDetach;
   }
 
   #queue: Uint8Array[] = [];
@@ -22,6 +26,7 @@ export class Tee {
   #closed = false;
   #taken = false;
   readonly #onDetach: () => void;
+  readonly #mayDetach: () => boolean;
   #wakeReader: (() => void) | undefined;
   #wakeWriter: (() => void) | undefined;
 
@@ -32,7 +37,7 @@ export class Tee {
     this.#bytes += chunk.length;
     this.#wake('reader');
     while (this.#bytes > LIMIT && !this.#closed) {
-      if (!this.#taken) {
+      if (!this.#taken && this.#mayDetach()) {
         this.close();
         this.#onDetach();
         return;
