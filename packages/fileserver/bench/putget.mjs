@@ -28,7 +28,10 @@ const GIB = 1024 * MIB;
 const SIZE = Number(process.env.BENCH_PUTGET_MIB ?? 1024) * MIB;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const SMALL = (process.env.BENCH_SMALL ?? '2000,20000').split(',').filter(Boolean).map(Number);
-const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc').split(',');
+// BENCH_SYSTEMS=none (or empty): only the small-file rows (no 1 GiB file, no openssl rates)
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc')
+  .split(',')
+  .filter((s) => s && s !== 'none');
 const CONCURRENCY = 16;
 // also a get with no local copy from one holder only (C restarted with getRangeBytes 0)
 const ONE_HOLDER = process.env.BENCH_ONE_HOLDER !== '0';
@@ -168,14 +171,15 @@ async function main() {
       `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians), ` +
       `node flags: ${NODE_FLAGS.filter((f) => f !== '--trace-gc').join(' ') || 'none'}`,
   );
-  const limit = await cryptoLimit();
-  console.log(limit.text);
+  const limit = SYSTEMS.length > 0 ? await cryptoLimit() : undefined;
+  if (limit) console.log(limit.text);
   const root = await mkdtemp(join(tmpdir(), 'peerstash-putget-'));
   const nodes = [];
   try {
     const file = join(root, 'input.bin');
-    await pipeline(Readable.from(generated(SIZE, 42)), createWriteStream(file));
-    const want = await sha(generated(SIZE, 42));
+    if (SYSTEMS.length > 0)
+      await pipeline(Readable.from(generated(SIZE, 42)), createWriteStream(file));
+    const want = SYSTEMS.length > 0 ? await sha(generated(SIZE, 42)) : '';
     const vaultKey = randomBytes(32).toString('base64');
     const clusterSecret = randomBytes(32).toString('base64');
     for (let i = 0; i < 3; i++) {
@@ -228,7 +232,10 @@ async function main() {
         rss: [0, 1, 2].map((i) => Math.max(...runs.map((x) => x.rss[i]))),
       };
       rows.push(r);
-      const cpu = r.cpuPerGiB !== undefined ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB` : '';
+      const cpu =
+        r.cpuPerGiB !== undefined
+          ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB`
+          : `${r.cpuNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')} CPU-s/1k`;
       console.log(
         `${`${system} ${op}`.padEnd(30)} ${`${r.rate.toFixed(0)} ${r.unit}`.padStart(13)} ${cpu.padStart(16)}` +
           `  CPU s A/B/C ${r.cpuNodes.map((v) => v.toFixed(1)).join('/')}` +
@@ -314,25 +321,29 @@ async function main() {
 
     const at = (s, op) => rows.find((r) => r.system === s && r.op.startsWith(op));
     const main = at('cli', 'put') ? 'cli' : SYSTEMS[0];
-    const put = at(main, 'put');
-    console.log(
-      `\n${main} put: ${put.cpuPerGiB.toFixed(1)} CPU-s/GiB on the nodes = ${(put.cpuPerGiB / limit.cpuPerGiB).toFixed(1)}× ` +
-        `the crypto limit (target ≤ 12), ${put.gcsPerGiB.toFixed(0)} full GCs/GiB on the writer (target ≤ 10)`,
-    );
+    const put = main ? at(main, 'put') : undefined;
+    if (put)
+      console.log(
+        `\n${main} put: ${put.cpuPerGiB.toFixed(1)} CPU-s/GiB on the nodes = ${(put.cpuPerGiB / limit.cpuPerGiB).toFixed(1)}× ` +
+          `the crypto limit (target ≤ 12), ${put.gcsPerGiB.toFixed(0)} full GCs/GiB on the writer (target ≤ 10)`,
+      );
     const peak = Math.max(...rows.flatMap((r) => r.rss));
     console.log(`peak RSS of any node ${peak.toFixed(0)} MiB (target < 200)`);
     const small = rows.find((r) => r.op.startsWith('put') && r.unit === 'files/s');
+    const smallGet = rows.find((r) => r.op.startsWith('get') && r.unit === 'files/s');
+    const big = (op, f) => (put ? f(at(main, op)) : null);
     console.log(
       JSON.stringify({
         bench: 'putget',
-        putMiBs: Math.round(put.rate),
-        getLocalMiBs: Math.round(at(main, 'get (B').rate),
-        getRemoteMiBs: Math.round(at(main, 'get (C, from 2').rate),
-        getOneHolderMiBs: ONE_HOLDER ? Math.round(at(main, 'get (C, from 1').rate) : null,
-        putCpuSecPerGiB: Number(put.cpuPerGiB.toFixed(2)),
-        cryptoLimitCpuSecPerGiB: Number(limit.cpuPerGiB.toFixed(2)),
-        writerFullGcsPerGiB: put.gcsPerGiB,
+        putMiBs: big('put', (r) => Math.round(r.rate)),
+        getLocalMiBs: big('get (B', (r) => Math.round(r.rate)),
+        getRemoteMiBs: big('get (C, from 2', (r) => Math.round(r.rate)),
+        getOneHolderMiBs: ONE_HOLDER ? big('get (C, from 1', (r) => Math.round(r.rate)) : null,
+        putCpuSecPerGiB: put ? Number(put.cpuPerGiB.toFixed(2)) : null,
+        cryptoLimitCpuSecPerGiB: limit ? Number(limit.cpuPerGiB.toFixed(2)) : null,
+        writerFullGcsPerGiB: put ? put.gcsPerGiB : null,
         smallPutFilesPerSec: small ? Math.round(small.rate) : null,
+        smallGetFilesPerSec: smallGet ? Math.round(smallGet.rate) : null,
         peakRssMiB: Math.round(peak),
       }),
     );

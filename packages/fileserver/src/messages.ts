@@ -33,6 +33,23 @@ export type StoreOffer = {
   extra: Extra;
 };
 
+/**
+ * A small file's sealed replica whole in one message (no stream): the receiver writes and syncs
+ * it at once and keeps it only once a `store-commit` with the matching digest follows, as it does
+ * for a streamed replica; then it answers with a store-ack.
+ */
+export type StoreSmall = {
+  type: 'store-small';
+  reqId: string;
+  ns: string;
+  id: string;
+  extra: Extra;
+  data: Uint8Array;
+};
+
+/** Largest sealed replica a store-small may carry (well under the transport's message limit). */
+export const MAX_SMALL_SEALED = 256 * 1024;
+
 /** The digest and size of a replica streamed without them, sent once the sender knows them. */
 export type StoreCommit = {
   type: 'store-commit';
@@ -135,6 +152,7 @@ export type ListLine = {
 };
 
 export type PeerMessage =
+  | StoreSmall
   | StoreCommit
   | ListRequest
   | StoreAck
@@ -180,6 +198,17 @@ function describeType(t: unknown): string {
 export function parseMessage(raw: unknown): PeerMessage {
   const m = obj(raw);
   switch (m.type) {
+    case 'store-small': {
+      if (!(m.data instanceof Uint8Array) || m.data.length > MAX_SMALL_SEALED) fail('data');
+      return {
+        type: 'store-small',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        id: hex64(m.id, 'id'),
+        extra: m.extra === undefined ? {} : extra(m.extra),
+        data: m.data,
+      };
+    }
     case 'store-commit':
       return {
         type: 'store-commit',

@@ -5,7 +5,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, PendingPut } from '../catalog/catalog.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
@@ -19,6 +19,15 @@ import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
 import { fileOf, sealName, type Vault } from '../vault.js';
 import { type PublishComponents, publish } from './publish.js';
+import {
+  commitSmall,
+  type Head,
+  readHead,
+  SMALL_FILE_MAX,
+  type SmallPush,
+  sealSmall,
+  sendSmall,
+} from './store-small.js';
 
 export interface StoreResult {
   key: string;
@@ -92,6 +101,15 @@ export async function storeFile(
     putAt: Date.now(),
   };
   const input = toReadable(source);
+  let head: Head;
+  try {
+    head = await readHead(input, SMALL_FILE_MAX, c.config.idleTimeoutMs, signal);
+  } catch (err) {
+    input.destroy();
+    c.metrics.puts.inc({ result: 'error' });
+    throw c.life.mapAbort(err, signal);
+  }
+  if (head.ended) return storeWhole(c, key, record, head, extra, options, started);
   const meter = new Meter({
     onBytes: (n) => c.metrics.bytesIn.inc({ via: 'client' }, n),
     idleMs: c.config.idleTimeoutMs,
@@ -159,22 +177,84 @@ export async function storeFile(
       ),
     ),
   );
+  const attrs = attributes ? { attributes } : {};
+  return finishPut(c, record, written, meter.bytes, attrs, acks, targets.length, started);
+}
+
+/** A put whose plaintext came whole (small): sealed in memory, one message to each replica. */
+async function storeWhole(
+  c: StoreComponents,
+  key: string,
+  record: PendingPut,
+  head: Head,
+  extra: Extra,
+  options: StoreOptions,
+  started: number,
+): Promise<StoreResult> {
+  const { signal } = options;
+  const { vault, id } = fileOf(c.vault, key);
+  c.metrics.bytesIn.inc({ via: 'client' }, head.bytes);
+  const writeSignal = c.life.writeSignal(signal);
+  const targets = rankNodes(id, c.peerIds()).slice(0, c.config.replication);
+  let pushes: SmallPush[] = [];
+  let written: { size: number; digest: string };
+  let attributes: Attributes | undefined;
+  try {
+    // asked once the source ended and before anything commits, as the streaming put does
+    if (options.attributes) attributes = await options.attributes();
+    if (signal?.aborted) throw abortError(signal);
+    const sealed = sealSmall(vault.vaultKey, head, c.config.chunkSize);
+    pushes = targets.map((peerId) => sendSmall(c, peerId, vault.ns, id, extra, sealed));
+    written = await c.cas
+      .write(vault.ns, id, [sealed], { extra, signal: writeSignal.signal })
+      .finally(() => c.inventory.changed());
+  } catch (err) {
+    // the replicas never hear a commit: each drops its copy at its commit deadline
+    for (const p of pushes) p.reply.cancel();
+    c.metrics.puts.inc({ result: 'error' });
+    throw c.life.mapAbort(err, signal);
+  } finally {
+    writeSignal.unlink();
+  }
+  const acks = await Promise.all(
+    pushes.map((p) =>
+      commitSmall(c, p, written).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const attrs = attributes ? { attributes } : {};
+  return finishPut(c, record, written, head.bytes, attrs, acks, targets.length, started);
+}
+
+/** Commits the version's record once the copies are written, publishes it, and reports. */
+async function finishPut(
+  c: StoreComponents,
+  record: PendingPut,
+  written: { size: number; digest: string },
+  size: number,
+  attrs: { attributes?: Attributes },
+  acks: boolean[],
+  of: number,
+  started: number,
+): Promise<StoreResult> {
   const replicas = acks.filter(Boolean).length;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
   // two puts of one key that both succeeded meet on every node that answered.
   const committed = await record.commit({
     version: written.digest,
-    size: meter.bytes,
+    size,
     sealedSize: written.size,
-    ...(attributes ? { attributes } : {}),
+    ...attrs,
   });
   await publish(c, committed);
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
-  c.log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
+  c.log.debug({ key: record.key, size, replicas, of }, 'stored');
   return {
-    key,
-    size: meter.bytes,
+    key: record.key,
+    size,
     digest: written.digest,
     replicas,
     modified: committed.record.hlc.wall,
