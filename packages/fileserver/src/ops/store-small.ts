@@ -60,7 +60,9 @@ export function readHead(
     };
     const onReadable = () => {
       idle?.refresh();
-      for (let c: Buffer | null; bytes <= max && (c = input.read() as Buffer | null) !== null; ) {
+      while (bytes <= max) {
+        const c = input.read() as Buffer | null;
+        if (c === null) break;
         chunks.push(c);
         bytes += c.length;
       }
