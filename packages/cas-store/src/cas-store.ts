@@ -2,10 +2,11 @@
 // The meta file is the commit record; blob files are immutable once named and only reachable through it.
 
 import { randomBytes } from 'node:crypto';
-import { type Dirent, constants as fsConstants } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DirSync } from './dir-sync.js';
 import {
   AbortError,
   IntegrityError,
@@ -146,15 +147,6 @@ async function lateDigest(
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** readFile without its fstat: one read covers almost every meta file (list reads thousands). */
 async function readSmallFile(path: string): Promise<string> {
   const fh = await open(path, 'r');
@@ -181,6 +173,8 @@ export class CasStore {
   readonly #transform: PathTransform;
   readonly #log: Logger;
   readonly #locks = new KeyLock();
+  /** Folder fsyncs, shared by the writes and deletes that need the same folder synced at once. */
+  readonly #dirSync = new DirSync();
   /** Writes, deletes and clears in progress: what `idle()` waits for. */
   readonly #busy = new Set<Promise<unknown>>();
 
@@ -311,7 +305,7 @@ export class CasStore {
         await rename(blobTmp, blobPath);
         await rename(metaTmp, loc.metaPath);
         committed = true;
-        await fsyncDir(loc.dir);
+        await this.#dirSync.sync(loc.dir);
         if (old && old.blob !== blobName) await unlinkQuiet(join(loc.dir, old.blob));
       });
       return { size, digest };
@@ -425,7 +419,7 @@ export class CasStore {
       // Meta first: once it is gone the pair is absent, whatever happens next.
       await unlink(loc.metaPath);
       await unlinkQuiet(join(loc.dir, record.blob));
-      await fsyncDir(loc.dir);
+      await this.#dirSync.sync(loc.dir);
       return true;
     });
     if (found) await this.#pruneEmpty(loc);
@@ -539,7 +533,7 @@ export class CasStore {
       parents.push(dirname(d));
       if (d === first || d === nsDir || d === this.root || dirname(d) === d) break;
     }
-    await Promise.all(parents.map((p) => fsyncDir(p).catch(() => {})));
+    await Promise.all(parents.map((p) => this.#dirSync.sync(p).catch(() => {})));
   }
 
   async #writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
