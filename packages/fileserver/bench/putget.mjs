@@ -105,6 +105,11 @@ async function procCpu(pid) {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
+// the kernel's part (stime) alone: file creation, fsyncs, sockets
+async function procSys(pid) {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return Number(f[12]) / 100;
+}
 const peakRssMiB = async (pid) =>
   Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const resetPeak = (pid) => writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {});
@@ -210,13 +215,15 @@ async function main() {
     const measure = async (fn) => {
       await Promise.all(nodes.map((n) => resetPeak(n.pid)));
       const cpu0 = await Promise.all(nodes.map((n) => procCpu(n.pid)));
+      const sys0 = await Promise.all(nodes.map((n) => procSys(n.pid)));
       const gc0 = a.fullGcs;
       const t = performance.now();
       await fn();
       const ms = performance.now() - t;
       const cpu = (await Promise.all(nodes.map((n) => procCpu(n.pid)))).map((x, i) => x - cpu0[i]);
+      const sys = (await Promise.all(nodes.map((n) => procSys(n.pid)))).map((x, i) => x - sys0[i]);
       const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
-      return { ms, cpu, gcs: a.fullGcs - gc0, rss };
+      return { ms, cpu, sys, gcs: a.fullGcs - gc0, rss };
     };
     const rows = [];
     const row = (system, op, runs, bytes, count) => {
@@ -228,6 +235,7 @@ async function main() {
         unit: bytes ? 'MiB/s' : 'files/s',
         cpuPerGiB: bytes ? m((x) => x.cpu.reduce((s, v) => s + v, 0) / (bytes / GIB)) : undefined,
         cpuNodes: [0, 1, 2].map((i) => m((x) => x.cpu[i])),
+        sysNodes: [0, 1, 2].map((i) => m((x) => x.sys[i])),
         gcsPerGiB: bytes ? m((x) => x.gcs / (bytes / GIB)) : m((x) => x.gcs),
         rss: [0, 1, 2].map((i) => Math.max(...runs.map((x) => x.rss[i]))),
       };
@@ -235,7 +243,8 @@ async function main() {
       const cpu =
         r.cpuPerGiB !== undefined
           ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB`
-          : `${r.cpuNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')} CPU-s/1k`;
+          : `${r.cpuNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')} CPU-s/1k` +
+            ` (sys ${r.sysNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')})`;
       console.log(
         `${`${system} ${op}`.padEnd(30)} ${`${r.rate.toFixed(0)} ${r.unit}`.padStart(13)} ${cpu.padStart(16)}` +
           `  CPU s A/B/C ${r.cpuNodes.map((v) => v.toFixed(1)).join('/')}` +
