@@ -268,7 +268,8 @@ export class CasStore {
     let fh: FileHandle | undefined;
     let committed = false;
     try {
-      fh = await this.#createIn(loc, blobTmp);
+      let newDirs: Promise<void>;
+      ({ fh, newDirs } = await this.#createIn(loc, blobTmp));
       const { size, digest } = await pump(source, fh, signal);
       if (typeof expectedDigest === 'string') checkDigest(expectedDigest, digest);
       checkSignal(signal);
@@ -283,7 +284,7 @@ export class CasStore {
       };
       if (extraJson !== undefined) record.extra = JSON.parse(extraJson) as Record<string, unknown>;
       const metaBytes = Buffer.from(encodeMeta(record), 'utf8');
-      const syncing = Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes)]);
+      const syncing = Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes), newDirs]);
       if (typeof expectedDigest === 'function') {
         // Waited for beside the fsyncs, which must settle before the file is closed or unlinked.
         const [synced, late] = await Promise.allSettled([
@@ -508,8 +509,15 @@ export class CasStore {
     return record;
   }
 
-  /** Creates a new file in the blob's folder; makes (and syncs) folders a concurrent delete pruned. */
-  async #createIn(loc: Location, path: string): Promise<FileHandle> {
+  /**
+   * Creates a new file in the blob's folder; makes folders (a concurrent delete may have pruned
+   * them). `newDirs` settles once the parents of folders made here are synced: it runs beside the
+   * data's writes and fsyncs, and the write awaits it before its commit.
+   */
+  async #createIn(
+    loc: Location,
+    path: string,
+  ): Promise<{ fh: FileHandle; newDirs: Promise<void> }> {
     // A concurrent #pruneEmpty (a failed write's or a delete's clean-up in the same folder) may
     // remove a folder between mkdir's steps or before open: ENOENT from either is a retry, and so
     // is ENOTDIR (recursive mkdir stats a folder it found existing; pruned meanwhile, it reports
@@ -517,8 +525,9 @@ export class CasStore {
     for (let attempt = 0; ; attempt++) {
       try {
         const first = await mkdir(loc.dir, { recursive: true });
-        if (first !== undefined) await this.#syncNewDirs(loc.nsDir, first, loc.dir);
-        return await open(path, 'wx');
+        const newDirs =
+          first === undefined ? Promise.resolve() : this.#syncNewDirs(loc.nsDir, first, loc.dir);
+        return { fh: await open(path, 'wx'), newDirs };
       } catch (err) {
         if ((isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) && attempt < 5) continue;
         throw err;
