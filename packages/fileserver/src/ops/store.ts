@@ -178,7 +178,15 @@ export async function storeFile(
     ),
   );
   const attrs = attributes ? { attributes } : {};
-  return finishPut(c, record, written, meter.bytes, attrs, acks, targets.length, started);
+  return finishPut(c, record, {
+    id,
+    written,
+    size: meter.bytes,
+    attrs,
+    acks,
+    of: targets.length,
+    started,
+  });
 }
 
 /** A put whose plaintext came whole (small): sealed in memory, one message to each replica. */
@@ -225,20 +233,34 @@ async function storeWhole(
     ),
   );
   const attrs = attributes ? { attributes } : {};
-  return finishPut(c, record, written, head.bytes, attrs, acks, targets.length, started);
+  return finishPut(c, record, {
+    id,
+    written,
+    size: head.bytes,
+    attrs,
+    acks,
+    of: targets.length,
+    started,
+  });
 }
 
 /** Commits the version's record once the copies are written, publishes it, and reports. */
 async function finishPut(
   c: StoreComponents,
   record: PendingPut,
-  written: { size: number; digest: string },
-  size: number,
-  attrs: { attributes?: Attributes },
-  acks: boolean[],
-  of: number,
-  started: number,
+  put: {
+    id: string;
+    written: { size: number; digest: string };
+    /** Plaintext bytes. */
+    size: number;
+    attrs: { attributes?: Attributes };
+    /** Per replica peer, whether it acknowledged; `of` peers were asked. */
+    acks: boolean[];
+    of: number;
+    started: number;
+  },
 ): Promise<StoreResult> {
+  const { id, written, size, attrs, acks, of, started } = put;
   const replicas = acks.filter(Boolean).length;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
   // two puts of one key that both succeeded meet on every node that answered. The push runs
@@ -249,7 +271,7 @@ async function finishPut(
   );
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
-  c.log.debug({ key: record.key, size, replicas, of }, 'stored');
+  c.log.debug({ id, size, replicas, of }, 'stored');
   return {
     key: record.key,
     size,
