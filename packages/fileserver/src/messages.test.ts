@@ -34,6 +34,10 @@ describe('peer messages', () => {
       extra: {},
       data,
     });
+    expect(parseMessage({ type: 'store-abort', reqId: 'r' })).toEqual({
+      type: 'store-abort',
+      reqId: 'r',
+    });
     for (const bad of [undefined, 'text', Buffer.alloc(MAX_SMALL_SEALED + 1)]) {
       expect(() =>
         parseMessage({ type: 'store-small', reqId: 'r', ns: h, id: h, data: bad }),

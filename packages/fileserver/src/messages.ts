@@ -58,6 +58,12 @@ export type StoreCommit = {
   size: number;
 };
 
+/** "Drop the replica I sent (store-small): my own write failed" — instead of its store-commit. */
+export type StoreAbort = {
+  type: 'store-abort';
+  reqId: string;
+};
+
 /** Reply to a store-offer once the replica is written (ok) or refused (code). */
 export type StoreAck = {
   type: 'store-ack';
@@ -153,6 +159,7 @@ export type ListLine = {
 
 export type PeerMessage =
   | StoreSmall
+  | StoreAbort
   | StoreCommit
   | ListRequest
   | StoreAck
@@ -209,6 +216,8 @@ export function parseMessage(raw: unknown): PeerMessage {
         data: m.data,
       };
     }
+    case 'store-abort':
+      return { type: 'store-abort', reqId: reqId(m.reqId) };
     case 'store-commit':
       return {
         type: 'store-commit',

@@ -1,8 +1,20 @@
 // Small files go to each replica whole in one store-small message; past SMALL_FILE_MAX the put
 // streams. Both sides of the threshold, sources that trickle, and a replica that is away.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { casPathTransform } from '@peerstash/cas-store';
+import { deriveFileId, deriveNamespace } from '@peerstash/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE_MAX } from '../src/ops/store-small.js';
-import { type Cluster, pattern, patternSha, sha256Of, startCluster } from './helpers.js';
+import {
+  type Cluster,
+  pattern,
+  patternSha,
+  sha256Of,
+  startCluster,
+  waitFor,
+  walk,
+} from './helpers.js';
 
 /** The pattern's bytes in pieces of `piece` bytes, each after a pause: a client that trickles. */
 async function* trickle(seed: string, size: number, piece: number): AsyncGenerator<Uint8Array> {
@@ -45,6 +57,29 @@ describe('small files', () => {
     await b.store('many/0', pattern('v2', 100));
     expect(await sha256Of(await a.get('many/0'))).toBe(await patternSha('v2', 100));
     expect(await sha256Of(await b.get('many/7'))).toBe(await patternSha('many/7', 4096));
+  });
+
+  it('a put whose local write fails leaves no copy and no temp file on the replicas', async () => {
+    const [a, b, cc] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
+    const key = 'blocked/here';
+    // a plain file where the blob's first folder level goes on A: its write fails at once
+    const id = deriveFileId(c.vaultKey, key);
+    const top = casPathTransform(id).pathName.split('/')[0]!;
+    const nsDir = join(c.dirs[0]!, 'blobs', deriveNamespace(c.vaultKey));
+    await mkdir(nsDir, { recursive: true });
+    await writeFile(join(nsDir, top), 'x');
+    await expect(a.store(key, pattern(key, 4096))).rejects.toThrow();
+    // store-abort: the replicas drop their copies now, not at the 60 s commit deadline
+    const tmpOnReplicas = async () =>
+      [...(await walk(c.dirs[1]!)), ...(await walk(c.dirs[2]!))].filter((f) => f.endsWith('.tmp'));
+    await waitFor(
+      'replicas to drop their temp files',
+      async () => (await tmpOnReplicas()).length === 0,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await tmpOnReplicas()).toEqual([]);
+    expect(await b.has(key)).toBe(false);
+    expect(await cc.has(key)).toBe(false);
   });
 
   it('acknowledges with the replicas that answered when one peer is away', async () => {

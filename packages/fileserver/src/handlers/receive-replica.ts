@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
-import { CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
+import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
@@ -117,7 +117,11 @@ export async function receiveReplica(
     const expectedDigest =
       offer.digest ??
       (async () => {
-        const { msg } = await commit!.answer('store-commit', c.config.ackTimeoutMs);
+        const { msg } = await commit!.answer(
+          ['store-commit', 'store-abort'],
+          c.config.ackTimeoutMs,
+        );
+        if (msg.type === 'store-abort') throw new AbortedError('the writer gave up the put');
         return msg.digest;
       });
     const writing = cas

@@ -18,6 +18,7 @@ export function registerHandlers(c: HandlerComponents): void {
   const { rpc } = c;
   rpc.answers(
     'store-commit',
+    'store-abort',
     'store-ack',
     'get-response',
     'delete-ack',

@@ -112,6 +112,14 @@ export function sendSmall(
   return { peerId, reply, started: performance.now(), sent };
 }
 
+/** The local write failed: each replica drops what it was sent (and needs no answer). */
+export function abortSmall(c: StoreComponents, pushes: readonly SmallPush[]): void {
+  for (const p of pushes) {
+    p.reply.cancel();
+    c.rpc.send(p.peerId, { type: 'store-abort', reqId: p.reply.reqId }).catch(() => {});
+  }
+}
+
 /** After the local write: the digest to the replica, then its acknowledgement. */
 export async function commitSmall(
   c: StoreComponents,

@@ -20,6 +20,7 @@ import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '.
 import { fileOf, sealName, type Vault } from '../vault.js';
 import { type PublishComponents, publishEncoded } from './publish.js';
 import {
+  abortSmall,
   commitSmall,
   type Head,
   readHead,
@@ -217,8 +218,8 @@ async function storeWhole(
       .write(vault.ns, id, [sealed], { extra, signal: writeSignal.signal })
       .finally(() => c.inventory.changed());
   } catch (err) {
-    // the replicas never hear a commit: each drops its copy at its commit deadline
-    for (const p of pushes) p.reply.cancel();
+    // no commit follows: each replica drops its copy (a node without store-abort at its deadline)
+    abortSmall(c, pushes);
     c.metrics.puts.inc({ result: 'error' });
     throw c.life.mapAbort(err, signal);
   } finally {
