@@ -45,11 +45,15 @@ export function readHead(
           }, idleMs)
         : undefined;
     idle?.unref();
+    let settled = false;
     const finish = (ended: boolean, err?: unknown) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(idle);
       input.off('readable', onReadable);
       input.off('end', onEnd);
-      input.off('error', onError);
+      // the 'error' listener stays (a no-op once settled): a stream given up on here may still be
+      // destroyed with an error (the HTTP route forwards its request's), which must not go unheard
       input.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
       if (err !== undefined) reject(err);
