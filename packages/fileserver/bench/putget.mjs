@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NODE_FLAGS as HEAP_FLAGS } from '../dist/index.js';
+import { NODE_FLAGS as HEAP_FLAGS, NODE_ENV_VARS } from '../dist/index.js';
 import { generated } from './putget-data.mjs';
 import { cryptoLimit } from './putget-openssl.mjs';
 
@@ -64,7 +64,8 @@ async function startNode(cfg) {
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, new URL('./putget-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    // the environment a node starts with (NODE_ENV_VARS); the bench's own environment overrides it
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...NODE_ENV_VARS, ...process.env } },
   );
   const node = { child, dataDir: cfg.dataDir, fullGcs: 0, replies: new Map(), next: 0 };
   const lines = createInterface({ input: child.stdout });
