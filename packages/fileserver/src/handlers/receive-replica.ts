@@ -1,16 +1,17 @@
-// Serving side of store-offer: a peer streams a replica; keep it only if it matches the digest,
-// offered up front or sent after the stream in a store-commit, and acknowledge either way.
+// Serving side of store-offer and store-small: a peer streams a replica (or sends a small one
+// whole); keep it only if it matches the digest, offered up front or sent after the bytes in a
+// store-commit, and acknowledge either way.
 
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
-import { CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
+import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { StoreOffer } from '../messages.js';
+import type { StoreOffer, StoreSmall } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import { bothDone, Meter } from '../streams.js';
@@ -42,15 +43,35 @@ function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
 }
 
 /**
+ * A small replica sent whole (store-small): written and synced at once, kept once the writer's
+ * store-commit names its digest (the writer's own copy is durable by then), acked either way.
+ */
+export function receiveSmall(c: ReceiveComponents, peerId: string, msg: StoreSmall): Promise<void> {
+  const offer: StoreOffer = {
+    type: 'store-offer',
+    reqId: msg.reqId,
+    ns: msg.ns,
+    id: msg.id,
+    extra: msg.extra,
+  };
+  return receiveReplica(c, peerId, offer, msg.data);
+}
+
+/**
  * Keeps a peer's replica only if it matches the digest, offered up front or sent after the stream
- * in a store-commit (cas-store's late expectedDigest: hashed once, as written).
+ * in a store-commit (cas-store's late expectedDigest: hashed once, as written). `source` is the
+ * replica's bytes whole for a store-small (no stream, no meter: they are all here).
  */
 export async function receiveReplica(
   c: ReceiveComponents,
   peerId: string,
   offer: StoreOffer,
-  stream: Readable,
+  source: Readable | Uint8Array,
 ): Promise<void> {
+  const whole = source instanceof Uint8Array ? source : undefined;
+  const drop = () => {
+    if (!whole) (source as Readable).destroy();
+  };
   const { cas } = c;
   const ack = (ok: boolean, code?: string) =>
     c.rpc
@@ -58,14 +79,14 @@ export async function receiveReplica(
       .catch((err) => c.log.debug({ peer: peerId, err }, 'could not ack replica'));
   if (refusesOffer(c.tombstones, offer)) {
     // deleted everywhere after this version was written: never bring it back
-    stream.destroy();
+    drop();
     await ack(false, new DeletedError().code);
     return;
   }
   if (offer.digest !== undefined && !currentHere(c.catalog, offer)) {
     // a repair push of a version this node's catalog does not name current: the two catalogs
     // disagree for now (the next round's sync settles it); never trade the current one for it
-    stream.destroy();
+    drop();
     await ack(false, new SupersededError().code);
     return;
   }
@@ -74,25 +95,37 @@ export async function receiveReplica(
     if (offer.digest !== undefined) {
       const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
       if (existing && existing.digest === offer.digest) {
-        stream.destroy();
+        drop();
         await ack(true);
         return;
       }
     }
-    const meter = new Meter({
-      onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
-      idleMs: c.config.idleTimeoutMs,
-      what: 'replica receive',
-    });
-    const piping = pipeline(stream, meter);
+    let bytes: Meter | Uint8Array[];
+    let piping: Promise<void>;
+    if (whole) {
+      c.metrics.bytesIn.inc({ via: 'peer' }, whole.length);
+      bytes = [whole];
+      piping = Promise.resolve();
+    } else {
+      bytes = new Meter({
+        onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
+        idleMs: c.config.idleTimeoutMs,
+        what: 'replica receive',
+      });
+      piping = pipeline(source as Readable, bytes);
+    }
     const expectedDigest =
       offer.digest ??
       (async () => {
-        const { msg } = await commit!.answer('store-commit', c.config.ackTimeoutMs);
+        const { msg } = await commit!.answer(
+          ['store-commit', 'store-abort'],
+          c.config.ackTimeoutMs,
+        );
+        if (msg.type === 'store-abort') throw new AbortedError('the writer gave up the put');
         return msg.digest;
       });
     const writing = cas
-      .write(offer.ns, offer.id, meter, {
+      .write(offer.ns, offer.id, bytes, {
         extra: offer.extra,
         expectedDigest,
         signal: c.life.halt,
@@ -101,7 +134,7 @@ export async function receiveReplica(
     await bothDone(writing, piping);
     await ack(true);
   } catch (err) {
-    stream.destroy();
+    drop();
     const code = errorCode(err) ?? CODES.PROTOCOL;
     if (code === CODES.INTEGRITY) c.metrics.integrityFailures.inc({ source: 'peer' });
     c.log.warn({ peer: peerId, id: offer.id, code }, 'replica not kept');

@@ -56,8 +56,8 @@ export interface RequestOptions<T extends Type> {
 /** A request answered later (a stream whose end the peer acknowledges): arm and await. */
 export interface PendingReply {
   reqId: string;
-  /** Starts the deadline and waits for an answer of type `expect`. */
-  answer<T extends Type>(expect: T, timeoutMs: number): Promise<ReplyOf<T>>;
+  /** Starts the deadline and waits for an answer of type `expect` (or of one of several). */
+  answer<T extends Type>(expect: T | readonly T[], timeoutMs: number): Promise<ReplyOf<T>>;
   cancel(): void;
 }
 
@@ -69,11 +69,12 @@ export function newReqId(): string {
 }
 
 /** The reply as the type asked for; another type is ERR_PROTOCOL. */
-function checked<T extends Type>(reply: Reply, expect: T): ReplyOf<T> {
+function checked<T extends Type>(reply: Reply, expect: T | readonly T[]): ReplyOf<T> {
   const type = reply.kind === 'message' ? reply.msg.type : reply.header.type;
-  if (type !== expect) {
+  const ok = typeof expect === 'string' ? type === expect : expect.includes(type as T);
+  if (!ok) {
     if (reply.kind === 'stream') reply.stream.destroy();
-    throw new ProtocolError(`expected a ${expect}`);
+    throw new ProtocolError(`expected a ${String(expect)}`);
   }
   return reply as ReplyOf<T>;
 }
@@ -195,7 +196,7 @@ export class PeerRpc {
     const waiter: Waiter = this.#replies.wait(peerId, reqId, signal);
     return {
       reqId,
-      answer: async <T extends Type>(expect: T, timeoutMs: number) => {
+      answer: async <T extends Type>(expect: T | readonly T[], timeoutMs: number) => {
         waiter.arm(timeoutMs);
         return checked(await waiter.promise, expect);
       },
