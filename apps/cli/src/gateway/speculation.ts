@@ -221,7 +221,9 @@ export class Speculation {
     signal: AbortSignal | undefined,
   ): Promise<StoredResult | undefined> {
     const fits = this.fed.length <= parts.length && this.fed.every((p, i) => same(p, parts[i]!));
-    if (!this.alive || !fits) {
+    // a part being fed past the last one named would end up in the object: fall back now
+    const beyond = this.current !== undefined && this.fed.length >= parts.length;
+    if (!this.alive || !fits || beyond) {
       await this.kill(new AbortedError('Complete names other parts than were fed'));
       return undefined;
     }
@@ -265,7 +267,10 @@ export class Speculation {
       }
       const part = { key: step.key, version };
       const planned = this.#plan?.[this.fed.length];
-      if (planned && !same(planned, part)) throw new AbortedError(`${step.key} was replaced`);
+      // with a plan, only the part it names next may go in (one fed while Complete came names none)
+      if (this.#plan && (!planned || !same(planned, part))) {
+        throw new AbortedError(`${step.key} is not the part Complete names next`);
+      }
       this.fed.push(part);
       this.current = undefined;
       this.#release();

@@ -64,6 +64,13 @@ export interface PendingReply {
 type MessageHandler = (peerId: string, msg: never) => Promise<void> | void;
 type StreamHandler = (peerId: string, header: never, stream: Readable) => Promise<void> | void;
 
+/**
+ * Requests a relink does not send again: a delete names no version, so a second one arriving
+ * after a newer put of the key would remove that put's copy (it waits out its deadline instead).
+ * Every other request is a query or an idempotent merge.
+ */
+const NOT_RESENT: ReadonlySet<string> = new Set(['delete']);
+
 export function newReqId(): string {
   return randomBytes(9).toString('base64url');
 }
@@ -102,15 +109,16 @@ export class PeerRpc {
   }
 
   /**
-   * Sends again every request still waiting on `peerId`, with its request id: the request or its
-   * answer may have been on the link a duplicate replaced (requests are queries or idempotent, and
-   * a second answer finds nobody waiting), so it need not wait out its deadline.
+   * Sends again every request still waiting on `peerId` (but a delete), with its request id: the
+   * request or its answer may have been on the link a duplicate replaced (a second answer finds
+   * nobody waiting), so it need not wait out its deadline.
    */
   #resend(peerId: string): void {
     const waiting = this.#inFlight.get(peerId);
     if (!waiting?.size) return;
     this.#log.debug({ peer: peerId, requests: waiting.size }, 'link swapped: resending requests');
     for (const msg of waiting.values()) {
+      if (NOT_RESENT.has(msg.type)) continue;
       this.#transport.send(peerId, msg).catch((err: unknown) => {
         this.#log.debug({ peer: peerId, code: errorCode(err) }, 'resend after a relink failed');
       });
