@@ -1,11 +1,11 @@
 // Serving side of store-offer: a peer streams a replica; keep it only if it matches the digest,
 // offered up front or sent after the stream in a store-commit, and acknowledge either way.
 
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
-import type { NodeConfig } from '../config.js';
+import { BOUNDS, type NodeConfig } from '../config.js';
 import { CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -13,12 +13,16 @@ import type { Logger } from '../logger.js';
 import type { StoreOffer } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
-import { bothDone, Meter } from '../streams.js';
+import { bothDone, Fanout, Meter } from '../streams.js';
 import { refusesOffer } from '../tombstone-rules.js';
 import type { TombstoneStore } from '../tombstones.js';
+import { type Forward, openForward } from './forward-replica.js';
 
 export interface ReceiveComponents {
-  config: Pick<NodeConfig, 'idleTimeoutMs' | 'ackTimeoutMs'>;
+  config: Pick<NodeConfig, 'idleTimeoutMs' | 'stallTimeoutMs' | 'ackTimeoutMs'>;
+  nodeId: string;
+  /** Linked peers (a chain is forwarded only to one of them). */
+  peerIds(): string[];
   cas: CasStore;
   catalog: Catalog;
   inventory: Inventory;
@@ -52,10 +56,21 @@ export async function receiveReplica(
   stream: Readable,
 ): Promise<void> {
   const { cas } = c;
-  const ack = (ok: boolean, code?: string) =>
-    c.rpc
-      .send(peerId, { type: 'store-ack', reqId: offer.reqId, ok, ...(code ? { code } : {}) })
+  // a chain offer's ack names every copy made from here down, this one first if it was kept
+  const chained = offer.chain !== undefined;
+  let below: Promise<string[]> = Promise.resolve([]);
+  const ack = async (ok: boolean, code?: string) => {
+    const copies = chained ? [...(ok ? [c.nodeId] : []), ...(await below)] : undefined;
+    await c.rpc
+      .send(peerId, {
+        type: 'store-ack',
+        reqId: offer.reqId,
+        ok,
+        ...(code ? { code } : {}),
+        ...(copies ? { copies } : {}),
+      })
       .catch((err) => c.log.debug({ peer: peerId, err }, 'could not ack replica'));
+  };
   if (refusesOffer(c.tombstones, offer)) {
     // deleted everywhere after this version was written: never bring it back
     stream.destroy();
@@ -70,6 +85,7 @@ export async function receiveReplica(
     return;
   }
   const commit = offer.digest === undefined ? c.rpc.expectReply(peerId, offer.reqId) : undefined;
+  let fwd: Forward | undefined;
   try {
     if (offer.digest !== undefined) {
       const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
@@ -84,15 +100,24 @@ export async function receiveReplica(
       idleMs: c.config.idleTimeoutMs,
       what: 'replica receive',
     });
-    const piping = pipeline(stream, meter);
+    // a chain: written here and, while it arrives, forwarded to the next hop (at the pace of the
+    // slower of the two, nothing buffered whole); a next hop that fails or stalls is dropped
+    fwd = chained ? await openForward(c, peerId, offer) : undefined;
+    if (fwd) below = fwd.copies;
+    const local = fwd ? new PassThrough({ highWaterMark: BOUNDS.localBuffer }) : meter;
+    const piping = fwd
+      ? pipeline(stream, meter, new Fanout(local, [fwd.input], () => {}))
+      : pipeline(stream, meter);
     const expectedDigest =
       offer.digest ??
       (async () => {
         const { msg } = await commit!.answer('store-commit', c.config.ackTimeoutMs);
+        // passed on before this node's own check: every hop checks the bytes it received
+        fwd?.commit(msg);
         return msg.digest;
       });
     const writing = cas
-      .write(offer.ns, offer.id, meter, {
+      .write(offer.ns, offer.id, local, {
         extra: offer.extra,
         expectedDigest,
         signal: c.life.halt,
@@ -102,6 +127,7 @@ export async function receiveReplica(
     await ack(true);
   } catch (err) {
     stream.destroy();
+    fwd?.abort(err instanceof Error ? err : new Error(String(err)));
     const code = errorCode(err) ?? CODES.PROTOCOL;
     if (code === CODES.INTEGRITY) c.metrics.integrityFailures.inc({ source: 'peer' });
     c.log.warn({ peer: peerId, id: offer.id, code }, 'replica not kept');
