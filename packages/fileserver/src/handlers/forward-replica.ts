@@ -84,8 +84,10 @@ export async function openForward(
     what: 'replica forward',
     highWaterMark: BOUNDS.localBuffer,
   });
-  // a next hop that takes nothing is dropped before the writer gives up on this node
-  watchStalled(input, c.config.stallTimeoutMs * chain.length, 'replica forward');
+  // a next hop that takes nothing is dropped before the writer gives up on this node: with k hops
+  // below, after k/(k+1) of the stall timeout (shorter the deeper, the writer's own is the whole)
+  const stallMs = Math.round((c.config.stallTimeoutMs * chain.length) / (chain.length + 1));
+  watchStalled(input, stallMs, 'replica forward');
   const sent = pipeline(input, out);
   let settle!: (m: { digest: string; size: number } | Error) => void;
   const committed = new Promise<{ digest: string; size: number } | Error>((r) => {
@@ -96,7 +98,8 @@ export async function openForward(
       await sent;
       const m = await committed;
       if (m instanceof Error) throw m;
-      await c.rpc.send(next, { type: 'store-commit', reqId: reply.reqId, ...m });
+      const { digest, size } = m;
+      await c.rpc.send(next, { type: 'store-commit', reqId: reply.reqId, digest, size });
       // each hop below waits for its own next one: more patience the longer the rest
       const { msg } = await reply.answer('store-ack', c.config.ackTimeoutMs * chain.length);
       const below = msg.copies ?? (msg.ok ? [next] : []);

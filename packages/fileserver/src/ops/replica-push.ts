@@ -40,9 +40,9 @@ export async function openPush(
   id: string,
   extra: Extra,
   chain: string[] = [],
-  // a chain head that takes nothing is given up on after the stall timeout of every hop below
-  // it (each forwarder drops a stalled next hop after its own share first); 0: never
-  stallMs = chain.length > 0 ? c.config.stallTimeoutMs * (chain.length + 1) : 0,
+  // a chain head that takes nothing for the stall timeout is given up on (each forwarder below
+  // drops a stalled next hop sooner, so a healthy head is not blamed for it); 0: never
+  stallMs = chain.length > 0 ? c.config.stallTimeoutMs : 0,
 ): Promise<Push | undefined> {
   const reply = c.rpc.expectReply(peerId, newReqId());
   try {
