@@ -121,12 +121,12 @@ export async function commitPush(
       c.config.ackTimeoutMs * (push.chain.length + 1),
     );
     const named = [push.peerId, ...push.chain];
-    const copies =
-      push.chain.length > 0
-        ? (msg.copies ?? []).filter((p) => named.includes(p))
-        : msg.ok
-          ? [push.peerId]
-          : [];
+    // an ack without `copies` (fan-out, or a chain head too old to forward) speaks for its peer
+    const copies = msg.copies
+      ? msg.copies.filter((p) => named.includes(p))
+      : msg.ok
+        ? [push.peerId]
+        : [];
     if (copies.length === 0) {
       throw new FileServerError(msg.code ?? CODES.PROTOCOL, 'peer refused the replica');
     }
