@@ -82,9 +82,11 @@ describe('chain replication', () => {
     });
   }
 
-  it('a forwarder that flips a byte: the next hop refuses it at commit and gets a good copy directly', async () => {
-    // a, d and a hostile peer x that a places at the head of the chain and that corrupts
-    // what it forwards; x speaks the real protocol over the cluster secret
+  /**
+   * Nodes a and d and a raw peer x that speaks the protocol over the cluster secret, linked to
+   * both; a key whose chain from a starts at x (then d).
+   */
+  async function withPeerAtHead(prefix: string) {
     c = await startCluster(2, { replicationFactor: 2, replicationMode: 'chain' });
     const [a, d] = c.nodes as [FileServer, FileServer];
     raw = new TcpTransport({ nodeId: 'e'.repeat(64), secret: c.clusterSecret });
@@ -98,9 +100,40 @@ describe('chain replication', () => {
     });
     let key = '';
     for (let i = 0; ; i++) {
-      key = `corrupt-hop-${i}`;
+      key = `${prefix}-${i}`;
       if (rankNodes(deriveFileId(c.vaultKey, key), [d.nodeId, x.nodeId])[0] === x.nodeId) break;
     }
+    return { a, d, x, aId, dId, key };
+  }
+
+  it('a head that does not forward (a node older than chains): the writer sends the rest directly', async () => {
+    const { a, d, x, aId, key } = await withPeerAtHead('old-head');
+    const offers: Array<Record<string, unknown>> = [];
+    // an older node: keeps the replica (here: reads it) and acks it, and knows nothing of `chain`
+    x.on('stream', (_from, header, stream: Readable) => {
+      offers.push(header as Record<string, unknown>);
+      stream.resume();
+    });
+    x.on('message', (from, msg) => {
+      const m = msg as Record<string, unknown>;
+      if (from === aId && m.type === 'store-commit') {
+        void x.send(aId, { type: 'store-ack', reqId: m.reqId, ok: true });
+      }
+    });
+    const size = 2 * MIB;
+    const r = await a.store(key, pattern(key, size));
+    // x's copy counted from its plain ack, d's sent directly: 2 replicas, x offered once
+    expect(offers).toHaveLength(1);
+    expect(offers[0]!.chain).toEqual([d.nodeId]);
+    expect(r.replicas).toBe(2);
+    expect(await fileSha((await blobOf(c!, c!.dirs[1]!, key))!)).toBe(r.digest);
+    expect(await forwarded(d)).toBe(0);
+  });
+
+  it('a forwarder that flips a byte: the next hop refuses it at commit and gets a good copy directly', async () => {
+    // a, d and a hostile peer x that a places at the head of the chain and that corrupts
+    // what it forwards; x speaks the real protocol over the cluster secret
+    const { a, d, x, aId, dId, key } = await withPeerAtHead('corrupt-hop');
     const acks: Array<Record<string, unknown>> = [];
     const upstream = new Map<string, string>(); // x's reqId towards d → a's reqId
     let chainOffers = 0;
@@ -158,7 +191,7 @@ describe('chain replication', () => {
     expect(await peerRot(d)).toBe(1);
     // then a sent d its copy directly from the local one: d holds the right bytes
     expect(r.replicas).toBe(1);
-    expect(await fileSha((await blobOf(c, c.dirs[1]!, key))!)).toBe(r.digest);
+    expect(await fileSha((await blobOf(c!, c!.dirs[1]!, key))!)).toBe(r.digest);
     expect(await sha256Of(await d.get(key))).toBe(await patternSha(key, size));
   });
 });
