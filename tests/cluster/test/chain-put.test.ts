@@ -57,6 +57,15 @@ async function middleOf(peers: NodeProc[]): Promise<NodeProc | undefined> {
   return undefined;
 }
 
+async function receivedBytes(n: NodeProc): Promise<number> {
+  const res = await fetch(`${n.apiBase}/metrics`, {
+    headers: n.headers(),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const m = /peerstash_bytes_in_total\{via="peer"\} (\d+)/.exec(await res.text());
+  return m ? Number(m[1]) : 0;
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(path)) h.update(c as Buffer);
@@ -164,5 +173,49 @@ it('a frozen middle (SIGSTOP) is bypassed after the stall timeout: R copies, not
     peakRssMiB: Math.max(...nodes.map((n) => n.peakRssKiB)) / 1024,
     durationS: (Date.now() - started) / 1000,
     notes: `192 MiB chain put, middle SIGSTOPped: put done ${waited.toFixed(1)} s after the freeze`,
+  });
+});
+
+it('a frozen tail: the middle drops it before the writer would blame the middle; a spare gets the copy', async () => {
+  const started = Date.now();
+  const [a, ...peers] = nodes as [NodeProc, ...NodeProc[]];
+  await rejoin(a);
+  const key = randomKey('chain-tail');
+  const want = await patternSha256(key, SIZE);
+  const before = await Promise.all(peers.map(receivedBytes));
+  const put = a.put(key, patternStream(key, SIZE), AbortSignal.timeout(180_000));
+  const middle = await middleOf(peers);
+  expect(middle).toBeDefined();
+  // the tail: the other peer taking the stream in
+  let tail: NodeProc | undefined;
+  for (let i = 0; i < 1000 && !tail; i++) {
+    const now = await Promise.all(peers.map(receivedBytes));
+    tail = peers.find((p, k) => p !== middle && now[k]! - before[k]! > 8 * 1024 * 1024);
+    if (!tail) await sleep(10);
+  }
+  expect(tail).toBeDefined();
+  tail!.freeze();
+  const res = await put;
+  tail!.thaw();
+  expect(res.status).toBeLessThan(300);
+  // the middle kept its copy (the writer did not give up on it), the spare got one directly
+  expect(res.json.replicas).toBe(2);
+  const digest = String(res.json.digest);
+  const others = nodes.filter((n) => n !== tail);
+  expect(await holders(others, digest)).toHaveLength(3);
+  expect(middle!.logs.join('')).toContain('chain hop failed');
+  await waitFor('no temp files on the thawed tail', async () => {
+    return (await leftoverTempFiles(tail!.dir)).length === 0;
+  });
+  expect(await holders([tail!], digest)).toHaveLength(0);
+  for (const n of others) expect((await n.get(key, 120_000)).sha256).toBe(want);
+  await record({
+    scenario: 'chain put, tail frozen',
+    filesPut: 1,
+    faultsInjected: 1,
+    filesLost: 0,
+    peakRssMiB: Math.max(...nodes.map((n) => n.peakRssKiB)) / 1024,
+    durationS: (Date.now() - started) / 1000,
+    notes: '192 MiB chain put, tail SIGSTOPped: middle dropped it, spare took the copy',
   });
 });

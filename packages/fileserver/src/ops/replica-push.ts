@@ -154,8 +154,8 @@ export function settlePush(
 /**
  * A chain that made fewer copies than it was asked for (a hop failed, froze or kept a corrupt
  * copy): the missing ones are sent directly from the local copy, each as a fan-out push, to the
- * targets still linked and, in place of targets gone, to the next peers in placement order
- * (`skip`: peers that failed this put already, such as a chain head that froze).
+ * targets still linked and, in place of targets gone or failing, to the next peers in placement
+ * order (`skip`: peers that failed this put already, such as a chain head that froze).
  */
 export async function fillFromLocal(
   c: StoreComponents,
@@ -173,27 +173,48 @@ export async function fillFromLocal(
   const tried = new Set([...have, ...skip]);
   const stillThere = targets.filter((p) => !tried.has(p) && linked.has(p));
   const spares = rankNodes(id, [...linked]).filter((p) => !tried.has(p) && !targets.includes(p));
-  const to = [...stillThere, ...spares].slice(0, missing);
+  const queue = [...stillThere, ...spares];
   c.log.info(
-    { id, peers: to.length, missing },
+    { id, peers: Math.min(missing, queue.length), missing },
     'chain short of copies: sending from the local copy',
   );
-  const made = await Promise.all(
-    to.map(async (peerId) => {
-      // from the disk at its pace: a peer that takes nothing for the stall timeout is frozen
-      const push = await openPush(c, peerId, ns, id, extra, [], c.config.stallTimeoutMs);
-      if (!push) return [];
-      try {
-        const { stream } = await c.cas.read(ns, id);
-        await pipeline(stream, push.input).catch((err) => {
-          if (!push.error) push.error = err;
-        });
-      } catch (err) {
-        push.input.destroy(err instanceof Error ? err : new Error(String(err)));
-        if (!push.error) push.error = err instanceof Error ? err : new Error(String(err));
+  // one worker per missing copy; a peer that fails (a tail the chain dropped, frozen) hands its
+  // turn to the next candidate in placement order
+  const made: string[] = [];
+  const worker = async () => {
+    for (let peerId = queue.shift(); peerId !== undefined; peerId = queue.shift()) {
+      const got = await sendFromLocal(c, peerId, ns, id, extra, written);
+      if (got.length > 0) {
+        made.push(...got);
+        return;
       }
-      return settlePush(c, push, written);
-    }),
-  );
-  return made.flat();
+    }
+  };
+  await Promise.all(Array.from({ length: missing }, worker));
+  return made;
+}
+
+/** One fan-out push read from the committed local copy; the copies it made ([] or the peer). */
+async function sendFromLocal(
+  c: StoreComponents,
+  peerId: string,
+  ns: string,
+  id: string,
+  extra: Extra,
+  written: { size: number; digest: string },
+): Promise<string[]> {
+  // from the disk at its pace: a peer that takes nothing for the stall timeout is frozen
+  const push = await openPush(c, peerId, ns, id, extra, [], c.config.stallTimeoutMs);
+  if (!push) return [];
+  try {
+    const { stream } = await c.cas.read(ns, id);
+    await pipeline(stream, push.input).catch((err) => {
+      if (!push.error) push.error = err;
+    });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    push.input.destroy(e);
+    if (!push.error) push.error = e;
+  }
+  return settlePush(c, push, written);
 }
