@@ -2,10 +2,11 @@
 // The meta file is the commit record; blob files are immutable once named and only reachable through it.
 
 import { randomBytes } from 'node:crypto';
-import { type Dirent, constants as fsConstants } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DirSync } from './dir-sync.js';
 import {
   AbortError,
   IntegrityError,
@@ -146,15 +147,6 @@ async function lateDigest(
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** readFile without its fstat: one read covers almost every meta file (list reads thousands). */
 async function readSmallFile(path: string): Promise<string> {
   const fh = await open(path, 'r');
@@ -181,6 +173,8 @@ export class CasStore {
   readonly #transform: PathTransform;
   readonly #log: Logger;
   readonly #locks = new KeyLock();
+  /** Folder fsyncs, shared by the writes and deletes that need the same folder synced at once. */
+  readonly #dirSync = new DirSync();
   /** Writes, deletes and clears in progress: what `idle()` waits for. */
   readonly #busy = new Set<Promise<unknown>>();
 
@@ -274,7 +268,8 @@ export class CasStore {
     let fh: FileHandle | undefined;
     let committed = false;
     try {
-      fh = await this.#createIn(loc, blobTmp);
+      let newDirs: Promise<void>;
+      ({ fh, newDirs } = await this.#createIn(loc, blobTmp));
       const { size, digest } = await pump(source, fh, signal);
       if (typeof expectedDigest === 'string') checkDigest(expectedDigest, digest);
       checkSignal(signal);
@@ -289,7 +284,7 @@ export class CasStore {
       };
       if (extraJson !== undefined) record.extra = JSON.parse(extraJson) as Record<string, unknown>;
       const metaBytes = Buffer.from(encodeMeta(record), 'utf8');
-      const syncing = Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes)]);
+      const syncing = Promise.all([fh.sync(), this.#writeFileSynced(metaTmp, metaBytes), newDirs]);
       if (typeof expectedDigest === 'function') {
         // Waited for beside the fsyncs, which must settle before the file is closed or unlinked.
         const [synced, late] = await Promise.allSettled([
@@ -311,7 +306,7 @@ export class CasStore {
         await rename(blobTmp, blobPath);
         await rename(metaTmp, loc.metaPath);
         committed = true;
-        await fsyncDir(loc.dir);
+        await this.#dirSync.sync(loc.dir);
         if (old && old.blob !== blobName) await unlinkQuiet(join(loc.dir, old.blob));
       });
       return { size, digest };
@@ -425,7 +420,7 @@ export class CasStore {
       // Meta first: once it is gone the pair is absent, whatever happens next.
       await unlink(loc.metaPath);
       await unlinkQuiet(join(loc.dir, record.blob));
-      await fsyncDir(loc.dir);
+      await this.#dirSync.sync(loc.dir);
       return true;
     });
     if (found) await this.#pruneEmpty(loc);
@@ -514,8 +509,15 @@ export class CasStore {
     return record;
   }
 
-  /** Creates a new file in the blob's folder; makes (and syncs) folders a concurrent delete pruned. */
-  async #createIn(loc: Location, path: string): Promise<FileHandle> {
+  /**
+   * Creates a new file in the blob's folder; makes folders (a concurrent delete may have pruned
+   * them). `newDirs` settles once the parents of folders made here are synced: it runs beside the
+   * data's writes and fsyncs, and the write awaits it before its commit.
+   */
+  async #createIn(
+    loc: Location,
+    path: string,
+  ): Promise<{ fh: FileHandle; newDirs: Promise<void> }> {
     // A concurrent #pruneEmpty (a failed write's or a delete's clean-up in the same folder) may
     // remove a folder between mkdir's steps or before open: ENOENT from either is a retry, and so
     // is ENOTDIR (recursive mkdir stats a folder it found existing; pruned meanwhile, it reports
@@ -523,8 +525,9 @@ export class CasStore {
     for (let attempt = 0; ; attempt++) {
       try {
         const first = await mkdir(loc.dir, { recursive: true });
-        if (first !== undefined) await this.#syncNewDirs(loc.nsDir, first, loc.dir);
-        return await open(path, 'wx');
+        const newDirs =
+          first === undefined ? Promise.resolve() : this.#syncNewDirs(loc.nsDir, first, loc.dir);
+        return { fh: await open(path, 'wx'), newDirs };
       } catch (err) {
         if ((isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) && attempt < 5) continue;
         throw err;
@@ -539,7 +542,7 @@ export class CasStore {
       parents.push(dirname(d));
       if (d === first || d === nsDir || d === this.root || dirname(d) === d) break;
     }
-    await Promise.all(parents.map((p) => fsyncDir(p).catch(() => {})));
+    await Promise.all(parents.map((p) => this.#dirSync.sync(p).catch(() => {})));
   }
 
   async #writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {

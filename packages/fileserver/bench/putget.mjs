@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NODE_FLAGS as HEAP_FLAGS } from '../dist/index.js';
+import { NODE_FLAGS as HEAP_FLAGS, NODE_ENV_VARS } from '../dist/index.js';
 import { generated } from './putget-data.mjs';
 import { cryptoLimit } from './putget-openssl.mjs';
 
@@ -29,7 +29,10 @@ const GIB = 1024 * MIB;
 const SIZE = Number(process.env.BENCH_PUTGET_MIB ?? 1024) * MIB;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const SMALL = (process.env.BENCH_SMALL ?? '2000,20000').split(',').filter(Boolean).map(Number);
-const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc').split(',');
+// BENCH_SYSTEMS=none (or empty): only the small-file rows (no 1 GiB file, no openssl rates)
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'cli,curl,inproc')
+  .split(',')
+  .filter((s) => s && s !== 'none');
 const CONCURRENCY = 16;
 // also a get with no local copy from one holder only (C restarted with getRangeBytes 0)
 const ONE_HOLDER = process.env.BENCH_ONE_HOLDER !== '0';
@@ -62,7 +65,8 @@ async function startNode(cfg) {
   const child = spawn(
     process.execPath,
     [...NODE_FLAGS, new URL('./putget-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    // the environment a node starts with (NODE_ENV_VARS); the bench's own environment overrides it
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...NODE_ENV_VARS, ...process.env } },
   );
   const node = { child, dataDir: cfg.dataDir, fullGcs: 0, replies: new Map(), next: 0 };
   const lines = createInterface({ input: child.stdout });
@@ -102,6 +106,11 @@ async function stopNode(n) {
 async function procCpu(pid) {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+// the kernel's part (stime) alone: file creation, fsyncs, sockets
+async function procSys(pid) {
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return Number(f[12]) / 100;
 }
 const peakRssMiB = async (pid) =>
   Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
@@ -169,14 +178,15 @@ async function main() {
       `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians), ` +
       `node flags: ${NODE_FLAGS.filter((f) => f !== '--trace-gc').join(' ') || 'none'}`,
   );
-  const limit = await cryptoLimit();
-  console.log(limit.text);
+  const limit = SYSTEMS.length > 0 ? await cryptoLimit() : undefined;
+  if (limit) console.log(limit.text);
   const root = await mkdtemp(join(tmpdir(), 'peerstash-putget-'));
   const nodes = [];
   try {
     const file = join(root, 'input.bin');
-    await pipeline(Readable.from(generated(SIZE, 42)), createWriteStream(file));
-    const want = await sha(generated(SIZE, 42));
+    if (SYSTEMS.length > 0)
+      await pipeline(Readable.from(generated(SIZE, 42)), createWriteStream(file));
+    const want = SYSTEMS.length > 0 ? await sha(generated(SIZE, 42)) : '';
     const vaultKey = randomBytes(32).toString('base64');
     const clusterSecret = randomBytes(32).toString('base64');
     for (let i = 0; i < 3; i++) {
@@ -207,13 +217,15 @@ async function main() {
     const measure = async (fn) => {
       await Promise.all(nodes.map((n) => resetPeak(n.pid)));
       const cpu0 = await Promise.all(nodes.map((n) => procCpu(n.pid)));
+      const sys0 = await Promise.all(nodes.map((n) => procSys(n.pid)));
       const gc0 = a.fullGcs;
       const t = performance.now();
       await fn();
       const ms = performance.now() - t;
       const cpu = (await Promise.all(nodes.map((n) => procCpu(n.pid)))).map((x, i) => x - cpu0[i]);
+      const sys = (await Promise.all(nodes.map((n) => procSys(n.pid)))).map((x, i) => x - sys0[i]);
       const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
-      return { ms, cpu, gcs: a.fullGcs - gc0, rss };
+      return { ms, cpu, sys, gcs: a.fullGcs - gc0, rss };
     };
     const rows = [];
     const row = (system, op, runs, bytes, count) => {
@@ -225,11 +237,16 @@ async function main() {
         unit: bytes ? 'MiB/s' : 'files/s',
         cpuPerGiB: bytes ? m((x) => x.cpu.reduce((s, v) => s + v, 0) / (bytes / GIB)) : undefined,
         cpuNodes: [0, 1, 2].map((i) => m((x) => x.cpu[i])),
+        sysNodes: [0, 1, 2].map((i) => m((x) => x.sys[i])),
         gcsPerGiB: bytes ? m((x) => x.gcs / (bytes / GIB)) : m((x) => x.gcs),
         rss: [0, 1, 2].map((i) => Math.max(...runs.map((x) => x.rss[i]))),
       };
       rows.push(r);
-      const cpu = r.cpuPerGiB !== undefined ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB` : '';
+      const cpu =
+        r.cpuPerGiB !== undefined
+          ? `${r.cpuPerGiB.toFixed(1)} CPU-s/GiB`
+          : `${r.cpuNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')} CPU-s/1k` +
+            ` (sys ${r.sysNodes.map((v) => ((v * 1000) / count).toFixed(2)).join('/')})`;
       console.log(
         `${`${system} ${op}`.padEnd(30)} ${`${r.rate.toFixed(0)} ${r.unit}`.padStart(13)} ${cpu.padStart(16)}` +
           `  CPU s A/B/C ${r.cpuNodes.map((v) => v.toFixed(1)).join('/')}` +
@@ -315,25 +332,29 @@ async function main() {
 
     const at = (s, op) => rows.find((r) => r.system === s && r.op.startsWith(op));
     const main = at('cli', 'put') ? 'cli' : SYSTEMS[0];
-    const put = at(main, 'put');
-    console.log(
-      `\n${main} put: ${put.cpuPerGiB.toFixed(1)} CPU-s/GiB on the nodes = ${(put.cpuPerGiB / limit.cpuPerGiB).toFixed(1)}× ` +
-        `the crypto limit (target ≤ 12), ${put.gcsPerGiB.toFixed(0)} full GCs/GiB on the writer (target ≤ 10)`,
-    );
+    const put = main ? at(main, 'put') : undefined;
+    if (put)
+      console.log(
+        `\n${main} put: ${put.cpuPerGiB.toFixed(1)} CPU-s/GiB on the nodes = ${(put.cpuPerGiB / limit.cpuPerGiB).toFixed(1)}× ` +
+          `the crypto limit (target ≤ 12), ${put.gcsPerGiB.toFixed(0)} full GCs/GiB on the writer (target ≤ 10)`,
+      );
     const peak = Math.max(...rows.flatMap((r) => r.rss));
     console.log(`peak RSS of any node ${peak.toFixed(0)} MiB (target < 200)`);
     const small = rows.find((r) => r.op.startsWith('put') && r.unit === 'files/s');
+    const smallGet = rows.find((r) => r.op.startsWith('get') && r.unit === 'files/s');
+    const big = (op, f) => (put ? f(at(main, op)) : null);
     console.log(
       JSON.stringify({
         bench: 'putget',
-        putMiBs: Math.round(put.rate),
-        getLocalMiBs: Math.round(at(main, 'get (B').rate),
-        getRemoteMiBs: Math.round(at(main, 'get (C, from 2').rate),
-        getOneHolderMiBs: ONE_HOLDER ? Math.round(at(main, 'get (C, from 1').rate) : null,
-        putCpuSecPerGiB: Number(put.cpuPerGiB.toFixed(2)),
-        cryptoLimitCpuSecPerGiB: Number(limit.cpuPerGiB.toFixed(2)),
-        writerFullGcsPerGiB: put.gcsPerGiB,
+        putMiBs: big('put', (r) => Math.round(r.rate)),
+        getLocalMiBs: big('get (B', (r) => Math.round(r.rate)),
+        getRemoteMiBs: big('get (C, from 2', (r) => Math.round(r.rate)),
+        getOneHolderMiBs: ONE_HOLDER ? big('get (C, from 1', (r) => Math.round(r.rate)) : null,
+        putCpuSecPerGiB: put ? Number(put.cpuPerGiB.toFixed(2)) : null,
+        cryptoLimitCpuSecPerGiB: limit ? Number(limit.cpuPerGiB.toFixed(2)) : null,
+        writerFullGcsPerGiB: put ? put.gcsPerGiB : null,
         smallPutFilesPerSec: small ? Math.round(small.rate) : null,
+        smallGetFilesPerSec: smallGet ? Math.round(smallGet.rate) : null,
         peakRssMiB: Math.round(peak),
       }),
     );

@@ -53,6 +53,7 @@ export type {
   PeersMessage,
   StoreAck,
   StoreOffer,
+  StoreSmall,
 } from './messages.js';
 export type { NodeWarning } from './net/reachability.js';
 export { NODE_ENV_VARS, NODE_FLAGS } from './node-flags.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseMessage, parseStreamHeader } from './messages.js';
+import { MAX_SMALL_SEALED, parseMessage, parseStreamHeader } from './messages.js';
 
 const h = 'ab'.repeat(32);
 
@@ -25,6 +25,24 @@ describe('peer messages', () => {
       digest: h,
       size: 5,
     });
+    const data = Buffer.from('sealed');
+    expect(parseMessage({ type: 'store-small', reqId: 'r', ns: h, id: h, data })).toEqual({
+      type: 'store-small',
+      reqId: 'r',
+      ns: h,
+      id: h,
+      extra: {},
+      data,
+    });
+    expect(parseMessage({ type: 'store-abort', reqId: 'r' })).toEqual({
+      type: 'store-abort',
+      reqId: 'r',
+    });
+    for (const bad of [undefined, 'text', Buffer.alloc(MAX_SMALL_SEALED + 1)]) {
+      expect(() =>
+        parseMessage({ type: 'store-small', reqId: 'r', ns: h, id: h, data: bad }),
+      ).toThrow(/bad message: data/);
+    }
     expect(parseMessage({ type: 'delete-ack', reqId: 'r', deleted: true })).toMatchObject({
       deleted: true,
     });

@@ -40,12 +40,35 @@ export type StoreOffer = {
   chain?: string[];
 };
 
+/**
+ * A small file's sealed replica whole in one message (no stream): the receiver writes and syncs
+ * it at once and keeps it only once a `store-commit` with the matching digest follows, as it does
+ * for a streamed replica; then it answers with a store-ack.
+ */
+export type StoreSmall = {
+  type: 'store-small';
+  reqId: string;
+  ns: string;
+  id: string;
+  extra: Extra;
+  data: Uint8Array;
+};
+
+/** Largest sealed replica a store-small may carry (well under the transport's message limit). */
+export const MAX_SMALL_SEALED = 256 * 1024;
+
 /** The digest and size of a replica streamed without them, sent once the sender knows them. */
 export type StoreCommit = {
   type: 'store-commit';
   reqId: string;
   digest: string;
   size: number;
+};
+
+/** "Drop the replica I sent (store-small): my own write failed" — instead of its store-commit. */
+export type StoreAbort = {
+  type: 'store-abort';
+  reqId: string;
 };
 
 /** Reply to a store-offer once the replica is written (ok) or refused (code). */
@@ -144,6 +167,8 @@ export type ListLine = {
 };
 
 export type PeerMessage =
+  | StoreSmall
+  | StoreAbort
   | StoreCommit
   | ListRequest
   | StoreAck
@@ -197,6 +222,19 @@ function describeType(t: unknown): string {
 export function parseMessage(raw: unknown): PeerMessage {
   const m = obj(raw);
   switch (m.type) {
+    case 'store-small': {
+      if (!(m.data instanceof Uint8Array) || m.data.length > MAX_SMALL_SEALED) fail('data');
+      return {
+        type: 'store-small',
+        reqId: reqId(m.reqId),
+        ns: hex64(m.ns, 'ns'),
+        id: hex64(m.id, 'id'),
+        extra: m.extra === undefined ? {} : extra(m.extra),
+        data: m.data,
+      };
+    }
+    case 'store-abort':
+      return { type: 'store-abort', reqId: reqId(m.reqId) };
     case 'store-commit':
       return {
         type: 'store-commit',

@@ -29,7 +29,14 @@ export const NODE_FLAGS: readonly string[] = Object.freeze([
  * whose free holes are not given back: on a 1 GiB `put -r` / `get -r` each node's peak anonymous
  * memory was 8–20 MiB higher without it (README figures). glibc reads it at start only; a shebang
  * cannot set it portably, so `peerstash serve` run straight from a shell goes without it.
+ *
+ * `UV_THREADPOOL_SIZE=16`: libuv's pool (4 threads by default) runs every file-system call, and a
+ * put of a small file makes ~15 of them per copy, 3–4 of them fsyncs that hold a thread for a
+ * millisecond or more; with 16 puts in flight the pool was the queue (2,000 × 4 KiB through the
+ * API, three alternating pairs on a loaded host: 63 → 76, 84 → 104, 57 → 83 files/s at the same
+ * CPU per file). libuv reads it when the pool first starts, so it too comes from the environment.
  */
 export const NODE_ENV_VARS: Readonly<Record<string, string>> = Object.freeze({
   MALLOC_MMAP_THRESHOLD_: '131072',
+  UV_THREADPOOL_SIZE: '16',
 });

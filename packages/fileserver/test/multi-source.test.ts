@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { deriveFileId } from '@peerstash/crypto';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileServer } from '../src/index.js';
+import { type FileServer, readApiInfo } from '../src/index.js';
 import {
   type Cluster,
   flipByte,
@@ -89,6 +91,38 @@ describe('multi-source get', () => {
     const again = await reader.read(key);
     expect(again.source).toBe('local');
     expect(await sha256Of(again.stream)).toBe(await patternSha(key, size));
+  });
+
+  it('over HTTP, a client that closes once it has every byte is a whole download, not a broken one', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    c = await startCluster(3, { chunkSize: CHUNK, getRangeBytes: RANGE, api: true, logger });
+    const [a, , reader] = c.nodes as [FileServer, FileServer, FileServer];
+    const key = 'closed-at-the-end';
+    const size = 3_000_000;
+    await a.store(key, pattern(key, size));
+    await reader.delete(key);
+    const api = (await readApiInfo(c.dirs[2]!))!;
+    // as curl does: the socket closes the moment the body's last byte (by content-length) is in
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = httpGet(
+        `${api.url}/v1/files/${key}`,
+        { headers: { authorization: `Bearer ${api.token}` }, agent: false },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (b: Buffer) => parts.push(b));
+          res.on('end', () => {
+            res.socket.destroy();
+            resolve(Buffer.concat(parts));
+          });
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(createHash('sha256').update(body).digest('hex')).toBe(await patternSha(key, size));
+    // the fetched copy still commits, and nothing calls the download broken
+    await waitFor('local copy kept', () => reader.has(key));
+    expect(lines.filter((l) => l.includes('broke off'))).toEqual([]);
   });
 
   it('a holder serving a flipped byte: that range fails verification and comes from the other', async () => {

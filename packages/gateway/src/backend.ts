@@ -75,6 +75,19 @@ export interface ReadResult {
   info: ObjectInfo;
 }
 
+/**
+ * What a part write is for (S3 UploadPart): the backend may begin assembling `target` while the
+ * parts arrive, as long as compose still gives exactly the concatenation of its `sources`.
+ */
+export interface PartOf {
+  /** The upload's id: every part written with it may later be composed into `target`. */
+  upload: string;
+  /** The part's number (1-based); Complete composes some of the parts in number order. */
+  number: number;
+  /** The key Complete will compose the parts into. */
+  target: string;
+}
+
 export interface WriteOptions extends SignalOptions {
   /**
    * Attributes to store with the object, asked once the source has ended and before the write
@@ -82,6 +95,8 @@ export interface WriteOptions extends SignalOptions {
    * the write fails with that error and nothing is kept.
    */
   attributes?: () => Attributes | Promise<Attributes>;
+  /** Set on a multipart upload's parts: a hint only, a backend may ignore it. */
+  part?: PartOf;
 }
 
 export interface WriteResult {
@@ -118,6 +133,8 @@ export interface Backend {
    * consumed (no longer listed or readable under their own keys once this resolves). A backend
    * that can present several stored objects as one (a manifest) makes S3 multipart completion
    * cost no second pass over the bytes; without it the gateway streams the parts into a write.
+   * A backend that saw the parts written (with `part`) may have begun the result already; what
+   * it commits is still exactly `sources`, with `attributes`, or nothing.
    */
   compose?(key: string, sources: string[], options?: ComposeOptions): Promise<WriteResult>;
 }

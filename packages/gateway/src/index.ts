@@ -9,6 +9,7 @@ export type {
   ListOptions,
   ListPage,
   ObjectInfo,
+  PartOf,
   ReadOptions,
   ReadResult,
   SignalOptions,

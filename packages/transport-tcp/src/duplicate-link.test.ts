@@ -77,9 +77,11 @@ describe('a second link claiming a linked peer’s id (plain TCP impostor)', () 
     const replaced = nextEvent<[PeerInfo]>(node, 'peer:connect', () => true, 2000).catch(
       () => null,
     );
+    const relinked = nextEvent<[PeerInfo]>(node, 'peer:relink', () => true, 2000);
     const second = await rawPeer(node.address!, { id, nonce: ZERO_NONCE });
     expect(await first.goaway()).toMatchObject({ code: 'ERR_DUPLICATE_CONNECTION' });
     expect(await replaced).toBeNull(); // a swap, not a new peer
+    expect((await relinked)[0].id).toBe(id); // reported as one, so requests can be resent
     expect(node.peers()).toHaveLength(1);
     expect(second.frames.some((f) => f.type === second.FrameType.GOAWAY)).toBe(false);
   });

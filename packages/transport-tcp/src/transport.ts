@@ -45,6 +45,12 @@ export interface RejectedInfo {
 export interface TransportEvents {
   'peer:connect': [peer: PeerInfo];
   'peer:disconnect': [peer: PeerInfo, reason: Error];
+  /**
+   * A young link to a connected peer was swapped for a duplicate one (both sides dialed at once):
+   * the peer stayed connected, but messages in flight on the old link may be lost — resend what
+   * still waits for an answer.
+   */
+  'peer:relink': [peer: PeerInfo];
   /** A socket that failed its TLS or HELLO handshake (wrong secret, bad version, self, duplicate…). */
   'peer:rejected': [info: RejectedInfo, reason: Error];
   message: [peerId: string, message: Message];
@@ -516,8 +522,12 @@ export class TcpTransport extends EventEmitter<TransportEvents> {
     const id = hello.id;
     return {
       onOpen: () => {
-        // A swap of duplicate links is invisible: the peer stayed connected throughout.
-        if (replacing) return;
+        // A swap of duplicate links is no disconnect: the peer stayed connected throughout.
+        if (replacing) {
+          this.logger.debug({ peer: id }, 'duplicate link swapped');
+          this.safeEmit('peer:relink', info);
+          return;
+        }
         this.logger.info(
           { peer: id, remoteAddr: info.remoteAddr, outbound: info.outbound },
           'peer connected',

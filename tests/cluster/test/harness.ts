@@ -103,7 +103,7 @@ export class NodeProc {
     await rm(join(this.dir, 'api.json'), { force: true });
     const args = ['serve', '--dir', this.dir, '--listen', this.opts.listen ?? '127.0.0.1:0'];
     for (const b of this.opts.bootstrap ?? []) args.push('--bootstrap', b);
-    if (this.opts.replicas) args.push('--replicas', String(this.opts.replicas));
+    if (this.opts.replicas !== undefined) args.push('--replicas', String(this.opts.replicas));
     if (this.opts.apiHost) args.push('--api-host', this.opts.apiHost);
     args.push(...(this.opts.extraArgs ?? []));
     const [cmd, argv] = wrap(this.opts.netns, [process.execPath, CLI_BIN, ...args]);

@@ -118,12 +118,10 @@ test('--replicas 2 on 3 nodes: a put makes 3 copies, repair settles them on 2, l
     nodes.map((n) => n.dir),
     '1',
   );
-  // (up to ~30 s here: a catalog sync sent on a link being replaced as a duplicate waits out its
-  // request timeout, and holds that node's round)
   await waitFor(
     'copies settled',
     async () => [...(await onDisk()).values()].every((n) => n === R),
-    120_000,
+    90_000,
   );
   await expectCopies(KEYS.length, R);
   for (const [i, n] of nodes.entries()) {

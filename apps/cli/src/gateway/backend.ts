@@ -1,6 +1,7 @@
 // The gateway's Backend over a FileServer: keys are the vault's file keys, listings come from the
 // cluster catalog, attributes (ETag, content type, x-amz-meta-*) are sealed in each record.
-// Multipart parts stay in the node's sealed PartSpool; compose streams them into one store.
+// Multipart parts stay in the node's sealed PartSpool; compose streams them into one store, or
+// finishes the one a Speculator began while the parts arrived (speculation.ts).
 
 import type { FileServer, ListedFile } from '@peerstash/fileserver';
 import {
@@ -23,8 +24,10 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@peerstash/gateway';
+import type { Logger } from '../logger.js';
 import { compareKeys, mergePages } from './key-page.js';
 import { PARTS_PREFIX, PartSpool } from './part-spool.js';
+import { Speculator } from './speculator.js';
 
 /** The catalog's page limit. */
 const MAX_PAGE = 10_000;
@@ -84,13 +87,57 @@ function infoOf(f: Pick<ListedFile, 'key' | 'size' | 'version' | 'modified' | 'a
   return info;
 }
 
+export interface FileServerBackendOptions {
+  /** Begin a multipart upload's object as its parts arrive (default true). */
+  speculate?: boolean;
+  /** How long a speculative store waits for its next part before giving up (default 10 s). */
+  maxWaitMs?: number;
+  logger?: Logger;
+}
+
 export class FileServerBackend implements Backend {
   readonly #node: FileServer;
   readonly #spool: PartSpool;
+  readonly #speculator: Speculator | undefined;
 
-  constructor(node: FileServer, spool: PartSpool) {
+  constructor(node: FileServer, spool: PartSpool, options: FileServerBackendOptions = {}) {
     this.#node = node;
     this.#spool = spool;
+    if (options.speculate !== false) {
+      this.#speculator = new Speculator(
+        {
+          store: (key, source, o) =>
+            mapped(async () => {
+              const r = await node.store(key, source, o);
+              return {
+                size: r.size,
+                version: r.digest,
+                modifiedAt: r.modified,
+                replicas: r.replicas,
+              };
+            }),
+          read: (key) => this.read(key),
+          replicasWanted: async () => {
+            const st = await node.status();
+            return Math.min(st.replicationFactor, st.peers.length);
+          },
+        },
+        {
+          ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+          logger: options.logger,
+        },
+      );
+    }
+  }
+
+  /** Multipart completions that took the speculative path, and those that fell back. */
+  get compositions(): { speculative: number; fellBack: number } {
+    return { ...(this.#speculator?.stats ?? { speculative: 0, fellBack: 0 }) };
+  }
+
+  /** How far `uploadId`'s speculative store got (tests and debugging). */
+  speculation(uploadId: string): { fed: number; alive: boolean } | undefined {
+    return this.#speculator?.progress(uploadId);
   }
 
   /** Opens the part spool now (its sweep of stale parts runs at start, not on the first upload). */
@@ -160,7 +207,14 @@ export class FileServerBackend implements Backend {
     source: AsyncIterable<Uint8Array>,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
-    if (PartSpool.holds(key)) return mapped(() => this.#spool.write(key, source, options));
+    if (PartSpool.holds(key)) {
+      const spool = (s: AsyncIterable<Uint8Array>) =>
+        mapped(() => this.#spool.write(key, s, options));
+      const hint = options.part;
+      return hint && this.#speculator
+        ? this.#speculator.write(key, source, hint, spool)
+        : spool(source);
+    }
     return mapped(async () => {
       const r = await this.#node.store(key, source, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -171,7 +225,10 @@ export class FileServerBackend implements Backend {
   }
 
   async delete(key: string, options: SignalOptions = {}): Promise<boolean> {
-    if (PartSpool.holds(key)) return this.#spool.delete(key);
+    if (PartSpool.holds(key)) {
+      await this.#speculator?.deleted(key);
+      return this.#spool.delete(key);
+    }
     return mapped(async () => {
       if ((await this.stat(key, options)) === undefined) return false;
       const r = await this.#node.delete(key, {
@@ -199,6 +256,12 @@ export class FileServerBackend implements Backend {
       parts.push(info);
     }
     const signal = options.signal;
+    const attributes = options.attributes ?? {};
+    const early = await this.#speculator?.compose(key, parts, attributes, signal);
+    if (early) {
+      await this.#consume(key, sources);
+      return early;
+    }
     const read = (k: string) => this.read(k, signal ? { signal } : {});
     async function* concatenated(): AsyncGenerator<Uint8Array> {
       for (const p of parts) {
@@ -210,12 +273,15 @@ export class FileServerBackend implements Backend {
         for await (const chunk of r.stream) yield chunk as Uint8Array;
       }
     }
-    const attributes = options.attributes ?? {};
     const result = await this.write(key, concatenated(), {
       ...(signal ? { signal } : {}),
       attributes: () => attributes,
     });
-    for (const s of [...new Set(sources)].sort(compareKeys)) if (s !== key) await this.delete(s);
+    await this.#consume(key, sources);
     return result;
+  }
+
+  async #consume(key: string, sources: string[]): Promise<void> {
+    for (const s of [...new Set(sources)].sort(compareKeys)) if (s !== key) await this.delete(s);
   }
 }

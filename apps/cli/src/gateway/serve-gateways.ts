@@ -140,7 +140,9 @@ export async function startGateways(
   const { FileServerBackend } = await import('./backend.js');
   const { PartSpool, SPOOL_DIR } = await import('./part-spool.js');
   const spool = new PartSpool({ dir: join(dir, SPOOL_DIR), vaultKey: vaultKey! });
-  const backend = await new FileServerBackend(node, spool).open();
+  // PEERSTASH_S3_SPECULATE=0: multipart Complete always composes from the spool (A/B, escape hatch)
+  const speculate = process.env.PEERSTASH_S3_SPECULATE !== '0';
+  const backend = await new FileServerBackend(node, spool, { logger, speculate }).open();
   const credentials = new KeyStore(keyStorePath(dir));
   const tls =
     a.tlsCert !== undefined && a.tlsKey !== undefined

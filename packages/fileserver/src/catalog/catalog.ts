@@ -107,7 +107,14 @@ export class PendingPut {
     return this.#attributes;
   }
 
-  async commit(facts: PutCommit): Promise<Committed> {
+  /**
+   * Commits the version's record. `alongside` (spreading it to peers) gets the record's bytes and
+   * runs while the local transaction commits; both have finished when this resolves.
+   */
+  async commit(
+    facts: PutCommit,
+    alongside?: (encoded: Uint8Array) => Promise<unknown>,
+  ): Promise<Committed> {
     if (this.#done) throw new BadRecordError('put already committed');
     this.#done = true;
     const { vault } = this.#catalog;
@@ -129,7 +136,7 @@ export class PendingPut {
           at: record.hlc.wall,
         }
       : undefined;
-    return this.#catalog.commitOwn(record, this.key, holding);
+    return this.#catalog.commitOwn(record, this.key, holding, alongside);
   }
 }
 
@@ -198,10 +205,17 @@ export class Catalog {
   }
 
   /** Applies a record this node made (PendingPut, delete), with the holding of its blob if given. */
-  async commitOwn(record: CatalogRecord, name: string, holding?: Holding): Promise<Committed> {
+  async commitOwn(
+    record: CatalogRecord,
+    name: string,
+    holding?: Holding,
+    alongside?: (encoded: Uint8Array) => Promise<unknown>,
+  ): Promise<Committed> {
     const also = holding ? () => this.holdings.addInTransaction(holding) : undefined;
-    const [result] = await this.#store.applyMany([{ record, name }], also);
-    return { record, encoded: encodeRecord(record), result: result as ApplyResult };
+    const encoded = encodeRecord(record);
+    const applying = this.#store.applyMany([{ record, name }], also);
+    const [[result]] = await Promise.all([applying, alongside?.(encoded)]);
+    return { record, encoded, result: result as ApplyResult };
   }
 
   /** Applies a record from a peer (decoded or its wire bytes); never throws for a bad record. */

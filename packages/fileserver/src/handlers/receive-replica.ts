@@ -1,16 +1,17 @@
-// Serving side of store-offer: a peer streams a replica; keep it only if it matches the digest,
-// offered up front or sent after the stream in a store-commit, and acknowledge either way.
+// Serving side of store-offer and store-small: a peer streams a replica (or sends a small one
+// whole); keep it only if it matches the digest, offered up front or sent after the bytes in a
+// store-commit, and acknowledge either way.
 
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
-import { CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
+import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { StoreOffer } from '../messages.js';
+import type { StoreOffer, StoreSmall } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import { bothDone, Fanout, Meter } from '../streams.js';
@@ -46,15 +47,35 @@ function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
 }
 
 /**
+ * A small replica sent whole (store-small): written and synced at once, kept once the writer's
+ * store-commit names its digest (the writer's own copy is durable by then), acked either way.
+ */
+export function receiveSmall(c: ReceiveComponents, peerId: string, msg: StoreSmall): Promise<void> {
+  const offer: StoreOffer = {
+    type: 'store-offer',
+    reqId: msg.reqId,
+    ns: msg.ns,
+    id: msg.id,
+    extra: msg.extra,
+  };
+  return receiveReplica(c, peerId, offer, msg.data);
+}
+
+/**
  * Keeps a peer's replica only if it matches the digest, offered up front or sent after the stream
- * in a store-commit (cas-store's late expectedDigest: hashed once, as written).
+ * in a store-commit (cas-store's late expectedDigest: hashed once, as written). `source` is the
+ * replica's bytes whole for a store-small (no stream, no meter: they are all here).
  */
 export async function receiveReplica(
   c: ReceiveComponents,
   peerId: string,
   offer: StoreOffer,
-  stream: Readable,
+  source: Readable | Uint8Array,
 ): Promise<void> {
+  const whole = source instanceof Uint8Array ? source : undefined;
+  const drop = () => {
+    if (!whole) (source as Readable).destroy();
+  };
   const { cas } = c;
   // a chain offer's ack names every copy made from here down, this one first if it was kept
   const chained = offer.chain !== undefined;
@@ -73,14 +94,14 @@ export async function receiveReplica(
   };
   if (refusesOffer(c.tombstones, offer)) {
     // deleted everywhere after this version was written: never bring it back
-    stream.destroy();
+    drop();
     await ack(false, new DeletedError().code);
     return;
   }
   if (offer.digest !== undefined && !currentHere(c.catalog, offer)) {
     // a repair push of a version this node's catalog does not name current: the two catalogs
     // disagree for now (the next round's sync settles it); never trade the current one for it
-    stream.destroy();
+    drop();
     await ack(false, new SupersededError().code);
     return;
   }
@@ -90,34 +111,46 @@ export async function receiveReplica(
     if (offer.digest !== undefined) {
       const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
       if (existing && existing.digest === offer.digest) {
-        stream.destroy();
+        drop();
         await ack(true);
         return;
       }
     }
-    const meter = new Meter({
-      onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
-      idleMs: c.config.idleTimeoutMs,
-      what: 'replica receive',
-    });
-    // a chain: written here and, while it arrives, forwarded to the next hop (at the pace of the
-    // slower of the two, nothing buffered whole); a next hop that fails or stalls is dropped
-    fwd = chained ? await openForward(c, peerId, offer) : undefined;
-    if (fwd) below = fwd.copies;
-    const local = fwd ? new PassThrough({ highWaterMark: BOUNDS.localBuffer }) : meter;
-    const piping = fwd
-      ? pipeline(stream, meter, new Fanout(local, [fwd.input], () => {}))
-      : pipeline(stream, meter);
+    let bytes: Meter | PassThrough | Uint8Array[];
+    let piping: Promise<void>;
+    if (whole) {
+      c.metrics.bytesIn.inc({ via: 'peer' }, whole.length);
+      bytes = [whole];
+      piping = Promise.resolve();
+    } else {
+      const meter = new Meter({
+        onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
+        idleMs: c.config.idleTimeoutMs,
+        what: 'replica receive',
+      });
+      // a chain: written here and, while it arrives, forwarded to the next hop (at the pace of
+      // the slower of the two, nothing buffered whole); a next hop that fails or stalls is dropped
+      fwd = chained ? await openForward(c, peerId, offer) : undefined;
+      if (fwd) below = fwd.copies;
+      bytes = fwd ? new PassThrough({ highWaterMark: BOUNDS.localBuffer }) : meter;
+      piping = fwd
+        ? pipeline(source as Readable, meter, new Fanout(bytes, [fwd.input], () => {}))
+        : pipeline(source as Readable, meter);
+    }
     const expectedDigest =
       offer.digest ??
       (async () => {
-        const { msg } = await commit!.answer('store-commit', c.config.ackTimeoutMs);
+        const { msg } = await commit!.answer(
+          ['store-commit', 'store-abort'],
+          c.config.ackTimeoutMs,
+        );
+        if (msg.type === 'store-abort') throw new AbortedError('the writer gave up the put');
         // passed on before this node's own check: every hop checks the bytes it received
         fwd?.commit(msg);
         return msg.digest;
       });
     const writing = cas
-      .write(offer.ns, offer.id, local, {
+      .write(offer.ns, offer.id, bytes, {
         extra: offer.extra,
         expectedDigest,
         signal: c.life.halt,
@@ -126,7 +159,7 @@ export async function receiveReplica(
     await bothDone(writing, piping);
     await ack(true);
   } catch (err) {
-    stream.destroy();
+    drop();
     fwd?.abort(err instanceof Error ? err : new Error(String(err)));
     const code = errorCode(err) ?? CODES.PROTOCOL;
     if (code === CODES.INTEGRITY) c.metrics.integrityFailures.inc({ source: 'peer' });

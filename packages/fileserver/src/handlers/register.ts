@@ -4,7 +4,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { CATALOG_REPLIES, type CatalogRpc } from '../net/catalog-rpc.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
-import { type ReceiveComponents, receiveReplica } from './receive-replica.js';
+import { type ReceiveComponents, receiveReplica, receiveSmall } from './receive-replica.js';
 import { type ReportComponents, ReportedRot } from './reported-rot.js';
 import { type ServeComponents, serveDelete, serveGet } from './serve-blobs.js';
 import { heldVersions } from './serve-holdings.js';
@@ -18,6 +18,7 @@ export function registerHandlers(c: HandlerComponents): void {
   const { rpc } = c;
   rpc.answers(
     'store-commit',
+    'store-abort',
     'store-ack',
     'get-response',
     'delete-ack',
@@ -28,6 +29,7 @@ export function registerHandlers(c: HandlerComponents): void {
   );
   c.catalogRpc.serveHoldings((msg) => heldVersions(c.catalog.holdings, msg.ns, msg.ids));
   rpc.handleStream('store-offer', (peer, offer, stream) => receiveReplica(c, peer, offer, stream));
+  rpc.handle('store-small', (peer, msg) => receiveSmall(c, peer, msg));
   rpc.handle('get-request', (peer, msg) => serveGet(c, peer, msg));
   rpc.handle('delete', (peer, msg) => serveDelete(c, peer, msg));
   rpc.handle('list-request', (peer, msg) => serveList(c, peer, msg));

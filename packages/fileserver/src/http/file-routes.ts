@@ -104,12 +104,16 @@ async function getFile(
   const ac = new AbortController();
   const onClose = () => ac.abort(new Error('client went away'));
   res.once('close', onClose);
+  // a client may close as soon as it has every byte, while the source still settles (a fetched
+  // copy's commit): that download is whole, not broken
+  let whole = () => false;
   try {
     const file = await backend.read(key, { signal: ac.signal, ...(range ? { range } : {}) });
     const r = file.range;
+    const length = r ? r.end - r.start + 1 : file.size;
     const headers: Record<string, string | number> = {
       'content-type': 'application/octet-stream',
-      'content-length': r ? r.end - r.start + 1 : file.size,
+      'content-length': length,
       etag: etagOf(file.digest),
       'accept-ranges': 'bytes',
       'x-peerstash-source': file.source,
@@ -121,6 +125,7 @@ async function getFile(
     const meter = new Meter({
       onBytes: (n) => backend.metrics.bytesOut.inc({ via: 'client' }, n),
     });
+    whole = () => meter.bytes >= length;
     const stalled = watchStall(res, BODY_IDLE_MS);
     try {
       await pipeline(file.stream, meter, res);
@@ -139,7 +144,8 @@ async function getFile(
         { 'content-range': `bytes */${(err as { size?: number }).size ?? 0}` },
       );
     } else sendError(res, err);
-    if (midBody) log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
+    if (midBody && whole()) log.debug({ key }, 'GET: the client closed after the whole body');
+    else if (midBody) log.warn({ key, code: errorCode(err) }, 'GET broke off mid-body');
   } finally {
     res.off('close', onClose);
   }

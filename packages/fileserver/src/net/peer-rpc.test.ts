@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { TcpTransport } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PeerRpc } from './peer-rpc.js';
 
 const silent = pino({ level: 'silent' });
@@ -131,5 +131,41 @@ describe('PeerRpc over a real TCP pair', () => {
     await new Promise((res) => setTimeout(res, 50));
     a.failPeer(idB, Object.assign(new Error('gone'), { code: 'ERR_NOT_CONNECTED' }));
     await expect(p).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+  });
+
+  it('a request lost on a link swapped for a duplicate is resent on the new one, not left to time out', async () => {
+    // ids ordered so the second link (dialed by the lower id) replaces the first (dialed by the higher)
+    const high = `f${hex().slice(1)}`;
+    const low = `0${hex().slice(1)}`;
+    const ta = new TcpTransport({ nodeId: high, listen: '127.0.0.1:0', logger: silent });
+    const tb = new TcpTransport({ nodeId: low, listen: '127.0.0.1:0', logger: silent });
+    const tb2 = new TcpTransport({ nodeId: low, listen: '127.0.0.1:0', logger: silent });
+    opened.push(() => Promise.all([ta.close(), tb.close(), tb2.close()]));
+    const addrA = await ta.listen();
+    const addrB = await tb.listen();
+    await tb2.listen();
+    const linked = once(tb, 'peer:connect');
+    await ta.dial(addrB);
+    await linked;
+    const a = new PeerRpc(ta, silent, () => true);
+    const b = new PeerRpc(tb, silent, () => true);
+    const b2 = new PeerRpc(tb2, silent, () => true);
+    a.answers('delete-ack');
+    let lost = 0;
+    b.handle('delete', () => {
+      lost++; // heard on the old link, never answered: as if the answer went down with it
+    });
+    b2.handle('delete', async (peer, msg) => {
+      await b2.send(peer, { type: 'delete-ack', reqId: msg.reqId, deleted: true });
+    });
+    const t = Date.now();
+    const asked = a.request(low, req, { expect: 'delete-ack', timeoutMs: 20_000 });
+    await vi.waitFor(() => expect(lost).toBe(1));
+    const relinked = once(ta, 'peer:relink');
+    await tb2.dial(addrA); // the same node id again, dialed by the lower id: the young link gives way
+    await relinked;
+    expect((await asked).msg.deleted).toBe(true);
+    expect(Date.now() - t).toBeLessThan(10_000);
+    expect(a.pending).toBe(0);
   });
 });

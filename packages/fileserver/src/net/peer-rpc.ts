@@ -24,6 +24,8 @@ export interface RpcTransport {
   ): Promise<Writable>;
   on(event: 'message', fn: (peerId: string, msg: unknown) => void): unknown;
   on(event: 'stream', fn: (peerId: string, header: unknown, stream: Readable) => void): unknown;
+  /** A duplicate-link swap: what was in flight on the old link may be lost. */
+  on(event: 'peer:relink', fn: (peer: { id: string }) => void): unknown;
 }
 
 type MessageOf<T> = Extract<PeerMessage, { type: T }>;
@@ -54,8 +56,8 @@ export interface RequestOptions<T extends Type> {
 /** A request answered later (a stream whose end the peer acknowledges): arm and await. */
 export interface PendingReply {
   reqId: string;
-  /** Starts the deadline and waits for an answer of type `expect`. */
-  answer<T extends Type>(expect: T, timeoutMs: number): Promise<ReplyOf<T>>;
+  /** Starts the deadline and waits for an answer of type `expect` (or of one of several). */
+  answer<T extends Type>(expect: T | readonly T[], timeoutMs: number): Promise<ReplyOf<T>>;
   cancel(): void;
 }
 
@@ -67,11 +69,12 @@ export function newReqId(): string {
 }
 
 /** The reply as the type asked for; another type is ERR_PROTOCOL. */
-function checked<T extends Type>(reply: Reply, expect: T): ReplyOf<T> {
+function checked<T extends Type>(reply: Reply, expect: T | readonly T[]): ReplyOf<T> {
   const type = reply.kind === 'message' ? reply.msg.type : reply.header.type;
-  if (type !== expect) {
+  const ok = typeof expect === 'string' ? type === expect : expect.includes(type as T);
+  if (!ok) {
     if (reply.kind === 'stream') reply.stream.destroy();
-    throw new ProtocolError(`expected a ${expect}`);
+    throw new ProtocolError(`expected a ${String(expect)}`);
   }
   return reply as ReplyOf<T>;
 }
@@ -85,6 +88,8 @@ export class PeerRpc {
   readonly #onStream = new Map<string, StreamHandler>();
   readonly #answers = new Set<string>();
   readonly #onHeard: Array<(peerId: string) => void> = [];
+  /** Requests sent and not yet answered, by peer then request id: resent after a relink. */
+  readonly #inFlight = new Map<string, Map<string, PeerMessage>>();
 
   /** `live`: whether the node takes peer traffic now (false before start and once stopping). */
   constructor(transport: RpcTransport, log: Logger, live: () => boolean) {
@@ -93,6 +98,23 @@ export class PeerRpc {
     this.#live = live;
     transport.on('message', (peerId, msg) => this.dispatchMessage(peerId, msg));
     transport.on('stream', (peerId, header, stream) => this.dispatchStream(peerId, header, stream));
+    transport.on('peer:relink', (peer) => this.#resend(peer.id));
+  }
+
+  /**
+   * Sends again every request still waiting on `peerId`, with its request id: the request or its
+   * answer may have been on the link a duplicate replaced (requests are queries or idempotent, and
+   * a second answer finds nobody waiting), so it need not wait out its deadline.
+   */
+  #resend(peerId: string): void {
+    const waiting = this.#inFlight.get(peerId);
+    if (!waiting?.size) return;
+    this.#log.debug({ peer: peerId, requests: waiting.size }, 'link swapped: resending requests');
+    for (const msg of waiting.values()) {
+      this.#transport.send(peerId, msg).catch((err: unknown) => {
+        this.#log.debug({ peer: peerId, code: errorCode(err) }, 'resend after a relink failed');
+      });
+    }
   }
 
   /** Runs `fn` for every message of `type` (each on its own: nothing waits for a transfer). */
@@ -148,15 +170,21 @@ export class PeerRpc {
     const reqId = newReqId();
     const waiter = this.#replies.wait(peerId, reqId, signal);
     waiter.arm(timeoutMs);
+    const waiting = this.#inFlight.get(peerId) ?? new Map<string, PeerMessage>();
+    this.#inFlight.set(peerId, waiting);
     try {
       const msg = { ...body, reqId } as PeerMessage;
       countBytes?.(encodeMessage(msg).length);
+      waiting.set(reqId, msg);
       await this.#transport.send(peerId, msg);
       const reply = checked(await waiter.promise, expect);
       if (countBytes && reply.kind === 'message') countBytes(encodeMessage(reply.msg).length);
       return reply;
     } finally {
       waiter.cancel();
+      waiting.delete(reqId);
+      if (waiting.size === 0 && this.#inFlight.get(peerId) === waiting)
+        this.#inFlight.delete(peerId);
     }
   }
 
@@ -168,7 +196,7 @@ export class PeerRpc {
     const waiter: Waiter = this.#replies.wait(peerId, reqId, signal);
     return {
       reqId,
-      answer: async <T extends Type>(expect: T, timeoutMs: number) => {
+      answer: async <T extends Type>(expect: T | readonly T[], timeoutMs: number) => {
         waiter.arm(timeoutMs);
         return checked(await waiter.promise, expect);
       },

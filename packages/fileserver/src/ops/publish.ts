@@ -14,8 +14,16 @@ export interface PublishComponents {
 }
 
 /** Pushes `committed` to every peer; a peer that fails gets it from anti-entropy later. */
-export async function publish(c: PublishComponents, committed: Committed): Promise<PushReport> {
-  const report = await pushRecords(c.catalogRpc, [committed.encoded], {
+export function publish(c: PublishComponents, committed: Committed): Promise<PushReport> {
+  return publishEncoded(c, committed.encoded);
+}
+
+/** publish() of a record's bytes: a put spreads them while its own transaction commits. */
+export async function publishEncoded(
+  c: PublishComponents,
+  encoded: Uint8Array,
+): Promise<PushReport> {
+  const report = await pushRecords(c.catalogRpc, [encoded], {
     timeoutMs: c.config.catalog.pushTimeoutMs,
   });
   for (const f of report.failed) {

@@ -6,7 +6,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, PendingPut } from '../catalog/catalog.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError } from '../errors.js';
@@ -19,7 +19,7 @@ import type { PeerRpc } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
 import { fileOf, sealName, type Vault } from '../vault.js';
-import { type PublishComponents, publish } from './publish.js';
+import { type PublishComponents, publishEncoded } from './publish.js';
 import {
   fillFromLocal,
   openChain,
@@ -28,6 +28,16 @@ import {
   settlePush,
   useChain,
 } from './replica-push.js';
+import {
+  abortSmall,
+  commitSmall,
+  type Head,
+  readHead,
+  SMALL_FILE_MAX,
+  type SmallPush,
+  sealSmall,
+  sendSmall,
+} from './store-small.js';
 
 export interface StoreResult {
   key: string;
@@ -97,6 +107,15 @@ export async function storeFile(
     putAt: Date.now(),
   };
   const input = toReadable(source);
+  let head: Head;
+  try {
+    head = await readHead(input, SMALL_FILE_MAX, c.config.idleTimeoutMs, signal);
+  } catch (err) {
+    input.destroy();
+    c.metrics.puts.inc({ result: 'error' });
+    throw c.life.mapAbort(err, signal);
+  }
+  if (head.ended) return storeWhole(c, key, record, head, extra, options, started);
   const meter = new Meter({
     onBytes: (n) => c.metrics.bytesIn.inc({ via: 'client' }, n),
     idleMs: c.config.idleTimeoutMs,
@@ -161,22 +180,103 @@ export async function storeFile(
     const skip = live.filter((p) => p.error).map((p) => p.peerId);
     made.push(...(await fillFromLocal(c, ns, id, extra, targets, made, skip, written)));
   }
-  const replicas = new Set(made).size;
-  // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
-  // two puts of one key that both succeeded meet on every node that answered.
-  const committed = await record.commit({
-    version: written.digest,
+  const attrs = attributes ? { attributes } : {};
+  return finishPut(c, record, {
+    id,
+    written,
     size: meter.bytes,
-    sealedSize: written.size,
-    ...(attributes ? { attributes } : {}),
+    attrs,
+    replicas: new Set(made).size,
+    of: targets.length,
+    started,
   });
-  await publish(c, committed);
+}
+
+/** A put whose plaintext came whole (small): sealed in memory, one message to each replica. */
+async function storeWhole(
+  c: StoreComponents,
+  key: string,
+  record: PendingPut,
+  head: Head,
+  extra: Extra,
+  options: StoreOptions,
+  started: number,
+): Promise<StoreResult> {
+  const { signal } = options;
+  const { vault, id } = fileOf(c.vault, key);
+  c.metrics.bytesIn.inc({ via: 'client' }, head.bytes);
+  const writeSignal = c.life.writeSignal(signal);
+  const targets = rankNodes(id, c.peerIds()).slice(0, c.config.replication);
+  let pushes: SmallPush[] = [];
+  let written: { size: number; digest: string };
+  let attributes: Attributes | undefined;
+  try {
+    // asked once the source ended and before anything commits, as the streaming put does
+    if (options.attributes) attributes = await options.attributes();
+    if (signal?.aborted) throw abortError(signal);
+    const sealed = sealSmall(vault.vaultKey, head, c.config.chunkSize);
+    pushes = targets.map((peerId) => sendSmall(c, peerId, vault.ns, id, extra, sealed));
+    written = await c.cas
+      .write(vault.ns, id, [sealed], { extra, signal: writeSignal.signal })
+      .finally(() => c.inventory.changed());
+  } catch (err) {
+    // no commit follows: each replica drops its copy (a node without store-abort at its deadline)
+    abortSmall(c, pushes);
+    c.metrics.puts.inc({ result: 'error' });
+    throw c.life.mapAbort(err, signal);
+  } finally {
+    writeSignal.unlink();
+  }
+  const acks = await Promise.all(
+    pushes.map((p) =>
+      commitSmall(c, p, written).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const attrs = attributes ? { attributes } : {};
+  return finishPut(c, record, {
+    id,
+    written,
+    size: head.bytes,
+    attrs,
+    replicas: acks.filter(Boolean).length,
+    of: targets.length,
+    started,
+  });
+}
+
+/** Commits the version's record once the copies are written, publishes it, and reports. */
+async function finishPut(
+  c: StoreComponents,
+  record: PendingPut,
+  put: {
+    id: string;
+    written: { size: number; digest: string };
+    /** Plaintext bytes. */
+    size: number;
+    attrs: { attributes?: Attributes };
+    /** Replica peers whose copy is durable; `of` peers were asked. */
+    replicas: number;
+    of: number;
+    started: number;
+  },
+): Promise<StoreResult> {
+  const { id, written, size, attrs, replicas, of, started } = put;
+  // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
+  // two puts of one key that both succeeded meet on every node that answered. The push runs
+  // while the local transaction commits (every copy is durable by now): one wait, not two.
+  const committed = await record.commit(
+    { version: written.digest, size, sealedSize: written.size, ...attrs },
+    (encoded) => publishEncoded(c, encoded),
+  );
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
-  c.log.debug({ id, size: meter.bytes, replicas, of: targets.length }, 'stored');
+  c.log.debug({ id, size, replicas, of }, 'stored');
   return {
-    key,
-    size: meter.bytes,
+    key: record.key,
+    size,
     digest: written.digest,
     replicas,
     modified: committed.record.hlc.wall,

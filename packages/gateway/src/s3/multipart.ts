@@ -18,6 +18,7 @@ import {
 } from './context.js';
 import { S3Errors } from './errors.js';
 import {
+  objectKey,
   parseUploadRecord,
   partKey,
   partsFolder,
@@ -109,6 +110,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
   continueIfExpected(ctx);
   await ctx.settings.backend.write(part, body.source, {
     signal: ctx.signal,
+    part: { upload: uploadId, number: partNumber, target: objectKey(bucket, key) },
     attributes: () => {
       const d = body.finish();
       if (wanted && d.checksum?.algorithm !== wanted) {
