@@ -82,6 +82,29 @@ describe('chain replication', () => {
     });
   }
 
+  it('a chain put that fails (attributes throw after the stream) keeps nothing on any hop', async () => {
+    c = await startCluster(3, { replicationFactor: 3, replicationMode: 'chain' });
+    const [a, ...peers] = c.nodes as [FileServer, ...FileServer[]];
+    await expect(
+      a.store('chain-bad', pattern('chain-bad', 3 * MIB), {
+        attributes: () => {
+          throw Object.assign(new Error('refused late'), { code: 'ERR_TEST_BAD' });
+        },
+      }),
+    ).rejects.toThrow('refused late');
+    // the head forwarded what it got (the chain was in use), then every stream was reset
+    expect(Math.max(...(await Promise.all(peers.map(forwarded))))).toBeGreaterThan(0);
+    await waitFor('no blob or temp file on any node', async () => {
+      for (const dir of c!.dirs) {
+        if ((await walk(dir)).some((f) => f.includes('blobs') && !f.endsWith('.json'))) {
+          return false;
+        }
+      }
+      return true;
+    });
+    for (const dir of c.dirs) expect(await blobOf(c, dir, 'chain-bad')).toBeUndefined();
+  });
+
   /**
    * Nodes a and d and a raw peer x that speaks the protocol over the cluster secret, linked to
    * both; a key whose chain from a starts at x (then d).
