@@ -14,6 +14,7 @@ const server = new FileServer({
   listen: cfg.listen,
   bootstrap: cfg.bootstrap ?? [],
   replicationFactor: cfg.replicaPeers,
+  ...(cfg.replicationMode ? { replicationMode: cfg.replicationMode } : {}),
   vaultKey: Buffer.from(cfg.vaultKey, 'base64'),
   clusterSecret: Buffer.from(cfg.clusterSecret, 'base64'),
   api: false,

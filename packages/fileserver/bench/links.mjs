@@ -5,7 +5,8 @@
 // same run (and of two uplinks into one node, the most a two-holder get can reach). Per phase:
 // MiB/s, CPU-s per GiB per node, peak RSS per node and MiB each uplink sent. Ends with one JSON
 // line. Needs root (else prints SKIPPED). BENCH_LINKS_MIB (1024), BENCH_LINKS_NODES ("3,5"),
-// BENCH_LINKS_RATE ("400mbit").
+// BENCH_LINKS_RATE ("400mbit"), BENCH_LINKS_MODE (the nodes' replicationMode: "auto", which
+// chains R = 3; "chain"; "fanout").
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -23,6 +24,7 @@ const GIB = 1024 * MIB;
 const SIZE = Number(process.env.BENCH_LINKS_MIB ?? 1024) * MIB;
 const COUNTS = (process.env.BENCH_LINKS_NODES ?? '3,5').split(',').filter(Boolean).map(Number);
 const RATE = process.env.BENCH_LINKS_RATE ?? '400mbit';
+const MODE = process.env.BENCH_LINKS_MODE ?? 'auto';
 const PROBE_BYTES = Math.min(SIZE, 128 * MIB);
 const FANOUT_CEILING = 0.5; // R = 3 by fan-out: the writer's uplink carries two replicas
 const here = (f) => new URL(f, import.meta.url).pathname;
@@ -150,6 +152,7 @@ async function cluster(count, netIndex, rows) {
         dataDir: join(root, `n${i}`),
         listen: `${net.ips[i]}:7100`,
         replicaPeers: 2,
+        replicationMode: MODE,
         vaultKey,
         clusterSecret,
       };
@@ -216,7 +219,7 @@ async function cluster(count, netIndex, rows) {
     rec(
       'put (A, R = 3)',
       put,
-      `copies on ${holders.map(name).join(',')}; fan-out ceiling ${FANOUT_CEILING}`,
+      `copies on ${holders.map(name).join(',')}; ${MODE}; fan-out ceiling ${FANOUT_CEILING}`,
     );
 
     const get = async (n, what) => {
@@ -279,7 +282,7 @@ async function main() {
       `${cpu.length} × ${cpu[0]?.model ?? '?'}, load ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}; ` +
-      `TLS-PSK links, R = 3, ${SIZE / MIB} MiB, uplinks ${RATE}`,
+      `TLS-PSK links, R = 3 (${MODE}), ${SIZE / MIB} MiB, uplinks ${RATE}`,
   );
   const rows = [];
   for (const [i, count] of COUNTS.entries()) await cluster(count, i, rows);
@@ -313,6 +316,7 @@ async function main() {
   console.log(
     JSON.stringify({
       bench: 'links',
+      mode: MODE,
       nodes: firstCount,
       mib: SIZE / MIB,
       ...figures(firstCount),

@@ -13,6 +13,10 @@ const server = new FileServer({
   listen: '127.0.0.1:0',
   bootstrap: cfg.bootstrap ?? [],
   replicationFactor: 3,
+  // BENCH_REPLICATION_MODE: the put's chain or fan-out (default: the node's, 'auto' = chain here)
+  ...(process.env.BENCH_REPLICATION_MODE
+    ? { replicationMode: process.env.BENCH_REPLICATION_MODE }
+    : {}),
   vaultKey: Buffer.from(cfg.vaultKey, 'base64'),
   clusterSecret: Buffer.from(cfg.clusterSecret, 'base64'),
   apiPort: 0,

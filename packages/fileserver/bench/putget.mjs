@@ -7,7 +7,8 @@
 // each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
 // BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>,
 // BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0,
-// BENCH_ONE_HOLDER=0 (skip the get from one holder, the baseline of the get from two).
+// BENCH_ONE_HOLDER=0 (skip the get from one holder, the baseline of the get from two),
+// BENCH_REPLICATION_MODE (the nodes' replicationMode: auto, chain, fanout).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';

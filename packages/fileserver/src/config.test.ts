@@ -17,3 +17,18 @@ describe('resolveConfig: getRangeBytes', () => {
     }
   });
 });
+
+describe('resolveConfig: replicationMode', () => {
+  const base = { dataDir: '/nonexistent-never-created' };
+  it("defaults to 'auto' and takes 'chain' and 'fanout'", () => {
+    expect(resolveConfig(base).replicationMode).toBe('auto');
+    expect(resolveConfig({ ...base, replicationMode: 'chain' }).replicationMode).toBe('chain');
+    expect(resolveConfig({ ...base, replicationMode: 'fanout' }).replicationMode).toBe('fanout');
+  });
+
+  it('refuses anything else', () => {
+    expect(() =>
+      resolveConfig({ ...base, replicationMode: 'pipeline' as unknown as 'chain' }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+});

@@ -21,6 +21,12 @@ export interface FileServerOptions {
    * (the writer's only when it is one of them) and hands the extra one off. 0: no replicas at all.
    */
   replicationFactor?: number;
+  /**
+   * How a put sends its replicas: 'fanout' (the writer streams each one itself), 'chain' (the
+   * writer streams once to the first placement peer, which stores and forwards to the next while
+   * receiving) or 'auto' (default: chain with two or more replica peers, fan-out with one).
+   */
+  replicationMode?: ReplicationMode;
   /** 32-byte vault key; without it (here or in keys.json) the node is storage-only. */
   vaultKey?: Uint8Array;
   /** 32-byte cluster secret; with it peer links run over TLS-PSK, without it plain TCP. */
@@ -80,10 +86,14 @@ export interface FileServerOptions {
   scrubRateBytesPerSec?: number;
 }
 
+export type ReplicationMode = 'auto' | 'chain' | 'fanout';
+const REPLICATION_MODES: readonly ReplicationMode[] = ['auto', 'chain', 'fanout'];
+
 /** Defaults of the options above (see their comments; README figures explain the sizes). */
 export const DEFAULTS = {
   listen: '127.0.0.1:0',
   replicationFactor: 3,
+  replicationMode: 'auto' as ReplicationMode,
   apiHost: '127.0.0.1',
   apiPort: 0,
   requestTimeoutMs: 5_000,
@@ -142,6 +152,8 @@ export const BOUNDS = {
   holdingsQueryIds: 1000,
   /** Repair pushes in flight at once, per peer pair or hand-off batch. */
   repairConcurrentPushes: 8,
+  /** Replica peers a chain put names at most (a store-offer's `chain` is refused beyond it). */
+  maxChain: 8,
   /** Peers a round compares with at once. */
   repairConcurrentPeers: 4,
   /** The holdings index answers peers from a build at most this old (own rounds rebuild it). */
@@ -160,6 +172,7 @@ export interface NodeConfig {
   advertise: string | undefined;
   bootstrap: readonly string[];
   replication: number;
+  replicationMode: ReplicationMode;
   vaultKey: Uint8Array | undefined;
   clusterSecret: Uint8Array | undefined;
   api:
@@ -224,6 +237,10 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
   if (!Number.isSafeInteger(r) || r < 0) {
     throw new InvalidArgumentError('replicationFactor must be a non-negative integer');
   }
+  const mode = options.replicationMode ?? DEFAULTS.replicationMode;
+  if (!REPLICATION_MODES.includes(mode)) {
+    throw new InvalidArgumentError("replicationMode must be 'auto', 'chain' or 'fanout'");
+  }
   for (const name of NON_NEGATIVE) {
     const v = options[name];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
@@ -238,6 +255,7 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
     advertise: options.advertise,
     bootstrap: options.bootstrap ?? [],
     replication: r,
+    replicationMode: mode,
     vaultKey: options.vaultKey,
     clusterSecret: options.clusterSecret,
     api:

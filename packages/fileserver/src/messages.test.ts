@@ -49,6 +49,27 @@ describe('peer messages', () => {
     expect(parseMessage({ type: 'integrity-report', ns: h, id: h }).type).toBe('integrity-report');
   });
 
+  it('a chain offer names the rest of the chain; its ack the copies made', () => {
+    const g = 'cd'.repeat(32);
+    const offer = { type: 'store-offer', reqId: 'r', ns: h, id: h, extra: {}, chain: [g] };
+    expect(parseStreamHeader(offer)).toEqual(offer);
+    // an old header (no chain) is a fan-out replica
+    expect(parseStreamHeader({ ...offer, chain: undefined })).not.toHaveProperty('chain');
+    expect(parseMessage({ type: 'store-ack', reqId: 'r', ok: true, copies: [h, g] })).toEqual({
+      type: 'store-ack',
+      reqId: 'r',
+      ok: true,
+      copies: [h, g],
+    });
+    for (const chain of [[g, g], ['nope'], Array.from({ length: 9 }, () => g), 'x']) {
+      expect(() => parseStreamHeader({ ...offer, chain })).toThrow();
+    }
+    expect(() => parseStreamHeader({ ...offer, digest: h })).toThrow();
+    expect(() =>
+      parseMessage({ type: 'store-ack', reqId: 'r', ok: true, copies: [h, h] }),
+    ).toThrow();
+  });
+
   it('peer exchange keeps only well-formed entries', () => {
     const m = parseMessage({
       type: 'peers',

@@ -9,6 +9,7 @@ import { parseRepairMessage, type RepairMessage } from './repair/messages.js';
 export const MAX_PEER_ADDRS = 1024;
 const MAX_EXTRA_KEYS = 16;
 const MAX_EXTRA_STRING = 8192;
+const MAX_CHAIN = 8;
 
 /**
  * Blob metadata that travels with a replica and rests beside it: `name` (the file key sealed
@@ -31,6 +32,12 @@ export type StoreOffer = {
   size?: number;
   digest?: string;
   extra: Extra;
+  /**
+   * Chain replication: the peers after the receiver, in order. The receiver stores the stream and
+   * forwards it, while receiving, to `chain[0]` with the rest; the store-commit follows the same
+   * way and the store-ack names every copy made from here down. Absent (an older sender): fan-out.
+   */
+  chain?: string[];
 };
 
 /**
@@ -70,6 +77,8 @@ export type StoreAck = {
   reqId: string;
   ok: boolean;
   code?: string;
+  /** For a chain offer: the nodes (this one first if it kept a copy) whose copy is durable. */
+  copies?: string[];
 };
 
 /** Plaintext bytes [start, end] (inclusive) of a file: a ranged get asks for only these. */
@@ -189,6 +198,14 @@ function extra(v: unknown): Extra {
   return out;
 }
 
+/** A list of distinct node ids, at most BOUNDS.maxChain + 1 (a chain's copies). */
+function nodeIds(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length > MAX_CHAIN + 1) fail(what);
+  const out = (v as unknown[]).map((x) => hex64(x, what));
+  if (new Set(out).size !== out.length) fail(`${what} names a node twice`);
+  return out;
+}
+
 function plainRange(v: unknown): PlainRange {
   const r = obj(v);
   const start = uint(r.start, 'range.start');
@@ -228,6 +245,7 @@ export function parseMessage(raw: unknown): PeerMessage {
     case 'store-ack': {
       const out: StoreAck = { type: 'store-ack', reqId: reqId(m.reqId), ok: bool(m.ok, 'ok') };
       if (typeof m.code === 'string') out.code = m.code.slice(0, 64);
+      if (m.copies !== undefined) out.copies = nodeIds(m.copies, 'copies');
       return out;
     }
     case 'get-request': {
@@ -291,6 +309,10 @@ export function parseStreamHeader(raw: unknown): StreamHeader {
       };
       if (m.digest !== undefined) offer.digest = hex64(m.digest, 'digest');
       if (m.size !== undefined) offer.size = uint(m.size, 'size');
+      if (m.chain !== undefined) {
+        if (offer.digest !== undefined) fail('a chain offer carries its digest in a store-commit');
+        offer.chain = nodeIds(m.chain, 'chain');
+      }
       return offer;
     }
     case 'get-response': {

@@ -50,7 +50,7 @@ export function createMetrics(peers: () => number, processMetrics = true): Serve
     }),
     bytesOut: new Counter({
       name: 'peerstash_bytes_out_total',
-      help: 'Bytes sent: plaintext to API clients (via=api) and sealed blobs to peers (via=peer)',
+      help: 'Bytes sent: plaintext to API clients (via=api), sealed blobs to peers (via=peer) and chain replicas passed on (via=forward)',
       labelNames: ['via'],
       registers,
     }),

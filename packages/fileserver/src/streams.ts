@@ -268,3 +268,32 @@ export class Rechunk extends Transform {
     this.push(out);
   }
 }
+
+/**
+ * Destroys `meter` with ERR_TIMEOUT once bytes have waited in it for `ms` without one passing on:
+ * the peer downstream takes nothing (a frozen node, a link gone silent). A writer that merely has
+ * nothing to send (a slow upload) leaves it empty and never trips this.
+ */
+export function watchStalled(meter: Meter, ms: number, what: string): void {
+  if (ms <= 0) return;
+  const period = Math.max(20, Math.floor(ms / 5));
+  let seen = meter.bytes;
+  let since = performance.now();
+  let last = since;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    // a late tick: this process was not running, so count it as progress (see watchStarved)
+    const late = now - last > 2 * period;
+    last = now;
+    const waiting = meter.writableLength + meter.readableLength > 0;
+    if (meter.bytes !== seen || !waiting || late) {
+      seen = meter.bytes;
+      since = now;
+    } else if (now - since >= ms) {
+      clearInterval(timer);
+      meter.destroy(new TimeoutError(`${what}: the peer took nothing for ${ms} ms`));
+    }
+  }, period);
+  timer.unref();
+  meter.once('close', () => clearInterval(timer));
+}

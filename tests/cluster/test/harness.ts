@@ -331,13 +331,23 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Starts n vault nodes sharing one key file; node 0 is everyone's bootstrap. */
 export async function startCluster(
   n: number,
-  opts: { replicas?: number; storageOnly?: number[]; extraArgs?: string[] } = {},
+  opts: {
+    replicas?: number;
+    storageOnly?: number[];
+    /** Arguments of the first node's serve. */
+    extraArgs?: string[];
+    /** Arguments of every node's serve. */
+    allArgs?: string[];
+  } = {},
 ): Promise<NodeProc[]> {
   const nodes: NodeProc[] = [];
   const first = await tempDir('n0');
   await initNode(first);
   nodes.push(
-    await new NodeProc(first, { replicas: opts.replicas, extraArgs: opts.extraArgs }).start(),
+    await new NodeProc(first, {
+      replicas: opts.replicas,
+      extraArgs: [...(opts.allArgs ?? []), ...(opts.extraArgs ?? [])],
+    }).start(),
   );
   for (let i = 1; i < n; i++) {
     const dir = await tempDir(`n${i}`);
@@ -346,6 +356,7 @@ export async function startCluster(
       await new NodeProc(dir, {
         replicas: opts.replicas,
         bootstrap: [nodes[0]!.listenAddr],
+        extraArgs: opts.allArgs ?? [],
       }).start(),
     );
   }

@@ -12,6 +12,7 @@ export interface ServeArgs extends GlobalArgs {
   advertise?: string;
   bootstrap: string[];
   replicas?: number;
+  replicationMode?: 'auto' | 'chain' | 'fanout';
   apiPort?: number;
   apiHost?: string;
   apiAllowedHost: string[];
@@ -88,6 +89,12 @@ export function serveOptions(y: Argv<GlobalArgs>): Argv<ServeArgs> {
       type: 'boolean',
       default: true,
       describe: 'Serve the web console under /ui/ on the API listener (--no-ui: off)',
+    })
+    .option('replication-mode', {
+      choices: ['auto', 'chain', 'fanout'] as const,
+      describe:
+        'How a put sends its replicas: down a chain of peers, to each itself, or auto (chain with 2+ replica peers)',
+      requiresArg: true,
     })
     .option('repair-interval', {
       type: 'number',

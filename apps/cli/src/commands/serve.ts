@@ -129,6 +129,7 @@ async function runNode(o: RunOptions): Promise<void> {
     ...(o.advertise ? { advertise: o.advertise } : {}),
     bootstrap: o.bootstrap,
     ...(o.argv.replicas !== undefined ? { replicationFactor: o.argv.replicas } : {}),
+    ...(o.argv.replicationMode !== undefined ? { replicationMode: o.argv.replicationMode } : {}),
     ...(o.keys.vaultKey ? { vaultKey: o.keys.vaultKey } : {}),
     ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),

@@ -2,11 +2,11 @@
 // whole); keep it only if it matches the digest, offered up front or sent after the bytes in a
 // store-commit, and acknowledge either way.
 
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
-import type { NodeConfig } from '../config.js';
+import { BOUNDS, type NodeConfig } from '../config.js';
 import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -14,12 +14,16 @@ import type { Logger } from '../logger.js';
 import type { StoreOffer, StoreSmall } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
-import { bothDone, Meter } from '../streams.js';
+import { bothDone, Fanout, Meter } from '../streams.js';
 import { refusesOffer } from '../tombstone-rules.js';
 import type { TombstoneStore } from '../tombstones.js';
+import { type Forward, openForward } from './forward-replica.js';
 
 export interface ReceiveComponents {
-  config: Pick<NodeConfig, 'idleTimeoutMs' | 'ackTimeoutMs'>;
+  config: Pick<NodeConfig, 'idleTimeoutMs' | 'stallTimeoutMs' | 'ackTimeoutMs'>;
+  nodeId: string;
+  /** Linked peers (a chain is forwarded only to one of them). */
+  peerIds(): string[];
   cas: CasStore;
   catalog: Catalog;
   inventory: Inventory;
@@ -73,10 +77,21 @@ export async function receiveReplica(
     if (!whole) (source as Readable).destroy();
   };
   const { cas } = c;
-  const ack = (ok: boolean, code?: string) =>
-    c.rpc
-      .send(peerId, { type: 'store-ack', reqId: offer.reqId, ok, ...(code ? { code } : {}) })
+  // a chain offer's ack names every copy made from here down, this one first if it was kept
+  const chained = offer.chain !== undefined;
+  let below: Promise<string[]> = Promise.resolve([]);
+  const ack = async (ok: boolean, code?: string) => {
+    const copies = chained ? [...(ok ? [c.nodeId] : []), ...(await below)] : undefined;
+    await c.rpc
+      .send(peerId, {
+        type: 'store-ack',
+        reqId: offer.reqId,
+        ok,
+        ...(code ? { code } : {}),
+        ...(copies ? { copies } : {}),
+      })
       .catch((err) => c.log.debug({ peer: peerId, err }, 'could not ack replica'));
+  };
   if (refusesOffer(c.tombstones, offer)) {
     // deleted everywhere after this version was written: never bring it back
     drop();
@@ -91,6 +106,7 @@ export async function receiveReplica(
     return;
   }
   const commit = offer.digest === undefined ? c.rpc.expectReply(peerId, offer.reqId) : undefined;
+  let fwd: Forward | undefined;
   try {
     if (offer.digest !== undefined) {
       const existing = await cas.stat(offer.ns, offer.id).catch(() => undefined);
@@ -100,19 +116,26 @@ export async function receiveReplica(
         return;
       }
     }
-    let bytes: Meter | Uint8Array[];
+    let bytes: Meter | PassThrough | Uint8Array[];
     let piping: Promise<void>;
     if (whole) {
       c.metrics.bytesIn.inc({ via: 'peer' }, whole.length);
       bytes = [whole];
       piping = Promise.resolve();
     } else {
-      bytes = new Meter({
+      const meter = new Meter({
         onBytes: (n) => c.metrics.bytesIn.inc({ via: 'peer' }, n),
         idleMs: c.config.idleTimeoutMs,
         what: 'replica receive',
       });
-      piping = pipeline(source as Readable, bytes);
+      // a chain: written here and, while it arrives, forwarded to the next hop (at the pace of
+      // the slower of the two, nothing buffered whole); a next hop that fails or stalls is dropped
+      fwd = chained ? await openForward(c, peerId, offer) : undefined;
+      if (fwd) below = fwd.copies;
+      bytes = fwd ? new PassThrough({ highWaterMark: BOUNDS.localBuffer }) : meter;
+      piping = fwd
+        ? pipeline(source as Readable, meter, new Fanout(bytes, [fwd.input], () => {}))
+        : pipeline(source as Readable, meter);
     }
     const expectedDigest =
       offer.digest ??
@@ -122,6 +145,8 @@ export async function receiveReplica(
           c.config.ackTimeoutMs,
         );
         if (msg.type === 'store-abort') throw new AbortedError('the writer gave up the put');
+        // passed on before this node's own check: every hop checks the bytes it received
+        fwd?.commit(msg);
         return msg.digest;
       });
     const writing = cas
@@ -135,6 +160,7 @@ export async function receiveReplica(
     await ack(true);
   } catch (err) {
     drop();
+    fwd?.abort(err instanceof Error ? err : new Error(String(err)));
     const code = errorCode(err) ?? CODES.PROTOCOL;
     if (code === CODES.INTEGRITY) c.metrics.integrityFailures.inc({ source: 'peer' });
     c.log.warn({ peer: peerId, id: offer.id, code }, 'replica not kept');

@@ -1,5 +1,6 @@
-// Storing a file: seal the plaintext, write it to the local store and, through a fan-out at the
-// same time, stream it to the R replica peers, each of which commits once told the digest.
+// Storing a file: seal the plaintext, write it to the local store and, at the same time, stream
+// it to the R replica peers (each one directly, a fan-out, or once down a chain of them), each of
+// which commits once told the digest.
 
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,17 +9,25 @@ import { seal } from '@peerstash/crypto';
 import type { Catalog, PendingPut } from '../catalog/catalog.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS, type NodeConfig } from '../config.js';
-import { AbortedError, CODES, errorCode, FileServerError } from '../errors.js';
+import { AbortedError } from '../errors.js';
 import type { Inventory } from '../inventory.js';
 import { abortError, type Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { Extra, StoreCommit, StoreOffer } from '../messages.js';
+import type { Extra } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
-import { newReqId, type PeerRpc, type PendingReply } from '../net/peer-rpc.js';
+import type { PeerRpc } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
 import { fileOf, sealName, type Vault } from '../vault.js';
 import { type PublishComponents, publishEncoded } from './publish.js';
+import {
+  fillFromLocal,
+  openChain,
+  openPush,
+  type Push,
+  settlePush,
+  useChain,
+} from './replica-push.js';
 import {
   abortSmall,
   commitSmall,
@@ -53,7 +62,15 @@ export interface StoreOptions {
 }
 
 export interface StoreComponents extends PublishComponents {
-  config: Pick<NodeConfig, 'replication' | 'chunkSize' | 'idleTimeoutMs' | 'ackTimeoutMs'> &
+  config: Pick<
+    NodeConfig,
+    | 'replication'
+    | 'replicationMode'
+    | 'chunkSize'
+    | 'idleTimeoutMs'
+    | 'stallTimeoutMs'
+    | 'ackTimeoutMs'
+  > &
     PublishComponents['config'];
   catalog: Catalog;
   vault: Vault | undefined;
@@ -64,18 +81,6 @@ export interface StoreComponents extends PublishComponents {
   peerIds(): string[];
   metrics: ServerMetrics;
   log: Logger;
-}
-
-/** A replica being streamed to one peer while the file is stored locally. */
-interface Push {
-  peerId: string;
-  reply: PendingReply;
-  /** What the fan-out writes into (counts bytes, fails when the peer stalls). */
-  input: Meter;
-  /** Settles when the stream's end went out, or it broke. */
-  sent: Promise<void>;
-  started: number;
-  error?: Error;
 }
 
 /**
@@ -120,7 +125,10 @@ export async function storeFile(
   // Replicas stream while the file is sealed and written here; each replica commits only once
   // the digest that follows (store-commit) matches, so put costs max(local, replicas), not the sum.
   const targets = rankNodes(id, c.peerIds()).slice(0, c.config.replication);
-  const pushes = await Promise.all(targets.map((peerId) => openPush(c, peerId, ns, id, extra)));
+  const chained = useChain(c, targets);
+  const pushes = chained
+    ? [await openChain(c, targets, ns, id, extra)]
+    : await Promise.all(targets.map((peerId) => openPush(c, peerId, ns, id, extra)));
   const live = pushes.filter((p): p is Push => p !== undefined);
   const local = new PassThrough({ highWaterMark: BOUNDS.localBuffer });
   const fanout = new Fanout(
@@ -166,25 +174,19 @@ export async function storeFile(
     writeSignal.unlink();
   }
 
-  const acks = await Promise.all(
-    live.map((push) =>
-      commitPush(c, push, written).then(
-        () => true,
-        (err) => {
-          c.metrics.replicaFailures.inc();
-          c.log.warn({ peer: push.peerId, code: errorCode(err), err }, 'replica write failed');
-          return false;
-        },
-      ),
-    ),
-  );
+  const made = (await Promise.all(live.map((push) => settlePush(c, push, written)))).flat();
+  if (chained) {
+    // a chain short of copies: the missing ones go directly, from the local copy
+    const skip = live.filter((p) => p.error).map((p) => p.peerId);
+    made.push(...(await fillFromLocal(c, ns, id, extra, targets, made, skip, written)));
+  }
   const attrs = attributes ? { attributes } : {};
   return finishPut(c, record, {
     id,
     written,
     size: meter.bytes,
     attrs,
-    acks,
+    replicas: new Set(made).size,
     of: targets.length,
     started,
   });
@@ -239,7 +241,7 @@ async function storeWhole(
     written,
     size: head.bytes,
     attrs,
-    acks,
+    replicas: acks.filter(Boolean).length,
     of: targets.length,
     started,
   });
@@ -255,14 +257,13 @@ async function finishPut(
     /** Plaintext bytes. */
     size: number;
     attrs: { attributes?: Attributes };
-    /** Per replica peer, whether it acknowledged; `of` peers were asked. */
-    acks: boolean[];
+    /** Replica peers whose copy is durable; `of` peers were asked. */
+    replicas: number;
     of: number;
     started: number;
   },
 ): Promise<StoreResult> {
-  const { id, written, size, attrs, acks, of, started } = put;
-  const replicas = acks.filter(Boolean).length;
+  const { id, written, size, attrs, replicas, of, started } = put;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
   // two puts of one key that both succeeded meet on every node that answered. The push runs
   // while the local transaction commits (every copy is durable by now): one wait, not two.
@@ -306,62 +307,4 @@ function lateAttributes(
         );
     },
   });
-}
-
-/** Opens a replica stream to one peer; undefined (and counted) when that fails. */
-async function openPush(
-  c: StoreComponents,
-  peerId: string,
-  ns: string,
-  id: string,
-  extra: Extra,
-): Promise<Push | undefined> {
-  const reply = c.rpc.expectReply(peerId, newReqId());
-  try {
-    const offer: StoreOffer = { type: 'store-offer', reqId: reply.reqId, ns, id, extra };
-    const out = await c.rpc.openStream(peerId, offer);
-    const input = new Meter({
-      onBytes: (n) => c.metrics.bytesOut.inc({ via: 'peer' }, n),
-      idleMs: c.config.idleTimeoutMs,
-      what: 'replica push',
-      // slack so one replica's momentary stall does not stop the others and the local write
-      highWaterMark: BOUNDS.localBuffer,
-    });
-    const push: Push = {
-      peerId,
-      reply,
-      input,
-      started: performance.now(),
-      sent: pipeline(input, out),
-    };
-    push.sent.catch((err) => {
-      if (!push.error) push.error = err;
-    });
-    return push;
-  } catch (err) {
-    reply.cancel();
-    c.metrics.replicaFailures.inc();
-    c.log.warn({ peer: peerId, code: errorCode(err) }, 'cannot open a replica stream');
-    return undefined;
-  }
-}
-
-/** After the local write: tell the replica the digest and wait for its acknowledgement. */
-async function commitPush(
-  c: StoreComponents,
-  push: Push,
-  written: { size: number; digest: string },
-): Promise<void> {
-  try {
-    await push.sent.catch(() => {});
-    if (push.error) throw push.error;
-    const commit: StoreCommit = { type: 'store-commit', reqId: push.reply.reqId, ...written };
-    await c.rpc.send(push.peerId, commit);
-    const { msg } = await push.reply.answer('store-ack', c.config.ackTimeoutMs);
-    if (!msg.ok) throw new FileServerError(msg.code ?? CODES.PROTOCOL, 'peer refused the replica');
-    c.metrics.replicasAcked.inc();
-    c.metrics.transferDuration.observe({ op: 'push' }, (performance.now() - push.started) / 1000);
-  } finally {
-    push.reply.cancel();
-  }
 }
