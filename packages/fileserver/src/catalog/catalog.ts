@@ -108,8 +108,8 @@ export class PendingPut {
   }
 
   /**
-   * Commits the version's record. `alongside` (spreading it to peers) gets the record's bytes and
-   * runs while the local transaction commits; both have finished when this resolves.
+   * Commits the version's record. `alongside` (spreading it to peers) gets the record's bytes
+   * once the local transaction has committed; both have finished when this resolves.
    */
   async commit(
     facts: PutCommit,
@@ -213,8 +213,9 @@ export class Catalog {
   ): Promise<Committed> {
     const also = holding ? () => this.holdings.addInTransaction(holding) : undefined;
     const encoded = encodeRecord(record);
-    const applying = this.#store.applyMany([{ record, name }], also);
-    const [[result]] = await Promise.all([applying, alongside?.(encoded)]);
+    const [result] = await this.#store.applyMany([{ record, name }], also);
+    // only after the local commit: a put whose own transaction failed must not reach any peer
+    await alongside?.(encoded);
     return { record, encoded, result: result as ApplyResult };
   }
 

@@ -265,8 +265,8 @@ async function finishPut(
 ): Promise<StoreResult> {
   const { id, written, size, attrs, replicas, of, started } = put;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
-  // two puts of one key that both succeeded meet on every node that answered. The push runs
-  // while the local transaction commits (every copy is durable by now): one wait, not two.
+  // two puts of one key that both succeeded meet on every node that answered. The push follows
+  // the local transaction (a put that failed here must not become the version anywhere).
   const committed = await record.commit(
     { version: written.digest, size, sealedSize: written.size, ...attrs },
     (encoded) => publishEncoded(c, encoded),
