@@ -10,7 +10,7 @@ import type { StoreOffer } from '../messages.js';
 import { newReqId } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { Meter, watchStalled } from '../streams.js';
-import type { ReceiveComponents } from './receive-replica.js';
+import type { ReceiveComponents } from './receive-components.js';
 
 export interface Forward {
   next: string;

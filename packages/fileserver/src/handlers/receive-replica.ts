@@ -4,35 +4,16 @@
 
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from '../catalog/catalog.js';
-import { BOUNDS, type NodeConfig } from '../config.js';
+import { BOUNDS } from '../config.js';
 import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
-import type { Inventory } from '../inventory.js';
-import type { Lifecycle } from '../lifecycle.js';
-import type { Logger } from '../logger.js';
 import type { StoreOffer, StoreSmall } from '../messages.js';
-import type { ServerMetrics } from '../metrics.js';
-import type { PeerRpc } from '../net/peer-rpc.js';
 import { bothDone, Fanout, Meter } from '../streams.js';
 import { refusesOffer } from '../tombstone-rules.js';
-import type { TombstoneStore } from '../tombstones.js';
 import { type Forward, openForward } from './forward-replica.js';
+import type { ReceiveComponents } from './receive-components.js';
 
-export interface ReceiveComponents {
-  config: Pick<NodeConfig, 'idleTimeoutMs' | 'stallTimeoutMs' | 'ackTimeoutMs'>;
-  nodeId: string;
-  /** Linked peers (a chain is forwarded only to one of them). */
-  peerIds(): string[];
-  cas: CasStore;
-  catalog: Catalog;
-  inventory: Inventory;
-  tombstones: TombstoneStore;
-  life: Lifecycle;
-  rpc: PeerRpc;
-  metrics: ServerMetrics;
-  log: Logger;
-}
+export type { ReceiveComponents } from './receive-components.js';
 
 /**
  * Whether the catalog here has no say against the offered version: it names it, or it has no

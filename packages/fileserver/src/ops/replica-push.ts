@@ -9,7 +9,7 @@ import type { Extra, StoreCommit, StoreOffer } from '../messages.js';
 import { newReqId, type PendingReply } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { Meter, watchStalled } from '../streams.js';
-import type { StoreComponents } from './store.js';
+import type { StoreComponents } from './store-components.js';
 
 /** A replica being streamed to one peer (and through it, for a chain, to the rest). */
 export interface Push {

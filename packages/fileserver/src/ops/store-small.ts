@@ -8,7 +8,7 @@ import { AbortedError, CODES, errorCode, FileServerError, TimeoutError } from '.
 import { abortError } from '../lifecycle.js';
 import type { Extra, StoreCommit, StoreSmall } from '../messages.js';
 import { newReqId, type PendingReply } from '../net/peer-rpc.js';
-import type { StoreComponents } from './store.js';
+import type { StoreComponents } from './store-components.js';
 
 /**
  * Plaintext bytes up to which a put is taken whole: no stream to any replica, one message each

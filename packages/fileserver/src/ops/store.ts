@@ -4,22 +4,17 @@
 
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CasStore } from '@peerstash/cas-store';
 import { seal } from '@peerstash/crypto';
-import type { Catalog, PendingPut } from '../catalog/catalog.js';
+import type { PendingPut } from '../catalog/catalog.js';
 import type { Attributes } from '../catalog/record.js';
-import { BOUNDS, type NodeConfig } from '../config.js';
+import { BOUNDS } from '../config.js';
 import { AbortedError } from '../errors.js';
-import type { Inventory } from '../inventory.js';
-import { abortError, type Lifecycle } from '../lifecycle.js';
-import type { Logger } from '../logger.js';
+import { abortError } from '../lifecycle.js';
 import type { Extra } from '../messages.js';
-import type { ServerMetrics } from '../metrics.js';
-import type { PeerRpc } from '../net/peer-rpc.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
-import { fileOf, sealName, type Vault } from '../vault.js';
-import { type PublishComponents, publishEncoded } from './publish.js';
+import { fileOf, sealName } from '../vault.js';
+import { publishEncoded } from './publish.js';
 import {
   fillFromLocal,
   openChain,
@@ -28,6 +23,7 @@ import {
   settlePush,
   useChain,
 } from './replica-push.js';
+import type { StoreComponents } from './store-components.js';
 import {
   abortSmall,
   commitSmall,
@@ -38,6 +34,8 @@ import {
   sealSmall,
   sendSmall,
 } from './store-small.js';
+
+export type { StoreComponents } from './store-components.js';
 
 export interface StoreResult {
   key: string;
@@ -59,28 +57,6 @@ export interface StoreOptions {
    * fails with that error and nothing is kept: the local write and the replicas are aborted.
    */
   attributes?: (() => Attributes | Promise<Attributes>) | undefined;
-}
-
-export interface StoreComponents extends PublishComponents {
-  config: Pick<
-    NodeConfig,
-    | 'replication'
-    | 'replicationMode'
-    | 'chunkSize'
-    | 'idleTimeoutMs'
-    | 'stallTimeoutMs'
-    | 'ackTimeoutMs'
-  > &
-    PublishComponents['config'];
-  catalog: Catalog;
-  vault: Vault | undefined;
-  cas: CasStore;
-  inventory: Inventory;
-  life: Lifecycle;
-  rpc: PeerRpc;
-  peerIds(): string[];
-  metrics: ServerMetrics;
-  log: Logger;
 }
 
 /**
