@@ -136,7 +136,7 @@ export class FileServerBackend implements Backend {
   }
 
   /** How far `uploadId`'s speculative store got (tests and debugging). */
-  speculation(uploadId: string): { fed: number; alive: boolean } | undefined {
+  speculation(uploadId: string): { fed: number; feeding?: number; alive: boolean } | undefined {
     return this.#speculator?.progress(uploadId);
   }
 

@@ -109,9 +109,15 @@ export class Speculator {
   }
 
   /** Parts fed so far into `upload`'s speculative store; undefined when none runs (tests). */
-  progress(upload: string): { fed: number; alive: boolean } | undefined {
+  progress(upload: string): { fed: number; feeding?: number; alive: boolean } | undefined {
     const spec = this.#uploads.get(upload)?.spec;
-    return spec && { fed: spec.fed.length, alive: spec.alive };
+    if (!spec) return undefined;
+    const feeding = spec.current;
+    return {
+      fed: spec.fed.length,
+      ...(feeding === undefined ? {} : { feeding }),
+      alive: spec.alive,
+    };
   }
 
   /** A part was deleted (Abort, or a part written after one): that upload's store is aborted. */

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../../../packages/gateway/test/harness.js';
 import { collect } from '../../../../packages/gateway/test/helpers.js';
-import { errorCode, type SendOptions, send } from '../../../../packages/gateway/test/signer.js';
+import {
+  errorCode,
+  raw,
+  type SendOptions,
+  send,
+  signed,
+} from '../../../../packages/gateway/test/signer.js';
 import { FileServerBackend } from '../../src/gateway/backend.js';
 import { PartSpool, SPOOL_DIR } from '../../src/gateway/part-spool.js';
 import { type Cluster, catalogKeys, startCluster, stopCluster, walk } from './cluster.js';
@@ -189,6 +195,53 @@ describe('speculative multipart composition (3 nodes)', () => {
     const etag2 = await complete('prefix.bin', id2, [parts[0]!, parts[2]!]);
     expect(backend.compositions).toEqual({ speculative: 1, fellBack: 1 });
     await expectObject('prefix.bin', Buffer.concat([parts[0]![1], parts[2]![1]]), etag2);
+  }, 60_000);
+
+  it('Complete naming fewer parts while the next one is being fed makes exactly the named ones', async () => {
+    await open();
+    const parts: [number, Buffer][] = [1, 2, 3].map((n) => [n, randomBytes(PART)]);
+    const id = await init('cut.bin');
+    await put('cut.bin', id, 1, parts[0]![1]);
+    await put('cut.bin', id, 2, parts[1]![1]);
+    await until('parts 1 and 2 to be fed', () => backend.speculation(id)?.fed === 2);
+    // part 3 arrives slowly: teed into the store, it is mid-feed when Complete comes
+    let more: () => void = () => {};
+    const rest = new Promise<void>((r) => {
+      more = r;
+    });
+    const third = parts[2]![1];
+    const s = await signed(
+      gw.s3.url,
+      { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
+      {
+        method: 'PUT',
+        path: '/bkt/cut.bin',
+        query: { partNumber: '3', uploadId: id },
+        headers: { 'content-length': String(third.length) },
+        payloadHash: 'UNSIGNED-PAYLOAD',
+      },
+    );
+    const uploading = raw(
+      gw.s3.url,
+      'PUT',
+      s.path,
+      s.headers,
+      (async function* () {
+        yield third.subarray(0, 100_000);
+        await rest;
+        yield third.subarray(100_000);
+      })(),
+    ).catch(() => undefined);
+    await until('part 3 to be mid-feed', () => backend.speculation(id)?.feeding === 3);
+    const t = Date.now();
+    const completing = complete('cut.bin', id, parts.slice(0, 2));
+    // the rest of part 3 arrives while Complete runs: it must not end up in the object
+    setTimeout(more, 100);
+    const etag = await completing;
+    expect(Date.now() - t).toBeLessThan(10_000); // not left to a stall timeout
+    await uploading;
+    expect(backend.compositions.speculative).toBe(0);
+    await expectObject('cut.bin', Buffer.concat([parts[0]![1], parts[1]![1]]), etag);
   }, 60_000);
 
   it('Abort mid-way leaves nothing in the catalogs, the blob stores or the spool', async () => {
