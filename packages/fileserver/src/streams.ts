@@ -183,31 +183,44 @@ export class Fanout extends Writable {
  * silent (no reset, no FIN) is given up on long before the transport's idle timeout.
  */
 export function watchStarved(source: Readable, meter: Meter, ms: number, what: string): void {
-  if (ms <= 0) return;
+  const stop = whenStuck(
+    meter,
+    ms,
+    () => source.readableLength + meter.writableLength + meter.readableLength === 0,
+    () => source.destroy(new TimeoutError(`${what}: the peer sent nothing for ${ms} ms`)),
+  );
+  source.once('close', stop);
+  source.once('end', stop);
+}
+
+/**
+ * Calls `stuck` once no byte has passed `meter` for `ms` while `idle()` held on every tick; stops
+ * when `meter` closes, or when the returned function is called. A late tick means this process was
+ * not running (GC, a loaded host): timers fire before sockets are read, so bytes may be waiting,
+ * and it counts as progress, not as the peer's silence.
+ */
+function whenStuck(meter: Meter, ms: number, idle: () => boolean, stuck: () => void): () => void {
+  if (ms <= 0) return () => {};
   const period = Math.max(20, Math.floor(ms / 5));
   let seen = meter.bytes;
   let since = performance.now();
   let last = since;
   const timer = setInterval(() => {
     const now = performance.now();
-    // a late tick means this process was not running (GC, a loaded host): timers fire before
-    // the socket is read, so bytes may be waiting; count it as progress, not as the peer's silence
     const late = now - last > 2 * period;
     last = now;
-    const buffered = source.readableLength + meter.writableLength + meter.readableLength;
-    if (meter.bytes !== seen || buffered > 0 || late) {
+    if (meter.bytes !== seen || !idle() || late) {
       seen = meter.bytes;
       since = now;
     } else if (now - since >= ms) {
       clearInterval(timer);
-      source.destroy(new TimeoutError(`${what}: the peer sent nothing for ${ms} ms`));
+      stuck();
     }
   }, period);
   timer.unref();
   const stop = () => clearInterval(timer);
-  source.once('close', stop);
-  source.once('end', stop);
   meter.once('close', stop);
+  return stop;
 }
 
 /**
@@ -275,25 +288,11 @@ export class Rechunk extends Transform {
  * nothing to send (a slow upload) leaves it empty and never trips this.
  */
 export function watchStalled(meter: Meter, ms: number, what: string): void {
-  if (ms <= 0) return;
-  const period = Math.max(20, Math.floor(ms / 5));
-  let seen = meter.bytes;
-  let since = performance.now();
-  let last = since;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    // a late tick: this process was not running, so count it as progress (see watchStarved)
-    const late = now - last > 2 * period;
-    last = now;
-    const waiting = meter.writableLength + meter.readableLength > 0;
-    if (meter.bytes !== seen || !waiting || late) {
-      seen = meter.bytes;
-      since = now;
-    } else if (now - since >= ms) {
-      clearInterval(timer);
-      meter.destroy(new TimeoutError(`${what}: the peer took nothing for ${ms} ms`));
-    }
-  }, period);
-  timer.unref();
-  meter.once('close', () => clearInterval(timer));
+  whenStuck(
+    meter,
+    ms,
+    // bytes waiting in it: the reader downstream takes none (an empty meter is only a slow writer)
+    () => meter.writableLength + meter.readableLength > 0,
+    () => meter.destroy(new TimeoutError(`${what}: the peer took nothing for ${ms} ms`)),
+  );
 }
