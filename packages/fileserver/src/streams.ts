@@ -201,7 +201,8 @@ export function watchStarved(source: Readable, meter: Meter, ms: number, what: s
  */
 function whenStuck(meter: Meter, ms: number, idle: () => boolean, stuck: () => void): () => void {
   if (ms <= 0) return () => {};
-  const period = Math.max(20, Math.floor(ms / 5));
+  // ticks at a tenth of the timeout: a stuck stream is given up on within 1.1 × ms of going quiet
+  const period = Math.max(20, Math.floor(ms / 10));
   let seen = meter.bytes;
   let since = performance.now();
   let last = since;
