@@ -47,7 +47,7 @@ export class PoolOpenTransform extends BatchTransform {
       }
     }
     while (offset < chunk.length) {
-      this.#batch ??= Buffer.from(new ArrayBuffer(this.#batchBytes));
+      this.#batch ??= Buffer.allocUnsafeSlow(this.#batchBytes);
       const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
       chunk.copy(this.#batch, this.#fill, offset, offset + take);
       this.#fill += take;

@@ -32,8 +32,8 @@ export class PoolSealTransform extends BatchTransform {
     if (!this.#headerSent) this.#sendHeader();
     let offset = 0;
     while (offset < chunk.length) {
-      // a fresh ArrayBuffer per batch: it is transferred to the worker, not copied again
-      this.#batch ??= Buffer.from(new ArrayBuffer(this.#batchBytes));
+      // a buffer of its own per batch (not from the pool): it is transferred, not copied again
+      this.#batch ??= Buffer.allocUnsafeSlow(this.#batchBytes);
       const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
       chunk.copy(this.#batch, this.#fill, offset, offset + take);
       this.#fill += take;
