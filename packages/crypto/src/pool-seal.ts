@@ -9,6 +9,8 @@ import { DEFAULT_CHUNK_SIZE, type FileKeys, newFileKeys, TAG_SIZE } from './seal
 export class PoolSealTransform extends BatchTransform {
   readonly #keys: FileKeys;
   readonly #batchBytes: number;
+  /** Room for a batch's records: its plaintext and a tag per chunk, sealed in place. */
+  readonly #roomBytes: number;
   #headerSent = false;
   #batch: Buffer | undefined;
   #fill = 0;
@@ -26,6 +28,7 @@ export class PoolSealTransform extends BatchTransform {
     super(runner, maxInFlight, chunks * (keys.chunkSize + TAG_SIZE));
     this.#keys = keys;
     this.#batchBytes = chunks * keys.chunkSize;
+    this.#roomBytes = chunks * (keys.chunkSize + TAG_SIZE);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -33,7 +36,7 @@ export class PoolSealTransform extends BatchTransform {
     let offset = 0;
     while (offset < chunk.length) {
       // a buffer of its own per batch (not from the pool): it is transferred, not copied again
-      this.#batch ??= Buffer.allocUnsafeSlow(this.#batchBytes);
+      this.#batch ??= Buffer.allocUnsafeSlow(this.#roomBytes);
       const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
       chunk.copy(this.#batch, this.#fill, offset, offset + take);
       this.#fill += take;
@@ -46,7 +49,7 @@ export class PoolSealTransform extends BatchTransform {
 
   override _flush(callback: TransformCallback): void {
     if (!this.#headerSent) this.#sendHeader();
-    this.#batch ??= Buffer.from(new ArrayBuffer(0));
+    this.#batch ??= Buffer.allocUnsafeSlow(TAG_SIZE);
     this.#send(true);
     this.flushed(callback);
   }

@@ -16,35 +16,48 @@ function keysOf(job: WorkerRequest): FileKeys {
   };
 }
 
-/** Plaintext in, records out: every chunk is full unless the batch ends at the final one. */
+/**
+ * Plaintext in, records out, in the same buffer (the sealer leaves room for the tags): every chunk
+ * is full unless the batch ends at the final one. All ciphertext is made before any is written
+ * back, so no record overwrites plaintext still to be read.
+ */
 function sealBatch(job: WorkerRequest): Buffer {
   const keys = keysOf(job);
   const C = job.chunkSize;
   const plain = Buffer.from(job.data, 0, job.length);
   const full = Math.floor(plain.length / C);
   const records = job.endsAtFinal ? full + 1 : full;
-  const out = Buffer.allocUnsafeSlow(plain.length + records * TAG_SIZE);
+  const size = plain.length + records * TAG_SIZE;
+  if (size > job.data.byteLength) throw new Error('batch buffer has no room for the tags');
   const cipher = createCipheriv(
     'aes-256-ctr',
     keys.encKey,
     counterAt(keys.iv, (job.firstIndex * C) / 16),
   );
   const tagger = new ChunkTagger(keys);
-  let at = 0;
+  const cts: Buffer[] = [];
+  const tags: Buffer[] = [];
   for (let i = 0; i < records; i++) {
-    const piece = plain.subarray(i * C, Math.min((i + 1) * C, plain.length));
-    const ct = cipher.update(piece);
+    const ct = cipher.update(plain.subarray(i * C, Math.min((i + 1) * C, plain.length)));
+    cts.push(ct);
+    tags.push(tagger.tag(job.firstIndex + i, job.endsAtFinal && i === records - 1, [ct]));
+  }
+  const out = Buffer.from(job.data, 0, size);
+  for (let i = 0; i < records; i++) {
+    const at = i * (C + TAG_SIZE);
+    const ct = cts[i] as Buffer;
     ct.copy(out, at);
-    const final = job.endsAtFinal && i === records - 1;
-    tagger.tag(job.firstIndex + i, final, [ct]).copy(out, at + ct.length);
-    at += ct.length + TAG_SIZE;
+    (tags[i] as Buffer).copy(out, at + ct.length);
   }
   return out;
 }
 
 class TagMismatch extends Error {}
 
-/** Records in, plaintext out; every tag is checked before anything is decrypted. */
+/**
+ * Records in, plaintext out, in the same buffer; every tag is checked before anything is decrypted.
+ * Record i's plaintext goes to i·C, before the ciphertext of record i + 1, so nothing unread is hit.
+ */
 function openBatch(job: WorkerRequest): Buffer {
   const keys = keysOf(job);
   const C = job.chunkSize;
@@ -64,8 +77,7 @@ function openBatch(job: WorkerRequest): Buffer {
     }
     ct.push(body);
   }
-  const plainSize = sealed.length - records * TAG_SIZE;
-  const out = Buffer.allocUnsafeSlow(plainSize);
+  const out = Buffer.from(job.data, 0, sealed.length - records * TAG_SIZE);
   const decipher = createDecipheriv(
     'aes-256-ctr',
     keys.encKey,
@@ -73,6 +85,7 @@ function openBatch(job: WorkerRequest): Buffer {
   );
   let at = 0;
   for (const body of ct) at += decipher.update(body).copy(out, at);
+  decipher.final();
   return out;
 }
 
@@ -82,8 +95,8 @@ port.on('message', (job: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     const out = job.op === 'seal' ? sealBatch(job) : openBatch(job);
-    // allocUnsafeSlow gives the buffer its own ArrayBuffer, so it can be transferred whole
-    reply = { id: job.id, data: out.buffer as ArrayBuffer, length: out.length };
+    // the batch's own buffer goes back: one allocation per batch, made by the caller's thread
+    reply = { id: job.id, data: job.data, length: out.length };
     port.postMessage(reply, [reply.data]);
   } catch (err) {
     const code = err instanceof TagMismatch ? 'ERR_INTEGRITY' : 'ERR_WORKER';
