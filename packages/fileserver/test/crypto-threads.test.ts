@@ -1,6 +1,6 @@
 // Nodes that seal and open on worker threads (cryptoThreads): puts, local gets, gets fetched from
 // a peer and a rotten local copy all behave as inline; 'auto' follows the cores.
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { sealedSize } from '@peerstash/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCryptoThreads } from '../src/index.js';
@@ -12,6 +12,10 @@ import {
   patternSha,
   sha256Of,
   startCluster,
+  startNode,
+  tempDir,
+  waitFor,
+  walk,
 } from './helpers.js';
 
 describe('cryptoThreads', () => {
@@ -45,6 +49,27 @@ describe('cryptoThreads', () => {
     expect(mine).toHaveLength(1);
     await flipByte(mine[0]!, 2 * 1024 * 1024);
     expect(await sha256Of(await a!.get('rot'))).toBe(await patternSha('rot', size));
+  });
+
+  it('stop() during a put sealed on workers: the put fails ERR_CLOSED, no temp file is left', async () => {
+    const dir = await tempDir('pool-stop');
+    const node = await startNode({ dataDir: dir, vaultKey: c.vaultKey, cryptoThreads: 2 });
+    try {
+      async function* stalls(): AsyncGenerator<Uint8Array> {
+        yield* pattern('stalls', 5 * 1024 * 1024);
+        await new Promise(() => {});
+      }
+      const storing = node.store('hangs', stalls());
+      storing.catch(() => {});
+      const temps = async () => (await walk(dir)).filter((p) => p.endsWith('.tmp'));
+      await waitFor('the write in progress', async () => (await temps()).length >= 1, 20_000);
+      await node.stop();
+      await expect(storing).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+      expect(await temps()).toEqual([]);
+    } finally {
+      await node.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("'auto' is inline on 1-2 cores, else min(4, cores - 1); bad values are refused", () => {
