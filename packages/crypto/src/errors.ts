@@ -75,3 +75,17 @@ export class RangeNotSatisfiableError extends CryptoError {
     this.size = size;
   }
 }
+
+/** A crypto pool worker failed: it crashed, was terminated, or could not start. */
+export class WorkerError extends CryptoError {
+  constructor(message = 'crypto worker failed', options?: { cause?: unknown }) {
+    super('ERR_WORKER', message, options);
+  }
+}
+
+/** The crypto pool was closed: no new work is taken and work in flight is abandoned. */
+export class PoolClosedError extends CryptoError {
+  constructor(message = 'crypto pool is closed', options?: { cause?: unknown }) {
+    super('ERR_POOL_CLOSED', message, options);
+  }
+}

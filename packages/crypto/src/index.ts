@@ -1,6 +1,7 @@
 // Public surface of @peerstash/crypto: keys and ids, the seed IV‖CTR format, and the
 // authenticated PSB1 sealed format (streaming transforms and small-buffer helpers).
 export type { ByteSource } from './byte-io.js';
+export { CryptoPool, type CryptoPoolOptions } from './crypto-pool.js';
 export {
   AbortedError,
   BadHeaderError,
@@ -9,8 +10,10 @@ export {
   IntegrityError,
   InvalidArgumentError,
   KeySizeError,
+  PoolClosedError,
   RangeNotSatisfiableError,
   UnsupportedVersionError,
+  WorkerError,
 } from './errors.js';
 export { emptyFinalRecord } from './final-record.js';
 export {

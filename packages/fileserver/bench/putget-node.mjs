@@ -17,6 +17,9 @@ const server = new FileServer({
   ...(process.env.BENCH_REPLICATION_MODE
     ? { replicationMode: process.env.BENCH_REPLICATION_MODE }
     : {}),
+  ...(process.env.BENCH_CRYPTO_THREADS !== undefined
+    ? { cryptoThreads: Number(process.env.BENCH_CRYPTO_THREADS) }
+    : {}),
   vaultKey: Buffer.from(cfg.vaultKey, 'base64'),
   clusterSecret: Buffer.from(cfg.clusterSecret, 'base64'),
   apiPort: 0,

@@ -8,7 +8,8 @@
 // BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>,
 // BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0,
 // BENCH_ONE_HOLDER=0 (skip the get from one holder, the baseline of the get from two),
-// BENCH_REPLICATION_MODE (the nodes' replicationMode: auto, chain, fanout).
+// BENCH_REPLICATION_MODE (the nodes' replicationMode: auto, chain, fanout), BENCH_CRYPTO_THREADS
+// (the nodes' cryptoThreads), BENCH_WRITER_CPUS (the writer A runs under `taskset -c <cpus>`).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -62,9 +63,17 @@ const sha = async (it) => {
 };
 
 async function startNode(cfg) {
-  const child = spawn(
+  const argv = [
     process.execPath,
-    [...NODE_FLAGS, new URL('./putget-node.mjs', import.meta.url).pathname, JSON.stringify(cfg)],
+    ...NODE_FLAGS,
+    new URL('./putget-node.mjs', import.meta.url).pathname,
+    JSON.stringify(cfg),
+  ];
+  // taskset execs node in its place, so the pid read from /proc is the node's
+  if (cfg.cpus) argv.unshift('taskset', '-c', cfg.cpus);
+  const child = spawn(
+    argv[0],
+    argv.slice(1),
     // the environment a node starts with (NODE_ENV_VARS); the bench's own environment overrides it
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...NODE_ENV_VARS, ...process.env } },
   );
@@ -176,7 +185,9 @@ async function main() {
   console.log(
     `peerstash put/get bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
       `3 nodes on loopback, TLS-PSK links, R = 3, ${SIZE / MIB} MiB, rounds ${ROUNDS} (medians), ` +
-      `node flags: ${NODE_FLAGS.filter((f) => f !== '--trace-gc').join(' ') || 'none'}`,
+      `node flags: ${NODE_FLAGS.filter((f) => f !== '--trace-gc').join(' ') || 'none'}, ` +
+      `cryptoThreads ${process.env.BENCH_CRYPTO_THREADS ?? 'auto'}, ` +
+      `writer on cpus ${process.env.BENCH_WRITER_CPUS ?? 'any'}`,
   );
   const limit = SYSTEMS.length > 0 ? await cryptoLimit() : undefined;
   if (limit) console.log(limit.text);
@@ -191,6 +202,7 @@ async function main() {
     const clusterSecret = randomBytes(32).toString('base64');
     for (let i = 0; i < 3; i++) {
       const cfg = { dataDir: join(root, `n${i}`), vaultKey, clusterSecret };
+      if (i === 0 && process.env.BENCH_WRITER_CPUS) cfg.cpus = process.env.BENCH_WRITER_CPUS;
       if (i > 0) cfg.bootstrap = [nodes[0].address];
       nodes.push(await startNode(cfg));
     }
@@ -351,6 +363,8 @@ async function main() {
         getRemoteMiBs: big('get (C, from 2', (r) => Math.round(r.rate)),
         getOneHolderMiBs: ONE_HOLDER ? big('get (C, from 1', (r) => Math.round(r.rate)) : null,
         putCpuSecPerGiB: put ? Number(put.cpuPerGiB.toFixed(2)) : null,
+        putWriterCpuSecPerGiB: put ? Number((put.cpuNodes[0] / (SIZE / GIB)).toFixed(2)) : null,
+        getLocalCpuSecPerGiB: big('get (B', (r) => Number(r.cpuPerGiB.toFixed(2))),
         cryptoLimitCpuSecPerGiB: limit ? Number(limit.cpuPerGiB.toFixed(2)) : null,
         writerFullGcsPerGiB: put ? put.gcsPerGiB : null,
         smallPutFilesPerSec: small ? Math.round(small.rate) : null,

@@ -5,6 +5,7 @@ import type { TransportLimits } from '@peerstash/transport-tcp';
 import { InvalidArgumentError } from './errors.js';
 import type { ApiFrontFactory } from './http/api-front.js';
 import { defaultLogger, type Logger } from './logger.js';
+import { resolveCryptoThreads } from './node-crypto.js';
 
 export interface FileServerOptions {
   /** Folder for node id, keys, API token and blobs; created if missing. */
@@ -59,6 +60,11 @@ export interface FileServerOptions {
   ackTimeoutMs?: number;
   /** Sealed-blob chunk size (default 256 KiB). */
   chunkSize?: number;
+  /**
+   * Worker threads that seal puts and open gets of big files (default 'auto': none on 1–2 cores,
+   * else min(4, cores − 1); 0: on the main thread). See DESIGN.md "Crypto threads".
+   */
+  cryptoThreads?: number | 'auto';
   /**
    * Plaintext bytes a get without a local copy asks one holder for at a time when it reads from
    * several at once (default 4 MiB; a power of two; 0: always read from one holder).
@@ -184,6 +190,8 @@ export interface NodeConfig {
   stallTimeoutMs: number;
   ackTimeoutMs: number;
   chunkSize: number;
+  /** 0: seal and open on the main thread. */
+  cryptoThreads: number;
   /** 0: gets read from one holder. */
   getRangeBytes: number;
   transportLimits: Partial<TransportLimits>;
@@ -273,6 +281,7 @@ export function resolveConfig(options: FileServerOptions): NodeConfig {
     stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
     ackTimeoutMs,
     chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
+    cryptoThreads: resolveCryptoThreads(options.cryptoThreads),
     getRangeBytes: getRangeBytes(options.getRangeBytes),
     transportLimits: { streamWindow: BOUNDS.streamWindow, ...options.transportLimits },
     repair: {

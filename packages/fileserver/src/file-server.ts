@@ -38,6 +38,7 @@ import { listenTransport } from './net/listen.js';
 import { PeerMesh } from './net/peer-mesh.js';
 import { PeerRpc } from './net/peer-rpc.js';
 import type { NodeWarning } from './net/reachability.js';
+import { nodeCrypto } from './node-crypto.js';
 import { type DeleteOptions, type DeleteResult, deleteFile } from './ops/delete.js';
 import { type FileStatus, fileInfo } from './ops/info.js';
 import { type FileEntry, type FilePage, listFiles, listPage } from './ops/list.js';
@@ -145,6 +146,7 @@ export class FileServer implements ApiBackend {
     u.cas = new HeldStore({ root: join(dataDir, BLOBS_DIR), logger: log }, u.catalog.holdings);
     await u.cas.open();
     u.inventory = new Inventory(u.catalog.holdings);
+    u.crypto = nodeCrypto(config.cryptoThreads);
     u.tombstones = new TombstoneStore(dataDir);
     await u.tombstones.load();
     const { transport, address } = await listenTransport(config, node, keys.clusterSecret);

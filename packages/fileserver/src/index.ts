@@ -56,6 +56,7 @@ export type {
   StoreSmall,
 } from './messages.js';
 export type { NodeWarning } from './net/reachability.js';
+export { resolveCryptoThreads } from './node-crypto.js';
 export { NODE_ENV_VARS, NODE_FLAGS } from './node-flags.js';
 export type { DeleteResult } from './ops/delete.js';
 export type { FileStatus } from './ops/info.js';

@@ -17,6 +17,7 @@ import type { CatalogRpc } from './net/catalog-rpc.js';
 import type { PeerMesh } from './net/peer-mesh.js';
 import type { PeerRpc } from './net/peer-rpc.js';
 import { type NodeWarning, reachabilityWarnings } from './net/reachability.js';
+import type { NodeCrypto } from './node-crypto.js';
 import type { AntiEntropy } from './repair/anti-entropy.js';
 import type { Scrubber } from './repair/scrub.js';
 import type { TombstoneStore } from './tombstones.js';
@@ -43,6 +44,8 @@ export interface Units {
   fronts: ApiFront[];
   /** The background reconcile walk after an unclean stop. */
   walk: Walk;
+  /** Seal and open of big puts and gets: inline or on worker threads. */
+  crypto: NodeCrypto;
 }
 
 /** Stops whatever was built of `u`, in this order; each step tolerates a unit never built. */
@@ -77,6 +80,7 @@ export async function stopUnits(
     () => background,
     () => u.walk?.done,
     () => u.cas?.idle(),
+    () => u.crypto?.close(),
     // 8. the catalog, last: every write that records a holding has ended
     () => u.cas?.detach(),
     () => u.catalog?.close().catch(warn('the catalog')),

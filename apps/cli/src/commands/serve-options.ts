@@ -13,6 +13,7 @@ export interface ServeArgs extends GlobalArgs {
   bootstrap: string[];
   replicas?: number;
   replicationMode?: 'auto' | 'chain' | 'fanout';
+  cryptoThreads?: string;
   apiPort?: number;
   apiHost?: string;
   apiAllowedHost: string[];
@@ -25,6 +26,16 @@ export interface ServeArgs extends GlobalArgs {
   scrubRate?: number;
   stopTimeout: number;
   exitWithParent: boolean;
+}
+
+/** --crypto-threads as the node takes it: 'auto' or a whole number 0-64 (UsageError else). */
+export function cryptoThreads(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 64) {
+    throw new UsageError(`bad --crypto-threads ${v}`, "give 'auto' or a whole number 0-64");
+  }
+  return n;
 }
 
 /** A DNS name as a browser sends it in Host (a trailing dot allowed), without a port. */
@@ -94,6 +105,12 @@ export function serveOptions(y: Argv<GlobalArgs>): Argv<ServeArgs> {
       choices: ['auto', 'chain', 'fanout'] as const,
       describe:
         'How a put sends its replicas: down a chain of peers, to each itself, or auto (chain with 2+ replica peers)',
+      requiresArg: true,
+    })
+    .option('crypto-threads', {
+      type: 'string',
+      describe:
+        'Worker threads that seal puts and open gets (default auto: none on 1-2 cores, else min(4, cores - 1); 0: none)',
       requiresArg: true,
     })
     .option('repair-interval', {
@@ -166,6 +183,7 @@ export function serveOptions(y: Argv<GlobalArgs>): Argv<ServeArgs> {
           throw new UsageError(`bad --api-allowed-host ${h}`, 'give a host name, no port');
         }
       }
+      cryptoThreads(a['crypto-threads'] as string | undefined);
       const p = a['api-port'] as number | undefined;
       if (p !== undefined && (!Number.isInteger(p) || p < 0 || p > 65535)) {
         throw new UsageError(`bad --api-port ${String(p)}`, 'give a port number 0-65535');

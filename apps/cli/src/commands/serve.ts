@@ -23,7 +23,13 @@ import { readKeyFile } from '../key-file.js';
 import { createLogger } from '../logger.js';
 import { warnIfLoopback } from '../loopback.js';
 import { DEFAULT_LISTEN } from './init.js';
-import { allowedHosts, rateOf, type ServeArgs, serveOptions } from './serve-options.js';
+import {
+  allowedHosts,
+  cryptoThreads,
+  rateOf,
+  type ServeArgs,
+  serveOptions,
+} from './serve-options.js';
 
 interface NodeFileFields {
   listen?: unknown;
@@ -130,6 +136,9 @@ async function runNode(o: RunOptions): Promise<void> {
     bootstrap: o.bootstrap,
     ...(o.argv.replicas !== undefined ? { replicationFactor: o.argv.replicas } : {}),
     ...(o.argv.replicationMode !== undefined ? { replicationMode: o.argv.replicationMode } : {}),
+    ...(o.argv.cryptoThreads !== undefined
+      ? { cryptoThreads: cryptoThreads(o.argv.cryptoThreads) }
+      : {}),
     ...(o.keys.vaultKey ? { vaultKey: o.keys.vaultKey } : {}),
     ...(o.keys.clusterSecret ? { clusterSecret: o.keys.clusterSecret } : {}),
     ...(o.argv.apiPort !== undefined ? { apiPort: o.argv.apiPort } : {}),

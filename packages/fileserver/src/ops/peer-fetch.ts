@@ -4,7 +4,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CasStore } from '@peerstash/cas-store';
-import { openRange, open as openSealed } from '@peerstash/crypto';
+import { openRange } from '@peerstash/crypto';
 import { BOUNDS, type NodeConfig } from '../config.js';
 import { ClosedError, CODES, errorCode } from '../errors.js';
 import { chunkSizeOf, plainSizeOf } from '../file-key.js';
@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { GetResponse, IntegrityReport } from '../messages.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
+import { cryptoOf, type NodeCrypto } from '../node-crypto.js';
 import { Fanout, Meter, watchStarved } from '../streams.js';
 import { nameMatches, type Vault } from '../vault.js';
 import { firstChunk, type PlainRange, type PlainSource } from './plain-source.js';
@@ -32,6 +33,8 @@ export interface FetchComponents {
   rpc: PeerRpc;
   metrics: ServerMetrics;
   log: Logger;
+  /** Inline when absent. */
+  crypto?: NodeCrypto | undefined;
 }
 
 /** What is fetched: the file (key and id in the vault's namespace) and, to continue, its digest. */
@@ -158,7 +161,7 @@ export async function fetchFromPeer(
       what: 'replica fetch',
     });
     watchStarved(stream, meter, c.config.stallTimeoutMs, 'replica fetch');
-    const opener = openSealed(vault.vaultKey);
+    const opener = cryptoOf(c).open(vault.vaultKey);
     const toDisk = new PassThrough({ highWaterMark: BOUNDS.localBuffer });
     const writing = c.cas
       .write(ns, id, toDisk, { extra, expectedDigest: digest, signal: c.life.halt })

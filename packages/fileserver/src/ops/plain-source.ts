@@ -3,9 +3,10 @@
 
 import { pipeline } from 'node:stream/promises';
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
-import { openRange, open as openSealed, sealedRange } from '@peerstash/crypto';
+import { openRange, sealedRange } from '@peerstash/crypto';
 import { NotFoundError } from '../errors.js';
 import { chunkSizeOf, plainSizeOfBlob } from '../file-key.js';
+import type { NodeCrypto } from '../node-crypto.js';
 
 /** Plaintext bytes [start, end] of a file of `plainSize` bytes: what a ranged read opens. */
 export interface PlainRange {
@@ -50,6 +51,7 @@ export async function firstChunk(
  */
 export async function openLocal(
   cas: CasStore,
+  crypto: NodeCrypto,
   vaultKey: Buffer,
   ns: string,
   id: string,
@@ -68,7 +70,7 @@ export async function openLocal(
     stream.destroy();
     throw other();
   }
-  const opener = range ? openRange(vaultKey, range) : openSealed(vaultKey);
+  const opener = range ? openRange(vaultKey, range) : crypto.open(vaultKey);
   pipeline(stream, opener).catch(() => {
     // the error reaches the reader of `opener`
   });

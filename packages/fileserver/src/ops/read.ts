@@ -9,6 +9,7 @@ import { CODES, errorCode, NotFoundError } from '../errors.js';
 import { plainSizeOfBlob } from '../file-key.js';
 import { type ByteRange, type RangeSpec, resolveRange } from '../http/byte-range.js';
 import { abortError } from '../lifecycle.js';
+import { cryptoOf } from '../node-crypto.js';
 import { fileOf, type Vault } from '../vault.js';
 import { failover } from './failover.js';
 import { openSeveral, readsFromSeveral } from './multi-source.js';
@@ -87,7 +88,7 @@ export async function readFile(
     // a file without a record yet (its put not committed) is sized by the copy read
     if (!record) req.range = ranged(plainSizeOfBlob(meta));
     try {
-      src = await openLocal(c.cas, vaultKey, ns, id, req.want, req.range);
+      src = await openLocal(c.cas, cryptoOf(c), vaultKey, ns, id, req.want, req.range);
     } catch (err) {
       const code = errorCode(err);
       if (code === CODES.NOT_FOUND) {

@@ -8,6 +8,7 @@ import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
+import type { NodeCrypto } from '../node-crypto.js';
 import type { Vault } from '../vault.js';
 import type { PublishComponents } from './publish.js';
 
@@ -31,4 +32,6 @@ export interface StoreComponents extends PublishComponents {
   peerIds(): string[];
   metrics: ServerMetrics;
   log: Logger;
+  /** Inline when absent. */
+  crypto?: NodeCrypto | undefined;
 }

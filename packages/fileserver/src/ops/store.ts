@@ -4,13 +4,13 @@
 
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { seal } from '@peerstash/crypto';
 import type { PendingPut } from '../catalog/catalog.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS } from '../config.js';
 import { AbortedError } from '../errors.js';
 import { abortError } from '../lifecycle.js';
 import type { Extra } from '../messages.js';
+import { cryptoOf } from '../node-crypto.js';
 import { rankNodes } from '../placement.js';
 import { type ByteSource, bothDone, Fanout, Meter, Rechunk, toReadable } from '../streams.js';
 import { fileOf, sealName } from '../vault.js';
@@ -97,7 +97,7 @@ export async function storeFile(
     idleMs: c.config.idleTimeoutMs,
     what: 'upload',
   });
-  const sealer = seal(vaultKey, { chunkSize: c.config.chunkSize });
+  const sealer = cryptoOf(c).seal(vaultKey, { chunkSize: c.config.chunkSize });
   // Replicas stream while the file is sealed and written here; each replica commits only once
   // the digest that follows (store-commit) matches, so put costs max(local, replicas), not the sum.
   const targets = rankNodes(id, c.peerIds()).slice(0, c.config.replication);
