@@ -158,6 +158,13 @@ export const BOUNDS = {
   holdingsQueryIds: 1000,
   /** Repair pushes in flight at once, per peer pair or hand-off batch. */
   repairConcurrentPushes: 8,
+  /**
+   * Sealed bytes of store-small replicas a peer may have waiting here for their commit at once
+   * (each is held until its store-commit or store-abort, up to the ack timeout): 256 files of
+   * 64 KiB, past what a writer's 16-put API concurrency sends; more are refused with ERR_LIMIT
+   * (the writer counts one replica fewer and repair makes it later) instead of growing memory.
+   */
+  smallPendingPerPeer: 16 * 1024 * 1024,
   /** Replica peers a chain put names at most (a store-offer's `chain` is refused beyond it). */
   maxChain: 8,
   /** Peers a round compares with at once. */

@@ -31,7 +31,11 @@ function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
  * A small replica sent whole (store-small): written and synced at once, kept once the writer's
  * store-commit names its digest (the writer's own copy is durable by then), acked either way.
  */
-export function receiveSmall(c: ReceiveComponents, peerId: string, msg: StoreSmall): Promise<void> {
+export async function receiveSmall(
+  c: ReceiveComponents,
+  peerId: string,
+  msg: StoreSmall,
+): Promise<void> {
   const offer: StoreOffer = {
     type: 'store-offer',
     reqId: msg.reqId,
@@ -39,8 +43,30 @@ export function receiveSmall(c: ReceiveComponents, peerId: string, msg: StoreSma
     id: msg.id,
     extra: msg.extra,
   };
-  return receiveReplica(c, peerId, offer, msg.data);
+  // each is held until its commit: a peer sending them faster than it commits is refused, not
+  // buffered without bound
+  let pending = waitingSmall.get(c);
+  if (!pending) waitingSmall.set(c, (pending = new Map()));
+  const held = pending.get(peerId) ?? 0;
+  if (held + msg.data.length > BOUNDS.smallPendingPerPeer) {
+    c.log.warn({ peer: peerId, id: msg.id, held }, 'small replica refused: too many waiting');
+    await c.rpc
+      .send(peerId, { type: 'store-ack', reqId: msg.reqId, ok: false, code: CODES.LIMIT })
+      .catch((err) => c.log.debug({ peer: peerId, err }, 'could not ack replica'));
+    return;
+  }
+  pending.set(peerId, held + msg.data.length);
+  try {
+    await receiveReplica(c, peerId, offer, msg.data);
+  } finally {
+    const left = (pending.get(peerId) ?? 0) - msg.data.length;
+    if (left > 0) pending.set(peerId, left);
+    else pending.delete(peerId);
+  }
 }
+
+/** Sealed bytes of store-small replicas waiting for their commit, per node and peer. */
+const waitingSmall = new WeakMap<ReceiveComponents, Map<string, number>>();
 
 /**
  * Keeps a peer's replica only if it matches the digest, offered up front or sent after the stream
