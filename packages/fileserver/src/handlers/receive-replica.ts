@@ -46,7 +46,10 @@ export async function receiveSmall(
   // each is held until its commit: a peer sending them faster than it commits is refused, not
   // buffered without bound
   let pending = waitingSmall.get(c);
-  if (!pending) waitingSmall.set(c, (pending = new Map()));
+  if (!pending) {
+    pending = new Map();
+    waitingSmall.set(c, pending);
+  }
   const held = pending.get(peerId) ?? 0;
   if (held + msg.data.length > BOUNDS.smallPendingPerPeer) {
     c.log.warn({ peer: peerId, id: msg.id, held }, 'small replica refused: too many waiting');
