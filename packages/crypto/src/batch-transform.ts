@@ -46,10 +46,28 @@ export abstract class BatchTransform extends Transform {
     this.#drain();
   }
 
-  /** Ends a _transform: at once, or once fewer than the bound of batches are in flight. */
+  /**
+   * Ends a _transform: at once, or once fewer than the bound of batches are in flight and the
+   * reader has taken what was pushed. (Outputs are pushed later than the _transform that made
+   * them, so Transform's own check, made when the callback runs, would never see them: a reader
+   * slower than the writer would let them pile up without bound.)
+   */
   protected taken(callback: TransformCallback): void {
-    if (this.#queue.length < this.#maxInFlight) callback();
+    if (this.#roomFor()) callback();
     else this.#held = callback;
+  }
+
+  #roomFor(): boolean {
+    return (
+      this.#queue.length < this.#maxInFlight && this.readableLength < this.readableHighWaterMark
+    );
+  }
+
+  /** The reader wants more: a write held back for the reader may go on. */
+  override _read(size: number): void {
+    super._read(size);
+    // read() asks before it takes the bytes it returns off the buffer: look once they are gone
+    process.nextTick(() => this.#drain());
   }
 
   /** Ends a _flush once every batch submitted has been pushed. */
@@ -70,7 +88,7 @@ export abstract class BatchTransform extends Transform {
       if (slot.out && slot.out.length > 0) this.push(slot.out);
     }
     const held = this.#held;
-    if (held && this.#queue.length < this.#maxInFlight) {
+    if (held && this.#roomFor()) {
       this.#held = undefined;
       held();
     }

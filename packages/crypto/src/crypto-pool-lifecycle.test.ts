@@ -94,6 +94,27 @@ describe('CryptoPool lifecycle', () => {
     }
   });
 
+  it('holds a paced writer back once its output waits unread (outputs arrive after the write)', async () => {
+    const pool = new CryptoPool({ threads: 1, batchBytes: MIB, batchesInFlight: 2 });
+    try {
+      const sealer = pool.seal(newEncryptionKey());
+      const piece = randomBytes(64 * 1024);
+      let refused = false;
+      // a client slower than the workers, and nobody reading: every batch is done long before
+      // the next one fills, so only the unread output can tell the writer to wait
+      for (let i = 0; i < 96 && !refused; i++) {
+        refused = !sealer.write(piece);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(refused).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sealer.readableLength).toBeLessThanOrEqual(2 * (MIB + 64 * 1024));
+      sealer.destroy();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('idle workers do not keep a process alive; close() leaves no thread behind', async () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `

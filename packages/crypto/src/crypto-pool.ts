@@ -72,6 +72,7 @@ export class CryptoPool implements BatchRunner {
   readonly #slots: Slot[] = [];
   readonly #file = workerFile();
   #nextId = 0;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: CryptoPoolOptions = {}) {
@@ -100,13 +101,30 @@ export class CryptoPool implements BatchRunner {
   /** Runs one batch on the least busy worker (starting one if fewer than `threads` run). */
   run(job: BatchJob): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new PoolClosedError());
-    const slot = this.#pick();
+    let slot: Slot;
+    try {
+      slot = this.#pick();
+    } catch (err) {
+      // a thread that cannot start (a process or memory limit) fails this batch, not the process
+      return Promise.reject(new WorkerError('could not start a crypto worker', { cause: err }));
+    }
     const id = this.#nextId++;
+    // keys and header in buffers of their own: a slice of Node's shared 8 KiB pool would carry
+    // the whole slab (other streams' bytes) into the worker with it
+    const own = (b: Uint8Array) => (b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b));
+    const request = {
+      ...job,
+      header: own(job.header),
+      encKey: own(job.encKey),
+      macKey: own(job.macKey),
+      iv: own(job.iv),
+      id,
+    };
     return new Promise<Buffer>((resolve, reject) => {
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(id, { resolve, reject });
       try {
-        slot.worker.postMessage({ ...job, id }, [job.data]);
+        slot.worker.postMessage(request, [job.data]);
       } catch (err) {
         this.#settle(slot, id);
         reject(new WorkerError('could not hand a batch to a crypto worker', { cause: err }));
@@ -120,11 +138,15 @@ export class CryptoPool implements BatchRunner {
   }
 
   /** Ends every worker; resolves once all have exited. Safe to call more than once. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const slots = this.#slots.splice(0);
-    for (const slot of slots) this.#fail(slot, new PoolClosedError());
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+  close(): Promise<void> {
+    // a second call waits for the same exits
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      const slots = this.#slots.splice(0);
+      for (const slot of slots) this.#fail(slot, new PoolClosedError());
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    })();
+    return this.#closing;
   }
 
   #assertOpen(): void {
@@ -154,6 +176,11 @@ export class CryptoPool implements BatchRunner {
       } else {
         pending.resolve(Buffer.from(reply.data, 0, reply.length));
       }
+    });
+    worker.on('messageerror', (err) => {
+      // a reply that cannot be read: its batch would never settle
+      this.#drop(slot, new WorkerError(`crypto worker reply unreadable: ${err.message}`));
+      void worker.terminate();
     });
     worker.on('error', (err) => {
       this.#drop(slot, new WorkerError(`crypto worker failed: ${err.message}`, { cause: err }));
