@@ -14,6 +14,7 @@ export abstract class BatchTransform extends Transform {
   readonly #maxInFlight: number;
   readonly #queue: InFlight[] = [];
   #held: TransformCallback | undefined;
+  #resume: (() => void) | undefined;
   #flushed: TransformCallback | undefined;
 
   constructor(runner: BatchRunner, maxInFlight: number, readableHighWaterMark: number) {
@@ -38,6 +39,15 @@ export abstract class BatchTransform extends Transform {
         this.#drain();
       },
     );
+  }
+
+  /**
+   * Runs `next` once a batch may be submitted: at once, or when one in flight comes back. An input
+   * chunk larger than a batch is cut into batches one bound's worth at a time, never all at once.
+   */
+  protected whenRoom(next: () => void): void {
+    if (this.#queue.length < this.#maxInFlight) next();
+    else this.#resume = next;
   }
 
   /** Fails the stream once every batch submitted before has been pushed (as inline would). */
@@ -86,6 +96,12 @@ export abstract class BatchTransform extends Transform {
         return;
       }
       if (slot.out && slot.out.length > 0) this.push(slot.out);
+    }
+    const resume = this.#resume;
+    if (resume && this.#queue.length < this.#maxInFlight) {
+      this.#resume = undefined;
+      resume();
+      return;
     }
     const held = this.#held;
     if (held && this.#roomFor()) {

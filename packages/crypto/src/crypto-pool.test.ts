@@ -5,6 +5,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CryptoPool } from './crypto-pool.js';
 import { HEADER_SIZE, newEncryptionKey, open, seal, sealedSize, TAG_SIZE } from './index.js';
+import type { BatchJob, BatchRunner } from './pool-job.js';
+import { PoolOpenTransform } from './pool-open.js';
+import { PoolSealTransform } from './pool-seal.js';
 import { ChunkTagger, readFileKeys } from './sealed-format.js';
 
 const pool = new CryptoPool({ threads: 2, batchBytes: 1024, batchesInFlight: 3 });
@@ -124,6 +127,30 @@ describe('CryptoPool seal and open', () => {
     expect(await codeOf(run([sealed], pool.open(newEncryptionKey())))).toBe('ERR_INTEGRITY');
     expect(await codeOf(run([], pool.open(key)))).toBe('ERR_BAD_HEADER');
     expect(await codeOf(run([sealed.subarray(0, 20)], pool.open(key)))).toBe('ERR_BAD_HEADER');
+  });
+
+  it('cuts one input chunk of many batches into them a bound at a time, each way', async () => {
+    // the real pool, watched: how many of a stream's batches are out at once
+    let out = 0;
+    let most = 0;
+    const watched: BatchRunner = {
+      run(job: BatchJob) {
+        most = Math.max(most, ++out);
+        return pool.run(job).finally(() => out--);
+      },
+    };
+    const key = newEncryptionKey();
+    const plain = randomBytes(64 * 1024 + 77);
+    const sealed = await run(
+      [plain],
+      new PoolSealTransform(watched, key, { chunkSize: 512 }, 1024, 3),
+    );
+    expect(most).toBe(3);
+    expect((await run([sealed], open(key))).equals(plain)).toBe(true);
+    most = 0;
+    const opened = await run([sealed], new PoolOpenTransform(watched, key, 1024, 3));
+    expect(most).toBe(3);
+    expect(opened.equals(plain)).toBe(true);
   });
 
   it('throws typed errors at once for a bad key, chunk size or option', () => {

@@ -46,6 +46,12 @@ export class PoolOpenTransform extends BatchTransform {
         return;
       }
     }
+    this.#fillFrom(chunk, offset, callback);
+  }
+
+  /** Copies `chunk` from `offset` into batches, waiting for room whenever the bound is reached. */
+  #fillFrom(chunk: Buffer, start: number, callback: TransformCallback): void {
+    let offset = start;
     while (offset < chunk.length) {
       this.#batch ??= Buffer.allocUnsafeSlow(this.#batchBytes);
       const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
@@ -53,7 +59,14 @@ export class PoolOpenTransform extends BatchTransform {
       this.#fill += take;
       offset += take;
       // a final record is shorter than a full one, so a batch of full records has none
-      if (this.#fill === this.#batchBytes) this.#send(false);
+      if (this.#fill === this.#batchBytes) {
+        this.#send(false);
+        if (offset < chunk.length) {
+          const at = offset;
+          this.whenRoom(() => this.#fillFrom(chunk, at, callback));
+          return;
+        }
+      }
     }
     this.taken(callback);
   }

@@ -33,7 +33,12 @@ export class PoolSealTransform extends BatchTransform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (!this.#headerSent) this.#sendHeader();
-    let offset = 0;
+    this.#fillFrom(chunk, 0, callback);
+  }
+
+  /** Copies `chunk` from `offset` into batches, waiting for room whenever the bound is reached. */
+  #fillFrom(chunk: Buffer, start: number, callback: TransformCallback): void {
+    let offset = start;
     while (offset < chunk.length) {
       // a buffer of its own per batch (not from the pool): it is transferred, not copied again
       this.#batch ??= Buffer.allocUnsafeSlow(this.#roomBytes);
@@ -42,7 +47,14 @@ export class PoolSealTransform extends BatchTransform {
       this.#fill += take;
       offset += take;
       // a full batch holds only full chunks, so none of them is the final one
-      if (this.#fill === this.#batchBytes) this.#send(false);
+      if (this.#fill === this.#batchBytes) {
+        this.#send(false);
+        if (offset < chunk.length) {
+          const at = offset;
+          this.whenRoom(() => this.#fillFrom(chunk, at, callback));
+          return;
+        }
+      }
     }
     this.taken(callback);
   }
