@@ -20,6 +20,7 @@ export interface GatewayOptions {
   tls?: TlsOptions;
   minPartSize?: number;
   completeKeepAliveMs?: number;
+  uploadMaxAgeMs?: number;
 }
 
 export async function startGateway(backend: Backend, options: GatewayOptions): Promise<Gateway> {
@@ -41,6 +42,7 @@ export async function startGateway(backend: Backend, options: GatewayOptions): P
     ...(options.completeKeepAliveMs !== undefined
       ? { completeKeepAliveMs: options.completeKeepAliveMs }
       : {}),
+    ...(options.uploadMaxAgeMs !== undefined ? { uploadMaxAgeMs: options.uploadMaxAgeMs } : {}),
   });
   return {
     restic,

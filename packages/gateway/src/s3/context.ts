@@ -18,6 +18,9 @@ export interface S3Settings {
   minPartSize: number;
   /** How often a long CompleteMultipartUpload sends a keep-alive space. */
   keepAliveMs: number;
+  /** An upload begun longer ago than this is aborted (S3's AbortIncompleteMultipartUpload). */
+  uploadMaxAgeMs: number;
+  now: () => number;
   logger: Logger;
 }
 

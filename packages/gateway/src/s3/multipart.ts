@@ -43,7 +43,32 @@ export async function uploadOf(
     signal: ctx.signal,
   });
   if (!record) throw S3Errors.NoSuchUpload();
+  if (expired(ctx, record)) {
+    expire(ctx, bucket, key, uploadId);
+    throw S3Errors.NoSuchUpload();
+  }
   return { bucket, key, uploadId, record };
+}
+
+/** Whether an upload began longer ago than uploads may stay incomplete. */
+function expired(ctx: S3Context, record: ObjectInfo): boolean {
+  return ctx.settings.now() - record.modifiedAt > ctx.settings.uploadMaxAgeMs;
+}
+
+/**
+ * Aborts an expired upload in the background (a request or listing that found it does not wait
+ * for its parts' deletes): its record and every part go, as an AbortMultipartUpload's would.
+ */
+function expire(ctx: S3Context, bucket: string, key: string, uploadId: string): void {
+  const own = { ...ctx, signal: new AbortController().signal };
+  removeUpload(own, bucket, key, uploadId).then(
+    () => ctx.settings.logger.info({ bucket, key, uploadId }, 'expired multipart upload aborted'),
+    (err: Error) =>
+      ctx.settings.logger.warn(
+        { bucket, key, uploadId, err: err.message },
+        'expired multipart upload not yet removed',
+      ),
+  );
 }
 
 function partNumberOf(ctx: S3Context): number {
@@ -267,9 +292,17 @@ export async function listMultipartUploads(ctx: S3Context): Promise<void> {
   });
   const uploads = (max === 0 ? [] : page.entries).flatMap((e) => {
     const parsed = parseUploadRecord(bucket, e.key);
-    return parsed ? [{ ...parsed, initiated: e.modifiedAt }] : [];
+    if (!parsed) return [];
+    if (expired(ctx, e)) {
+      // a page may come out shorter than max-uploads; IsTruncated still tells there is more
+      expire(ctx, bucket, parsed.key, parsed.uploadId);
+      return [];
+    }
+    return [{ ...parsed, initiated: e.modifiedAt }];
   });
-  const last = uploads.at(-1);
+  // the page's last record, listed or expired: where the next page starts
+  const lastRecord = max === 0 ? undefined : page.entries.at(-1);
+  const last = lastRecord && parseUploadRecord(bucket, lastRecord.key);
   sendXml(ctx, 200, 'ListMultipartUploadsResult', {
     Bucket: bucket,
     KeyMarker: keyMarker,

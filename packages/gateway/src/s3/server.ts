@@ -49,8 +49,14 @@ export interface S3ServerOptions {
   minPartSize?: number;
   /** A CompleteMultipartUpload still assembling after this long answers 200 and sends spaces (default 5 s). */
   completeKeepAliveMs?: number;
+  /**
+   * A multipart upload begun longer ago than this is aborted, its parts deleted, when a request
+   * or a listing comes to it (S3's AbortIncompleteMultipartUpload lifecycle rule; default 7 days,
+   * the part spool's own sweep age).
+   */
+  uploadMaxAgeMs?: number;
   logger?: Logger;
-  /** The clock for signature time checks (tests). */
+  /** The clock for signature time checks and upload ages (tests). */
   now?: () => number;
 }
 
@@ -194,6 +200,8 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
     maxObjectSize: options.maxObjectSize ?? 5 * 1024 ** 3,
     minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
     keepAliveMs: options.completeKeepAliveMs ?? 5_000,
+    uploadMaxAgeMs: options.uploadMaxAgeMs ?? 7 * 24 * 3600_000,
+    now: options.now ?? Date.now,
     logger: options.logger ?? silentLogger,
   };
   const domains = (options.virtualHostDomains ?? []).map((d) => d.toLowerCase());
