@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver';
+import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver/node-flags';
 import { ApiClient, type NodeStatus } from './api-client.js';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';

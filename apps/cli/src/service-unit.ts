@@ -1,7 +1,7 @@
 // The systemd unit `peerstash service print-unit` prints: the node as a dedicated user, its data
 // dir the only place it may write, restarted on failure, and sandboxed as far as a node allows.
 
-import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver';
+import { NODE_ENV_VARS, NODE_FLAGS } from '@peerstash/fileserver/node-flags';
 
 export interface UnitOptions {
   user: string;

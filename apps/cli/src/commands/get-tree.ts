@@ -3,7 +3,7 @@
 
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { folderPrefix, InvalidPathError, pathUnder } from '@peerstash/fileserver';
+import { folderPrefix, InvalidPathError, pathUnder } from '@peerstash/fileserver/paths';
 import type { ApiClient } from '../api-client.js';
 import { writeJson, writeLine } from '../context.js';
 import { downloadToFile, startDownload } from '../download.js';

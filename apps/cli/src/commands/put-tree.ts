@@ -2,7 +2,7 @@
 // progress bar, skipping files the catalog already holds unchanged, then prints a summary.
 
 import { open, stat } from 'node:fs/promises';
-import { folderPrefix, keyForPath } from '@peerstash/fileserver';
+import { folderPrefix, keyForPath } from '@peerstash/fileserver/paths';
 import type { ApiClient } from '../api-client.js';
 import { writeJson, writeLine } from '../context.js';
 import { UsageError } from '../errors.js';

@@ -1,7 +1,7 @@
 // `peerstash rm -r <folder>`: removes every file under a folder from the vault (everywhere), after
 // a yes on the terminal (or --yes); without a terminal and without --yes it refuses, removing nothing.
 
-import { folderPrefix } from '@peerstash/fileserver';
+import { folderPrefix } from '@peerstash/fileserver/paths';
 import type { ApiClient } from '../api-client.js';
 import { askYesNo, canAsk } from '../confirm.js';
 import { writeJson, writeLine } from '../context.js';
