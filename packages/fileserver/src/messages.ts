@@ -117,6 +117,13 @@ export type DeleteRequest = {
   reqId: string;
   ns: string;
   id: string;
+  /**
+   * The delete's time (its tombstone's `deletedAt`): a blob written after it is another version,
+   * and stays. Absent (a node before 2026-12-04): the blob goes whatever its version.
+   */
+  deletedAt?: number;
+  /** The version (sealed SHA-256) the deleting node knew: a blob of that digest always goes. */
+  version?: string;
 };
 
 export type DeleteAck = {
@@ -267,6 +274,8 @@ export function parseMessage(raw: unknown): PeerMessage {
         reqId: reqId(m.reqId),
         ns: hex64(m.ns, 'ns'),
         id: hex64(m.id, 'id'),
+        ...(m.deletedAt !== undefined ? { deletedAt: uint(m.deletedAt, 'deletedAt') } : {}),
+        ...(m.version !== undefined ? { version: hex64(m.version, 'version') } : {}),
       };
     case 'delete-ack':
       return { type: 'delete-ack', reqId: reqId(m.reqId), deleted: bool(m.deleted, 'deleted') };

@@ -20,9 +20,14 @@ export interface TombstoneComponents {
   log: Logger;
 }
 
-/** A delete everywhere taken here: keep a tombstone and tell every peer. */
-export async function recordDelete(c: TombstoneComponents, ns: string, id: string): Promise<void> {
-  const t: Tombstone = { ns, id, deletedAt: Date.now(), origin: c.nodeId };
+/** A delete everywhere taken here (at `deletedAt`): keep a tombstone and tell every peer. */
+export async function recordDelete(
+  c: TombstoneComponents,
+  ns: string,
+  id: string,
+  deletedAt = Date.now(),
+): Promise<void> {
+  const t: Tombstone = { ns, id, deletedAt, origin: c.nodeId };
   await c.tombstones.put(t);
   c.inventory.changed();
   const msg: TombstoneMessage = { type: 'tombstone', ...t };
@@ -47,6 +52,34 @@ export async function applyTombstone(
     await deleteLocal(c, ns, id);
     c.log.debug({ id, deletedAt }, 'blob removed by a tombstone');
   } else if (kept) c.inventory.changed();
+}
+
+/**
+ * Deletes the local blob unless it is another version written after `deletedAt` (one that arrived
+ * while the delete went round). `version` is the sealed digest the deleting node knew: that one
+ * goes whatever the clocks say (a writer whose clock runs ahead). Checked and removed under the
+ * key's lock, so a version landing in between is not taken with it.
+ */
+export async function deleteOlder(
+  c: Pick<TombstoneComponents, 'cas' | 'inventory'>,
+  ns: string,
+  id: string,
+  deletedAt: number,
+  version?: string,
+): Promise<{ deleted: boolean; kept: boolean }> {
+  try {
+    const meta = await c.cas.stat(ns, id).catch(() => undefined);
+    if (!meta) return { deleted: false, kept: false };
+    if (meta.digest !== version && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) {
+      return { deleted: false, kept: true };
+    }
+    const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
+    const deleted = await c.cas.delete(ns, id, { ifMatch });
+    // not deleted: another version replaced this one since the stat, and it is the newer
+    return { deleted, kept: !deleted };
+  } finally {
+    c.inventory.changed();
+  }
 }
 
 /** Deletes a local blob and marks the inventory changed either way. */

@@ -13,6 +13,7 @@ import type { DeleteRequest, Extra, GetRequest, GetResponse } from '../messages.
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import { Meter } from '../streams.js';
+import { deleteOlder } from '../tombstone-rules.js';
 
 export interface ServeComponents {
   config: Pick<NodeConfig, 'idleTimeoutMs'>;
@@ -89,7 +90,13 @@ export async function serveDelete(
 ): Promise<void> {
   let deleted = false;
   try {
-    deleted = await c.cas.delete(req.ns, req.id).finally(() => c.inventory.changed());
+    if (req.deletedAt === undefined) {
+      deleted = await c.cas.delete(req.ns, req.id).finally(() => c.inventory.changed());
+    } else {
+      const done = await deleteOlder(c, req.ns, req.id, req.deletedAt, req.version);
+      deleted = done.deleted;
+      if (done.kept) c.log.info({ peer: peerId, id: req.id }, 'delete left a newer version');
+    }
     c.metrics.deletes.inc({ scope: 'peer' });
   } catch (err) {
     c.log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed locally');

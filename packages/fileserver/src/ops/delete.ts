@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
 import { errorCode } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
-import { recordDelete, type TombstoneComponents } from '../tombstone-rules.js';
+import { deleteOlder, recordDelete, type TombstoneComponents } from '../tombstone-rules.js';
 import { fileOf, type Vault } from '../vault.js';
 import { type PublishComponents, publish } from './publish.js';
 
@@ -38,41 +38,44 @@ export async function deleteFile(
 ): Promise<DeleteResult> {
   const { vault, id } = fileOf(c.vault, key);
   const { ns } = vault;
-  let existed = false;
-  if (options.everywhere) {
-    const tomb = await c.catalog.delete(key);
-    existed = tomb.existed;
-    await publish(c, tomb);
+  if (!options.everywhere) {
+    const local = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
+    c.metrics.deletes.inc({ scope: 'local' });
+    return { deleted: local, peers: 0 };
   }
-  const local = await c.cas.delete(ns, id).finally(() => c.inventory.changed());
-  const deleted = local || existed;
+  // Every copy written before this moment goes, and the version this node knows goes whatever
+  // the clocks say; one written after it (a put elsewhere racing this delete, its replicas
+  // landing while the deletes go round) is a newer version and stays, here and on every peer,
+  // as the tombstone's own rule has it.
+  const deletedAt = Date.now();
+  const known = c.catalog.get(ns, id);
+  const version = known && !known.deleted ? known.version : undefined;
+  const tomb = await c.catalog.delete(key);
+  await publish(c, tomb);
+  const local = await deleteOlder(c, ns, id, deletedAt, version);
   c.metrics.deletes.inc({ scope: 'local' });
-  let peers = 0;
-  if (options.everywhere) {
-    const results = await Promise.all(
-      c.peerIds().map((peerId) =>
-        askDelete(c, peerId, ns, id, options.signal).catch((err) => {
-          c.log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed');
-          return false;
-        }),
-      ),
-    );
-    peers = results.filter(Boolean).length;
-    await recordDelete(c, ns, id);
-  }
-  return { deleted, peers };
+  const what = { ns, id, deletedAt, ...(version ? { version } : {}) };
+  const results = await Promise.all(
+    c.peerIds().map((peerId) =>
+      askDelete(c, peerId, what, options.signal).catch((err) => {
+        c.log.warn({ peer: peerId, code: errorCode(err) }, 'peer delete failed');
+        return false;
+      }),
+    ),
+  );
+  await recordDelete(c, ns, id, deletedAt);
+  return { deleted: local.deleted || tomb.existed, peers: results.filter(Boolean).length };
 }
 
 async function askDelete(
   c: DeleteComponents,
   peerId: string,
-  ns: string,
-  id: string,
+  what: { ns: string; id: string; deletedAt: number; version?: string },
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
   const { msg } = await c.rpc.request(
     peerId,
-    { type: 'delete', ns, id },
+    { type: 'delete', ...what },
     { expect: 'delete-ack', timeoutMs: c.config.requestTimeoutMs, signal },
   );
   return msg.deleted;
