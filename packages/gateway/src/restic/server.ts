@@ -211,8 +211,12 @@ export function createResticHandler(options: ResticServerOptions): RequestHandle
         return reply(req, res, same ? 200 : 403, same ? 'already saved' : 'already exists');
       }
       const hash = createHash('sha256');
+      // A backend that refuses part-way (a full disk) must leave the request readable: the reply
+      // then drains it and restic reads our answer. A plain for-await's early exit destroys it
+      // and resets the connection.
+      const chunks = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
       async function* body() {
-        for await (const c of req) {
+        for await (const c of chunks) {
           if (checked) hash.update(c as Buffer);
           yield c as Buffer;
         }
