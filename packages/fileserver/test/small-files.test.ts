@@ -1,5 +1,6 @@
 // Small files go to each replica whole in one store-small message; past SMALL_FILE_MAX the put
 // streams. Both sides of the threshold, sources that trickle, and a replica that is away.
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { casPathTransform } from '@peerstash/cas-store';
@@ -61,13 +62,15 @@ describe('small files', () => {
 
   it('a put whose local write fails leaves no copy and no temp file on the replicas', async () => {
     const [a, b, cc] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0], (typeof c.nodes)[0]];
-    const key = 'blocked/here';
-    // a plain file where the blob's first folder level goes on A: its write fails at once
-    const id = deriveFileId(c.vaultKey, key);
-    const top = casPathTransform(id).pathName.split('/')[0]!;
+    // a plain file where the blob's first folder level goes on A: its write fails at once (a key
+    // whose first level no earlier put of this suite made: 1 in 256 of them share one)
     const nsDir = join(c.dirs[0]!, 'blobs', deriveNamespace(c.vaultKey));
     await mkdir(nsDir, { recursive: true });
-    await writeFile(join(nsDir, top), 'x');
+    const topOf = (k: string) =>
+      casPathTransform(deriveFileId(c.vaultKey, k)).pathName.split('/')[0]!;
+    let key = 'blocked/here';
+    for (let i = 0; existsSync(join(nsDir, topOf(key))); i++) key = `blocked/here-${i}`;
+    await writeFile(join(nsDir, topOf(key)), 'x');
     await expect(a.store(key, pattern(key, 4096))).rejects.toThrow();
     // store-abort: the replicas drop their copies now, not at the 60 s commit deadline
     const tmpOnReplicas = async () =>
