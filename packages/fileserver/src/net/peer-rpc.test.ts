@@ -133,7 +133,7 @@ describe('PeerRpc over a real TCP pair', () => {
     await expect(p).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
   });
 
-  it('a request lost on a link swapped for a duplicate is resent on the new one (a delete is not)', async () => {
+  it('a request lost on a link swapped for a duplicate is resent on the new one (an untimed delete is not)', async () => {
     // ids ordered so the second link (dialed by the lower id) replaces the first (dialed by the higher)
     const high = `f${hex().slice(1)}`;
     const low = `0${hex().slice(1)}`;
@@ -155,11 +155,15 @@ describe('PeerRpc over a real TCP pair', () => {
     // heard on the old link, never answered: as if the answers went down with it
     b.handle('get-request', () => void lost++);
     b.handle('delete', () => void lost++);
-    let deletesAgain = 0;
+    const deletesAgain: Array<number | undefined> = [];
     b2.handle('get-request', async (peer, msg) => {
       await b2.send(peer, { type: 'get-response', reqId: msg.reqId, found: false });
     });
-    b2.handle('delete', () => void deletesAgain++);
+    b2.handle('delete', async (peer, msg) => {
+      deletesAgain.push(msg.deletedAt);
+      if (msg.deletedAt !== undefined)
+        await b2.send(peer, { type: 'delete-ack', reqId: msg.reqId, deleted: true });
+    });
     const t = Date.now();
     const asked = a.request(
       low,
@@ -168,16 +172,24 @@ describe('PeerRpc over a real TCP pair', () => {
     );
     const deleted = a.request(low, req, { expect: 'delete-ack', timeoutMs: 3000 });
     const deleteFailed = expect(deleted).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-    await vi.waitFor(() => expect(lost).toBe(2));
+    const timed = a.request(
+      low,
+      { ...req, deletedAt: Date.now() },
+      { expect: 'delete-ack', timeoutMs: 20_000 },
+    );
+    await vi.waitFor(() => expect(lost).toBe(3));
     const relinked = once(ta, 'peer:relink');
     await tb2.dial(addrA); // the same node id again, dialed by the lower id: the young link gives way
     await relinked;
     const got = await asked;
     expect(got.kind === 'message' && got.msg.found).toBe(false);
     expect(Date.now() - t).toBeLessThan(10_000);
-    // a delete names no version: sent twice it could remove a newer put's copy
+    // a delete with its time takes only older versions: sent again, and answered
+    expect((await timed).msg.deleted).toBe(true);
+    // one without could remove a newer put's copy if it came twice: it waits out its deadline
     await deleteFailed;
-    expect(deletesAgain).toBe(0);
+    expect(deletesAgain).toHaveLength(1);
+    expect(deletesAgain[0]).toBeTypeOf('number');
     expect(a.pending).toBe(0);
   });
 });

@@ -65,11 +65,14 @@ type MessageHandler = (peerId: string, msg: never) => Promise<void> | void;
 type StreamHandler = (peerId: string, header: never, stream: Readable) => Promise<void> | void;
 
 /**
- * Requests a relink does not send again: a delete names no version, so a second one arriving
- * after a newer put of the key would remove that put's copy (it waits out its deadline instead).
- * Every other request is a query or an idempotent merge.
+ * Whether a relink may send a request again. Every request is a query or an idempotent merge but
+ * a delete from a node that sends no time (before 2026-12-04): a second one arriving after a newer
+ * put of the key would remove that put's copy, so it waits out its deadline instead. A delete with
+ * its time (`deletedAt`) only takes versions older than it, so it is safe to send twice.
  */
-const NOT_RESENT: ReadonlySet<string> = new Set(['delete']);
+function resendable(msg: PeerMessage): boolean {
+  return msg.type !== 'delete' || msg.deletedAt !== undefined;
+}
 
 export function newReqId(): string {
   return randomBytes(9).toString('base64url');
@@ -109,7 +112,7 @@ export class PeerRpc {
   }
 
   /**
-   * Sends again every request still waiting on `peerId` (but a delete), with its request id: the
+   * Sends again every request still waiting on `peerId` (but an untimed delete), with its id: the
    * request or its answer may have been on the link a duplicate replaced (a second answer finds
    * nobody waiting), so it need not wait out its deadline.
    */
@@ -118,7 +121,7 @@ export class PeerRpc {
     if (!waiting?.size) return;
     this.#log.debug({ peer: peerId, requests: waiting.size }, 'link swapped: resending requests');
     for (const msg of waiting.values()) {
-      if (NOT_RESENT.has(msg.type)) continue;
+      if (!resendable(msg)) continue;
       this.#transport.send(peerId, msg).catch((err: unknown) => {
         this.#log.debug({ peer: peerId, code: errorCode(err) }, 'resend after a relink failed');
       });
