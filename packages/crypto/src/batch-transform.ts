@@ -42,11 +42,12 @@ export abstract class BatchTransform extends Transform {
   }
 
   /**
-   * Runs `next` once a batch may be submitted: at once, or when one in flight comes back. An input
-   * chunk larger than a batch is cut into batches one bound's worth at a time, never all at once.
+   * Runs `next` once a batch may be submitted: at once, or when one in flight comes back and the
+   * reader has taken what was pushed. An input chunk larger than a batch is cut into batches one
+   * bound's worth at a time, never all at once, and never past unread output.
    */
   protected whenRoom(next: () => void): void {
-    if (this.#queue.length < this.#maxInFlight) next();
+    if (this.#roomFor()) next();
     else this.#resume = next;
   }
 
@@ -98,7 +99,7 @@ export abstract class BatchTransform extends Transform {
       if (slot.out && slot.out.length > 0) this.push(slot.out);
     }
     const resume = this.#resume;
-    if (resume && this.#queue.length < this.#maxInFlight) {
+    if (resume && this.#roomFor()) {
       this.#resume = undefined;
       resume();
       return;

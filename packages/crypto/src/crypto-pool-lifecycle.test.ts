@@ -115,6 +115,27 @@ describe('CryptoPool lifecycle', () => {
     }
   });
 
+  it('holds one large write back once its output waits unread (within the chunk too)', async () => {
+    const pool = new CryptoPool({ threads: 1, batchBytes: MIB, batchesInFlight: 2 });
+    try {
+      const sealer = pool.seal(newEncryptionKey());
+      // one 32 MiB write and nobody reading: the batches past the unread output wait
+      sealer.write(randomBytes(32 * MIB));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sealer.readableLength).toBeLessThanOrEqual(3 * (MIB + 64 * 1024));
+      // a reader takes it all, and the whole chunk comes out
+      let out = 0;
+      sealer.on('data', (c: Buffer) => {
+        out += c.length;
+      });
+      sealer.end();
+      await new Promise((r) => sealer.once('end', r));
+      expect(out).toBeGreaterThan(32 * MIB);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('idle workers do not keep a process alive; close() leaves no thread behind', async () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `
