@@ -2,6 +2,7 @@
 // peer removes an older local copy; a replica or a listed version older than one is not the file.
 
 import type { CasStore } from '@peerstash/cas-store';
+import { errorCode } from './errors.js';
 import type { Inventory } from './inventory.js';
 import type { Logger } from './logger.js';
 import type { ListLine, StoreOffer } from './messages.js';
@@ -68,17 +69,29 @@ export async function deleteOlder(
   version?: string,
 ): Promise<{ deleted: boolean; kept: boolean }> {
   try {
-    const meta = await c.cas.stat(ns, id).catch(() => undefined);
-    if (!meta) return { deleted: false, kept: false };
-    if (meta.digest !== version && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) {
-      return { deleted: false, kept: true };
+    // a version that replaced the one looked at is looked at in turn (a few times at most)
+    for (let tries = 0; tries < 3; tries++) {
+      const meta = await statOrAbsent(c.cas, ns, id);
+      if (!meta) return { deleted: false, kept: false };
+      if (meta.digest !== version && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) {
+        return { deleted: false, kept: true };
+      }
+      const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
+      if (await c.cas.delete(ns, id, { ifMatch })) return { deleted: true, kept: false };
     }
-    const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
-    const deleted = await c.cas.delete(ns, id, { ifMatch });
-    // not deleted: another version replaced this one since the stat, and it is the newer
-    return { deleted, kept: !deleted };
+    return { deleted: false, kept: true };
   } finally {
     c.inventory.changed();
+  }
+}
+
+/** The blob's metadata, or undefined when there is none; any other failure is thrown. */
+async function statOrAbsent(cas: CasStore, ns: string, id: string) {
+  try {
+    return await cas.stat(ns, id);
+  } catch (err) {
+    if (errorCode(err) === 'ERR_NOT_FOUND') return undefined;
+    throw err;
   }
 }
 

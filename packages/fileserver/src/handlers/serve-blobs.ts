@@ -16,7 +16,9 @@ import { Meter } from '../streams.js';
 import { deleteOlder } from '../tombstone-rules.js';
 
 export interface ServeComponents {
-  config: Pick<NodeConfig, 'idleTimeoutMs'>;
+  config: Pick<NodeConfig, 'idleTimeoutMs'> & {
+    catalog: Pick<NodeConfig['catalog'], 'maxDriftMs'>;
+  };
   cas: CasStore;
   inventory: Inventory;
   rpc: PeerRpc;
@@ -92,6 +94,10 @@ export async function serveDelete(
   try {
     if (req.deletedAt === undefined) {
       deleted = await c.cas.delete(req.ns, req.id).finally(() => c.inventory.changed());
+    } else if (req.deletedAt > Date.now() + c.config.catalog.maxDriftMs) {
+      // a time further ahead than clocks may drift (its tombstone is refused here too): it would
+      // take versions written for that long to come, so it takes none
+      c.log.warn({ peer: peerId, id: req.id, deletedAt: req.deletedAt }, 'delete from the future');
     } else {
       const done = await deleteOlder(c, req.ns, req.id, req.deletedAt, req.version);
       deleted = done.deleted;

@@ -47,10 +47,12 @@ export async function deleteFile(
   // the clocks say; one written after it (a put elsewhere racing this delete, its replicas
   // landing while the deletes go round) is a newer version and stays, here and on every peer,
   // as the tombstone's own rule has it.
-  const deletedAt = Date.now();
   const known = c.catalog.get(ns, id);
   const version = known && !known.deleted ? known.version : undefined;
   const tomb = await c.catalog.delete(key);
+  // the tombstone's own time (its clock never runs behind one it has seen): the blob rule and
+  // the catalog's then draw the line at the same moment
+  const deletedAt = tomb.record.hlc.wall;
   await publish(c, tomb);
   const local = await deleteOlder(c, ns, id, deletedAt, version);
   c.metrics.deletes.inc({ scope: 'local' });
