@@ -103,7 +103,20 @@ function afterDeclaration(xml: string): string {
 
 export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   allow(ctx, true);
-  const { bucket, key, uploadId, record } = await uploadOf(ctx);
+  const upload = await uploadOf(ctx);
+  // an expiry that comes while the parts are assembled leaves them to this Complete
+  const done = ctx.settings.expiry.completing(upload.uploadId);
+  try {
+    await complete(ctx, upload);
+  } finally {
+    done();
+  }
+}
+
+async function complete(
+  ctx: S3Context,
+  { bucket, key, uploadId, record }: Awaited<ReturnType<typeof uploadOf>>,
+): Promise<void> {
   const wanted = wantedParts(await readXml(ctx.req));
   for (let i = 1; i < wanted.length; i++) {
     if (wanted[i]!.number <= wanted[i - 1]!.number) throw S3Errors.InvalidPartOrder();

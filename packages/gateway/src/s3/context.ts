@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Principal } from './auth.js';
 import { type S3Error, S3Errors } from './errors.js';
 import { bucketMarker, isValidBucketName } from './layout.js';
+import type { UploadExpiry } from './upload-expiry.js';
 import { toXml } from './xml.js';
 
 export interface S3Settings {
@@ -20,6 +21,8 @@ export interface S3Settings {
   keepAliveMs: number;
   /** An upload begun longer ago than this is aborted (S3's AbortIncompleteMultipartUpload). */
   uploadMaxAgeMs: number;
+  /** Removals of expired uploads (queued, one at a time each) and the Completes running. */
+  expiry: UploadExpiry;
   now: () => number;
   logger: Logger;
 }

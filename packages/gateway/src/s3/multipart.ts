@@ -57,17 +57,22 @@ function expired(ctx: S3Context, record: ObjectInfo): boolean {
 
 /**
  * Aborts an expired upload in the background (a request or listing that found it does not wait
- * for its parts' deletes): its record and every part go, as an AbortMultipartUpload's would.
+ * for its parts' deletes), once, a few at a time, never under a running Complete: every part goes,
+ * then the record, so a removal cut short (a stop) is found and finished by a later request.
  */
 function expire(ctx: S3Context, bucket: string, key: string, uploadId: string): void {
-  const own = { ...ctx, signal: new AbortController().signal };
-  removeUpload(own, bucket, key, uploadId).then(
-    () => ctx.settings.logger.info({ bucket, key, uploadId }, 'expired multipart upload aborted'),
-    (err: Error) =>
-      ctx.settings.logger.warn(
-        { bucket, key, uploadId, err: err.message },
-        'expired multipart upload not yet removed',
-      ),
+  const { settings } = ctx;
+  // only what the removal needs: not the request
+  const own = { settings, signal: new AbortController().signal } as S3Context;
+  settings.expiry.remove(uploadId, () =>
+    removeUpload(own, bucket, key, uploadId, new Set(), { recordLast: true }).then(
+      () => settings.logger.info({ bucket, key, uploadId }, 'expired multipart upload aborted'),
+      (err: Error) =>
+        settings.logger.warn(
+          { bucket, key, uploadId, err: err.message },
+          'expired multipart upload not yet removed',
+        ),
+    ),
   );
 }
 
@@ -209,9 +214,10 @@ export async function removeUpload(
   key: string,
   uploadId: string,
   keepParts = new Set<string>(),
+  { recordLast = false }: { recordLast?: boolean } = {},
 ) {
   const { backend } = ctx.settings;
-  await backend.delete(uploadRecord(bucket, key, uploadId));
+  if (!recordLast) await backend.delete(uploadRecord(bucket, key, uploadId));
   const doomed: string[] = [];
   for await (const p of partsOf(ctx, uploadId)) if (!keepParts.has(p.key)) doomed.push(p.key);
   // a few at a time: on a cluster each delete is a round trip to every peer (~0.1 s), and a
@@ -221,6 +227,7 @@ export async function removeUpload(
     while (next < doomed.length) await backend.delete(doomed[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, doomed.length) }, worker));
+  if (recordLast) await backend.delete(uploadRecord(bucket, key, uploadId));
 }
 
 export async function abortMultipartUpload(ctx: S3Context): Promise<void> {

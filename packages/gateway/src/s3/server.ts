@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../backend.js';
-import { codeOf } from '../errors.js';
+import { codeOf, InvalidArgumentError } from '../errors.js';
 import { clientGone } from '../http/body.js';
 import { type Listener, type ListenOptions, listen, type RequestHandler } from '../http/listen.js';
 import type { CredentialsProvider } from '../keys.js';
@@ -32,6 +32,7 @@ import {
   uploadPartCopy,
 } from './multipart.js';
 import { copyObject, deleteObject, getObject, putObject } from './objects.js';
+import { UploadExpiry } from './upload-expiry.js';
 import { toXml } from './xml.js';
 
 export interface S3ServerOptions {
@@ -51,8 +52,9 @@ export interface S3ServerOptions {
   completeKeepAliveMs?: number;
   /**
    * A multipart upload begun longer ago than this is aborted, its parts deleted, when a request
-   * or a listing comes to it (S3's AbortIncompleteMultipartUpload lifecycle rule; default 7 days,
-   * the part spool's own sweep age).
+   * or a listing comes to it (what an S3 lifecycle rule AbortIncompleteMultipartUpload does on a
+   * bucket that has one). Default 7 days, the age past which the node's part spool sweeps parts
+   * anyway; `Infinity`: never. Must be > 0.
    */
   uploadMaxAgeMs?: number;
   logger?: Logger;
@@ -192,6 +194,17 @@ function splitTarget(req: IncomingMessage, domains: string[]) {
   return { rawPath, rawQuery, path, bucket, key };
 }
 
+/** The age past which an incomplete upload is aborted: 7 days unless given; Infinity: never. */
+function uploadMaxAge(ms: number | undefined): number {
+  if (ms === undefined) return 7 * 24 * 3600_000;
+  if (!(ms > 0)) {
+    throw new InvalidArgumentError(
+      'uploadMaxAgeMs must be a positive number of ms (Infinity: never)',
+    );
+  }
+  return ms;
+}
+
 export function createS3Handler(options: S3ServerOptions): RequestHandler {
   const settings: S3Settings = {
     backend: options.backend,
@@ -200,7 +213,8 @@ export function createS3Handler(options: S3ServerOptions): RequestHandler {
     maxObjectSize: options.maxObjectSize ?? 5 * 1024 ** 3,
     minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
     keepAliveMs: options.completeKeepAliveMs ?? 5_000,
-    uploadMaxAgeMs: options.uploadMaxAgeMs ?? 7 * 24 * 3600_000,
+    uploadMaxAgeMs: uploadMaxAge(options.uploadMaxAgeMs),
+    expiry: new UploadExpiry(),
     now: options.now ?? Date.now,
     logger: options.logger ?? silentLogger,
   };
