@@ -8,6 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/exit-codes.js';
+import { VERSION } from '../src/version.js';
 import { tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/peerstash.js', import.meta.url));
@@ -38,27 +40,38 @@ describe('start-up', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function loaded(args: string[]): Promise<string[]> {
+  async function loaded(args: string[]) {
     const child = spawn(process.execPath, ['--import', register, BIN, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    let out = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
       err += c;
     });
-    await once(child, 'close');
-    return err
-      .split('\n')
-      .filter((l) => l.startsWith('LOADED '))
-      .map((l) => l.slice(7));
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const [code] = await once(child, 'close');
+    const lines = err.split('\n');
+    return {
+      code,
+      out,
+      said: lines.filter((l) => l && !l.startsWith('LOADED ')),
+      urls: lines.filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)),
+    };
   }
 
   it.each([
-    [['--version']],
-    [['status', '--dir', '/nonexistent-peerstash-dir']],
-    [['ls', '--dir', '/nonexistent-peerstash-dir']],
-  ])('%j loads neither the node nor the gateway', async (args) => {
-    const urls = await loaded(args);
+    [['--version'], EXIT.OK],
+    [['status', '--dir', '/nonexistent-peerstash-dir'], EXIT.NOT_INITIALISED],
+    [['ls', '--dir', '/nonexistent-peerstash-dir'], EXIT.NOT_INITIALISED],
+  ])('%j loads neither the node nor the gateway', async (args, exit) => {
+    const { code, out, said, urls } = await loaded(args);
+    // the command ran to its documented end: version printed, or the one-line "no data dir"
+    expect(code).toBe(exit);
+    if (exit === EXIT.OK) expect(out.trim()).toBe(VERSION);
+    else expect(said).toEqual([expect.stringContaining('no data dir at')]);
     // the hook saw the program itself: the list is real
     expect(urls.some((u) => u.endsWith('/cli/dist/cli.js'))).toBe(true);
     expect(
