@@ -2,6 +2,8 @@
 // peer removes an older local copy; a replica or a listed version older than one is not the file.
 
 import type { CasStore } from '@peerstash/cas-store';
+import type { Catalog } from './catalog/catalog.js';
+import { withFileLock } from './catalog/file-locks.js';
 import { errorCode } from './errors.js';
 import type { Inventory } from './inventory.js';
 import type { Logger } from './logger.js';
@@ -15,6 +17,7 @@ export interface TombstoneComponents {
   nodeId: string;
   tombstones: TombstoneStore;
   cas: CasStore;
+  catalog: Catalog;
   inventory: Inventory;
   rpc: PeerRpc;
   peerIds(): string[];
@@ -36,8 +39,20 @@ export async function recordDelete(
 }
 
 /**
+ * Whether the local catalog names this blob's version current: then no blob rule takes it. The
+ * catalog orders versions by their record's clock (taken at commit), the blob rules by the put's
+ * start (`putAt`): a put that began before a delete and committed after it is older by the one and
+ * the winner by the other, and the catalog, which lists it, decides.
+ */
+function catalogKeeps(catalog: Catalog, ns: string, id: string, digest: string): boolean {
+  const r = catalog.get(ns, id);
+  return !!r && !r.deleted && r.version === digest;
+}
+
+/**
  * Applies a tombstone learnt from a peer (or a repair reply): kept unless the local blob is
- * newer, and the local blob goes if older. `from`: the deleting node (this one when undefined).
+ * newer (or the version the catalog names current), and the local blob goes if older. `from`:
+ * the deleting node (this one when undefined).
  */
 export async function applyTombstone(
   c: Omit<TombstoneComponents, 'rpc' | 'peerIds'>,
@@ -46,13 +61,16 @@ export async function applyTombstone(
   deletedAt: number,
   from: string | undefined,
 ): Promise<void> {
-  const meta = await c.cas.stat(ns, id).catch(() => undefined);
-  if (meta && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) return;
-  const kept = await c.tombstones.put({ ns, id, deletedAt, origin: from ?? c.nodeId });
-  if (meta) {
-    await deleteLocal(c, ns, id);
-    c.log.debug({ id, deletedAt }, 'blob removed by a tombstone');
-  } else if (kept) c.inventory.changed();
+  await withFileLock(c.catalog, ns, id, async () => {
+    const meta = await c.cas.stat(ns, id).catch(() => undefined);
+    if (meta && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) return;
+    if (meta && catalogKeeps(c.catalog, ns, id, meta.digest)) return;
+    const kept = await c.tombstones.put({ ns, id, deletedAt, origin: from ?? c.nodeId });
+    if (meta) {
+      await deleteLocal(c, ns, id);
+      c.log.debug({ id, deletedAt }, 'blob removed by a tombstone');
+    } else if (kept) c.inventory.changed();
+  });
 }
 
 /**
@@ -62,27 +80,32 @@ export async function applyTombstone(
  * key's lock, so a version landing in between is not taken with it.
  */
 export async function deleteOlder(
-  c: Pick<TombstoneComponents, 'cas' | 'inventory'>,
+  c: Pick<TombstoneComponents, 'cas' | 'inventory' | 'catalog'>,
   ns: string,
   id: string,
   deletedAt: number,
   version?: string,
 ): Promise<{ deleted: boolean; kept: boolean }> {
-  try {
-    // a version that replaced the one looked at is looked at in turn (a few times at most)
-    for (let tries = 0; tries < 3; tries++) {
-      const meta = await statOrAbsent(c.cas, ns, id);
-      if (!meta) return { deleted: false, kept: false };
-      if (meta.digest !== version && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) {
-        return { deleted: false, kept: true };
+  return withFileLock(c.catalog, ns, id, async () => {
+    try {
+      // a version that replaced the one looked at is looked at in turn (a few times at most)
+      for (let tries = 0; tries < 3; tries++) {
+        const meta = await statOrAbsent(c.cas, ns, id);
+        if (!meta) return { deleted: false, kept: false };
+        if (meta.digest !== version) {
+          const later = newer(blobVersion(meta), tombstoneVersion(id, deletedAt));
+          if (later || catalogKeeps(c.catalog, ns, id, meta.digest)) {
+            return { deleted: false, kept: true };
+          }
+        }
+        const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
+        if (await c.cas.delete(ns, id, { ifMatch })) return { deleted: true, kept: false };
       }
-      const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
-      if (await c.cas.delete(ns, id, { ifMatch })) return { deleted: true, kept: false };
+      return { deleted: false, kept: true };
+    } finally {
+      c.inventory.changed();
     }
-    return { deleted: false, kept: true };
-  } finally {
-    c.inventory.changed();
-  }
+  });
 }
 
 /** The blob's metadata, or undefined when there is none; any other failure is thrown. */

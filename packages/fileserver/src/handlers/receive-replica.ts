@@ -27,6 +27,12 @@ function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
   return typeof putAt !== 'number' || putAt > catalog.prunedUpTo(offer.ns);
 }
 
+/** Whether this node's catalog has a live record naming the offered version (a repair push's). */
+function namedCurrent(catalog: Catalog, offer: StoreOffer): boolean {
+  const r = catalog.get(offer.ns, offer.id);
+  return offer.digest !== undefined && !!r && !r.deleted && r.version === offer.digest;
+}
+
 /**
  * A small replica sent whole (store-small): written and synced at once, kept once the writer's
  * store-commit names its digest (the writer's own copy is durable by then), acked either way.
@@ -102,7 +108,9 @@ export async function receiveReplica(
       })
       .catch((err) => c.log.debug({ peer: peerId, err }, 'could not ack replica'));
   };
-  if (refusesOffer(c.tombstones, offer)) {
+  // a repair push of the version this node's catalog names current is taken whatever the blob
+  // tombstone says: the catalog lists it (a put that began before a delete and committed after it)
+  if (refusesOffer(c.tombstones, offer) && !namedCurrent(c.catalog, offer)) {
     // deleted everywhere after this version was written: never bring it back
     drop();
     await ack(false, new DeletedError().code);

@@ -4,6 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { BlobMeta, CasStore } from '@peerstash/cas-store';
 import { sealedRange } from '@peerstash/crypto';
+import type { Catalog } from '../catalog/catalog.js';
 import type { NodeConfig } from '../config.js';
 import { CODES, errorCode, IntegrityError } from '../errors.js';
 import { chunkSizeOf, plainSizeOf } from '../file-key.js';
@@ -20,6 +21,7 @@ export interface ServeComponents {
     catalog: Pick<NodeConfig['catalog'], 'maxDriftMs'>;
   };
   cas: CasStore;
+  catalog: Catalog;
   inventory: Inventory;
   rpc: PeerRpc;
   metrics: ServerMetrics;

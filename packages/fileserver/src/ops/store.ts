@@ -5,9 +5,10 @@
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PendingPut } from '../catalog/catalog.js';
+import { withFileLock } from '../catalog/file-locks.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS } from '../config.js';
-import { AbortedError } from '../errors.js';
+import { AbortedError, DeletedError } from '../errors.js';
 import { abortError } from '../lifecycle.js';
 import type { Extra } from '../messages.js';
 import { cryptoOf } from '../node-crypto.js';
@@ -240,13 +241,24 @@ async function finishPut(
   },
 ): Promise<StoreResult> {
   const { id, written, size, attrs, replicas, of, started } = put;
+  const { ns } = fileOf(c.vault, record.key).vault;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
   // two puts of one key that both succeeded meet on every node that answered. The push follows
-  // the local transaction (a put that failed here must not become the version anywhere).
-  const committed = await record.commit(
-    { version: written.digest, size, sealedSize: written.size, ...attrs },
-    (encoded) => publishEncoded(c, encoded),
-  );
+  // the local transaction (a put that failed here must not become the version anywhere). Under
+  // the file's lock, and only if a copy of the file is still here: a delete everywhere that came
+  // meanwhile took this put's (its blob rule dates a put by its start), and the put then fails
+  // instead of listing a version with no copy. (A concurrent put's replica may have replaced it:
+  // the two records then decide, as ever, and this version's replicas hold it.)
+  const committed = await withFileLock(c.catalog, ns, id, async () => {
+    if (!(await c.cas.has(ns, id).catch(() => true))) {
+      c.metrics.puts.inc({ result: 'error' });
+      throw new DeletedError('deleted everywhere while it was written; put it again to keep it');
+    }
+    return record.commit(
+      { version: written.digest, size, sealedSize: written.size, ...attrs },
+      (encoded) => publishEncoded(c, encoded),
+    );
+  });
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
   c.log.debug({ id, size, replicas, of }, 'stored');
