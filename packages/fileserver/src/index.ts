@@ -2,15 +2,7 @@
 // CLI), placement, the HTTP status mapping, the peer message schema and the typed errors.
 
 export { type BulkFile, type BulkLoadOptions, bulkLoadCatalog } from './catalog/bulk-load.js';
-export { InvalidPathError } from './catalog/errors.js';
 export type { ListQuery } from './catalog/name-index.js';
-export {
-  folderPrefix,
-  keyForPath,
-  pathSegments,
-  pathUnder,
-  SEPARATOR,
-} from './catalog/paths.js';
 export type { Attributes, AttributeValue } from './catalog/record.js';
 export type { FileServerOptions } from './config.js';
 export {
@@ -66,6 +58,7 @@ export type { QuarantineEntry } from './ops/quarantine.js';
 export type { ReadResult } from './ops/read.js';
 export type { Gateways, NodeStatus, PeerStatus } from './ops/status.js';
 export type { StoreOptions, StoreResult } from './ops/store.js';
+export * from './paths-entry.js';
 export { placeReplicas, rankNodes } from './placement.js';
 export type { RepairStatus } from './repair/anti-entropy.js';
 export type {

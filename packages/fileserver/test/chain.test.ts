@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { deriveFileId } from '@peerstash/crypto';
-import { TcpTransport } from '@peerstash/transport-tcp';
+import type { TcpTransport } from '@peerstash/transport-tcp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FileServer, rankNodes } from '../src/index.js';
 import {
   type Cluster,
   pattern,
   patternSha,
+  rawPeer,
   sha256Of,
   startCluster,
   waitFor,
@@ -112,8 +113,7 @@ describe('chain replication', () => {
   async function withPeerAtHead(prefix: string) {
     c = await startCluster(2, { replicationFactor: 2, replicationMode: 'chain' });
     const [a, d] = c.nodes as [FileServer, FileServer];
-    raw = new TcpTransport({ nodeId: 'e'.repeat(64), secret: c.clusterSecret });
-    await raw.listen();
+    raw = await rawPeer(c.clusterSecret, 'e'.repeat(64));
     const x = raw;
     const aId = (await x.dial(a.address!)).id;
     const dId = (await x.dial(d.address!)).id;

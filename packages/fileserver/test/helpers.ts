@@ -6,6 +6,7 @@ import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { TcpTransport } from '@peerstash/transport-tcp';
 import { pino } from 'pino';
 import { FileServer, type FileServerOptions } from '../src/index.js';
 
@@ -151,4 +152,11 @@ export async function flipByte(path: string, at: number): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** A bare transport, listening, for a peer the test plays: the cluster secret and its own node id. */
+export async function rawPeer(secret: Uint8Array, nodeId: string): Promise<TcpTransport> {
+  const transport = new TcpTransport({ nodeId, secret });
+  await transport.listen();
+  return transport;
 }

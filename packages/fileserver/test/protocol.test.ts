@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { deriveFileId, deriveNamespace, seal, sealBytes } from '@peerstash/crypto';
-import { TcpTransport } from '@peerstash/transport-tcp';
+import type { TcpTransport } from '@peerstash/transport-tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileServer } from '../src/index.js';
-import { startNode, tempDir, waitFor } from './helpers.js';
+import { rawPeer, startNode, tempDir, waitFor } from './helpers.js';
 
 // A raw transport speaks the peer protocol to a real node, the way another node would.
 describe('peer protocol', () => {
@@ -20,8 +20,7 @@ describe('peer protocol', () => {
   beforeAll(async () => {
     dir = await tempDir('proto');
     node = await startNode({ dataDir: dir, vaultKey, clusterSecret });
-    raw = new TcpTransport({ nodeId: 'f'.repeat(64), secret: clusterSecret });
-    await raw.listen();
+    raw = await rawPeer(clusterSecret, 'f'.repeat(64));
     raw.on('message', (_id, msg) => messages.push(msg as Record<string, unknown>));
     raw.on('stream', (_id, _header, stream) => stream.resume());
     peerId = (await raw.dial(node.address!)).id;

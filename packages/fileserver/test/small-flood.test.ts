@@ -2,11 +2,11 @@
 // waiting for their commit, the node refuses more (ERR_LIMIT) instead of holding them all, and
 // takes new ones again once the waiting ones are settled.
 import { createHash, randomBytes } from 'node:crypto';
-import { TcpTransport } from '@peerstash/transport-tcp';
+import type { TcpTransport } from '@peerstash/transport-tcp';
 import { afterEach, expect, it } from 'vitest';
 import { BOUNDS } from '../src/config.js';
 import type { FileServer } from '../src/index.js';
-import { type Cluster, startCluster, waitFor } from './helpers.js';
+import { type Cluster, rawPeer, startCluster, waitFor } from './helpers.js';
 
 let c: Cluster | undefined;
 let raw: TcpTransport | undefined;
@@ -20,8 +20,7 @@ afterEach(async () => {
 it('a peer flooding store-small without commits is refused past the bound, then served again', async () => {
   c = await startCluster(1);
   const a = c.nodes[0] as FileServer;
-  raw = new TcpTransport({ nodeId: 'f'.repeat(64), secret: c.clusterSecret });
-  await raw.listen();
+  raw = await rawPeer(c.clusterSecret, 'f'.repeat(64));
   const x = raw;
   const aId = (await x.dial(a.address!)).id;
   const acks = new Map<string, { ok: boolean; code?: string }>();

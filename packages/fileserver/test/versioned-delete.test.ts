@@ -2,10 +2,10 @@
 // put elsewhere racing it) stays, the version named goes whatever the clocks say, and a delete
 // from an older node (no time) removes the blob as before.
 import { createHash, randomBytes } from 'node:crypto';
-import { TcpTransport } from '@peerstash/transport-tcp';
+import type { TcpTransport } from '@peerstash/transport-tcp';
 import { afterEach, expect, it } from 'vitest';
 import type { FileServer } from '../src/index.js';
-import { type Cluster, startCluster, waitFor } from './helpers.js';
+import { type Cluster, rawPeer, startCluster, waitFor } from './helpers.js';
 
 let c: Cluster | undefined;
 let raw: TcpTransport | undefined;
@@ -19,8 +19,7 @@ afterEach(async () => {
 it('a delete keeps a blob written after it, takes the version it names, and an old-style one takes any', async () => {
   c = await startCluster(1);
   const a = c.nodes[0] as FileServer;
-  raw = new TcpTransport({ nodeId: 'e'.repeat(64), secret: c.clusterSecret });
-  await raw.listen();
+  raw = await rawPeer(c.clusterSecret, 'e'.repeat(64));
   const x = raw;
   const aId = (await x.dial(a.address!)).id;
   const answers = new Map<string, Record<string, unknown>>();
