@@ -9,6 +9,7 @@ import type { Inventory } from './inventory.js';
 import type { Logger } from './logger.js';
 import type { ListLine, StoreOffer } from './messages.js';
 import type { PeerRpc } from './net/peer-rpc.js';
+import { outrankedTombstone } from './repair/catalog-order.js';
 import type { TombstoneMessage } from './repair/messages.js';
 import type { Tombstone, TombstoneStore } from './tombstones.js';
 import { blobTime, blobVersion, newer, tombstoneVersion } from './versions.js';
@@ -32,7 +33,9 @@ export async function recordDelete(
   deletedAt = Date.now(),
 ): Promise<void> {
   const t: Tombstone = { ns, id, deletedAt, origin: c.nodeId };
-  await c.tombstones.put(t);
+  // a version written after the delete is already the file here: no tombstone to keep for it
+  // (peers still get the message; each weighs it against its own catalog)
+  if (!outrankedTombstone(c.catalog, ns, id, deletedAt)) await c.tombstones.put(t);
   c.inventory.changed();
   const msg: TombstoneMessage = { type: 'tombstone', ...t };
   await Promise.all(c.peerIds().map((p) => c.rpc.send(p, msg).catch(() => {})));
@@ -65,6 +68,8 @@ export async function applyTombstone(
     const meta = await c.cas.stat(ns, id).catch(() => undefined);
     if (meta && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) return;
     if (meta && catalogKeeps(c.catalog, ns, id, meta.digest)) return;
+    // the catalog names a version written after the delete (its copy is elsewhere for now)
+    if (outrankedTombstone(c.catalog, ns, id, deletedAt)) return;
     const kept = await c.tombstones.put({ ns, id, deletedAt, origin: from ?? c.nodeId });
     if (meta) {
       await deleteLocal(c, ns, id);

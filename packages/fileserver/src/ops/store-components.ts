@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { PeerRpc } from '../net/peer-rpc.js';
 import type { NodeCrypto } from '../node-crypto.js';
+import type { TombstoneStore } from '../tombstones.js';
 import type { Vault } from '../vault.js';
 import type { PublishComponents } from './publish.js';
 
@@ -26,6 +27,7 @@ export interface StoreComponents extends PublishComponents {
   catalog: Catalog;
   vault: Vault | undefined;
   cas: CasStore;
+  tombstones: TombstoneStore;
   inventory: Inventory;
   life: Lifecycle;
   rpc: PeerRpc;

@@ -166,6 +166,7 @@ export async function storeFile(
     replicas: new Set(made).size,
     of: targets.length,
     started,
+    putAt: extra.putAt as number,
   });
 }
 
@@ -221,7 +222,16 @@ async function storeWhole(
     replicas: acks.filter(Boolean).length,
     of: targets.length,
     started,
+    putAt: extra.putAt as number,
   });
+}
+
+/** Whether a delete everywhere dated at or after `putAt` is known here (blob tombstone or record). */
+function deletedSince(c: StoreComponents, ns: string, id: string, putAt: number): boolean {
+  const tomb = c.tombstones.get(ns, id);
+  if (tomb && tomb.deletedAt >= putAt) return true;
+  const r = c.catalog.get(ns, id);
+  return !!r && r.deleted && r.hlc.wall >= putAt;
 }
 
 /** Commits the version's record once the copies are written, publishes it, and reports. */
@@ -238,27 +248,28 @@ async function finishPut(
     replicas: number;
     of: number;
     started: number;
+    /** When the put began (its blobs' `putAt`). */
+    putAt: number;
   },
 ): Promise<StoreResult> {
-  const { id, written, size, attrs, replicas, of, started } = put;
+  const { id, written, size, attrs, replicas, of, started, putAt } = put;
   const { ns } = fileOf(c.vault, record.key).vault;
   // Acknowledged: the version's record, pushed to every peer before the caller hears of it, so
   // two puts of one key that both succeeded meet on every node that answered. The push follows
-  // the local transaction (a put that failed here must not become the version anywhere). Under
-  // the file's lock, and only if a copy of the file is still here: a delete everywhere that came
-  // meanwhile took this put's (its blob rule dates a put by its start), and the put then fails
-  // instead of listing a version with no copy. (A concurrent put's replica may have replaced it:
-  // the two records then decide, as ever, and this version's replicas hold it.)
+  // the local transaction (a put that failed here must not become the version anywhere). The
+  // transaction runs under the file's lock and only if no delete everywhere dated after this put
+  // began took its copy here meanwhile (the blob rules date a put by its start): the put then
+  // fails instead of listing a version with no copy. A copy gone for another reason (handed
+  // off, scrubbed) or replaced by a concurrent put's leaves the records to decide, as ever.
   const committed = await withFileLock(c.catalog, ns, id, async () => {
-    if (!(await c.cas.has(ns, id).catch(() => true))) {
+    const here = await c.cas.stat(ns, id).catch(() => undefined);
+    if (here?.digest !== written.digest && deletedSince(c, ns, id, putAt)) {
       c.metrics.puts.inc({ result: 'error' });
       throw new DeletedError('deleted everywhere while it was written; put it again to keep it');
     }
-    return record.commit(
-      { version: written.digest, size, sealedSize: written.size, ...attrs },
-      (encoded) => publishEncoded(c, encoded),
-    );
+    return record.commit({ version: written.digest, size, sealedSize: written.size, ...attrs });
   });
+  await publishEncoded(c, committed.encoded);
   c.metrics.puts.inc({ result: 'ok' });
   c.metrics.transferDuration.observe({ op: 'store' }, (performance.now() - started) / 1000);
   c.log.debug({ id, size, replicas, of }, 'stored');

@@ -4,7 +4,8 @@
 import { ViewMismatchError } from '../errors.js';
 import { placeReplicas } from '../placement.js';
 import { applyTombstone } from '../tombstone-rules.js';
-import { blobVersion, newer, tombstoneVersion } from '../versions.js';
+import { blobVersion, tombstoneVersion } from '../versions.js';
+import { supersedes } from './catalog-order.js';
 import type { RepairComponents } from './components.js';
 import type { Holdings } from './holdings.js';
 import type { RepairHave, RepairHaveReply, RepairSummary, RepairSummaryReply } from './messages.js';
@@ -64,7 +65,8 @@ async function answerHave(
     const t = c.tombstones.get(msg.ns, id);
     if (t) {
       const tomb = tombstoneVersion(id, t.deletedAt);
-      if (!e || newer(tomb, e)) e = tomb;
+      // the version the catalog names current outranks a tombstone that dates it by its start
+      if (!e || supersedes(c.catalog, msg.ns, tomb, e)) e = tomb;
     }
     if (!e) continue;
     const keeps = placeReplicas(id, idx.members, c.config.replication).includes(c.nodeId);

@@ -28,18 +28,28 @@ export function standing(catalog: Catalog, ns: string, e: Version): Standing {
 }
 
 /**
- * Whether `a` supersedes `b` for repair: when the catalog names one of two blob versions, that
- * one (so concurrent puts settle on the record's winner, not on the writers' clocks); else the
- * blob-side order of versions.ts (tombstones, files without a record).
+ * Whether `a` supersedes `b` for repair: when the catalog names one of the two versions current,
+ * that one (so concurrent puts settle on the record's winner, not on the writers' clocks, and a
+ * put that began before a delete and committed after it beats the blob tombstone, which dates it
+ * by its start); else the blob-side order of versions.ts (tombstones, files without a record).
  */
 export function supersedes(catalog: Catalog, ns: string, a: Version, b: Version): boolean {
-  if (!isTomb(a) && !isTomb(b)) {
-    const r = catalog.get(ns, a.id);
-    if (r && !r.deleted) {
-      const ma = isVersion(a, r.version as string);
-      const mb = isVersion(b, r.version as string);
-      if (ma !== mb) return ma;
-    }
+  const r = catalog.get(ns, a.id);
+  if (r && !r.deleted && !catalog.isQuarantined(ns, a.id)) {
+    const ma = !isTomb(a) && isVersion(a, r.version as string);
+    const mb = !isTomb(b) && isVersion(b, r.version as string);
+    if (ma !== mb) return ma;
   }
   return newer(a, b);
+}
+
+/** Whether the catalog has a live record written after `deletedAt` (the tombstone is outranked). */
+export function outrankedTombstone(
+  catalog: Catalog,
+  ns: string,
+  id: string,
+  deletedAt: number,
+): boolean {
+  const r = catalog.get(ns, id);
+  return !!r && !r.deleted && r.hlc.wall > deletedAt;
 }

@@ -3,10 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
+import { withFileLock } from '../catalog/file-locks.js';
 import { BOUNDS } from '../config.js';
 import { placeReplicas } from '../placement.js';
 import { deleteLocal } from '../tombstone-rules.js';
-import { isTomb, newer, tombstoneVersion } from '../versions.js';
+import { isTomb, tombstoneVersion } from '../versions.js';
+import { outrankedTombstone, supersedes } from './catalog-order.js';
 import { type RepairComponents, upsert } from './components.js';
 import { type Entry, SortedEntries } from './summary.js';
 
@@ -109,13 +111,22 @@ export class Holdings {
     for (const t of [...tombstones.all()]) {
       const m = upsert(out, t.ns, () => new Map());
       const tomb: Held = { ns: t.ns, ...tombstoneVersion(t.id, t.deletedAt) };
-      const blob = m.get(t.id);
-      if (blob && newer(blob, tomb)) {
-        await tombstones.remove(t.ns, t.id, t.deletedAt);
-        continue;
-      }
-      if (blob) await deleteLocal(this.#c, t.ns, t.id);
-      m.set(t.id, tomb);
+      // under the file's lock: a put committing its record meanwhile is seen, not cut in half
+      const kept = await withFileLock(catalog, t.ns, t.id, async () => {
+        const blob = m.get(t.id);
+        if (
+          (blob && supersedes(catalog, t.ns, blob, tomb)) ||
+          outrankedTombstone(catalog, t.ns, t.id, t.deletedAt)
+        ) {
+          // the blob is the newer version, or the catalog names a version written after the
+          // delete: the tombstone no longer stands
+          await tombstones.remove(t.ns, t.id, t.deletedAt);
+          return true;
+        }
+        if (blob) await deleteLocal(this.#c, t.ns, t.id);
+        return false;
+      });
+      if (!kept) m.set(t.id, tomb);
     }
     return out;
   }
