@@ -3,13 +3,13 @@
 
 import type { CasStore } from '@peerstash/cas-store';
 import type { Catalog } from './catalog/catalog.js';
-import { withFileLock } from './catalog/file-locks.js';
+import { noteTaken, withFileLock } from './catalog/file-locks.js';
 import { errorCode } from './errors.js';
 import type { Inventory } from './inventory.js';
 import type { Logger } from './logger.js';
 import type { ListLine, StoreOffer } from './messages.js';
 import type { PeerRpc } from './net/peer-rpc.js';
-import { outrankedTombstone } from './repair/catalog-order.js';
+import { liveSince, outrankedTombstone } from './repair/catalog-order.js';
 import type { TombstoneMessage } from './repair/messages.js';
 import type { Tombstone, TombstoneStore } from './tombstones.js';
 import { blobTime, blobVersion, newer, tombstoneVersion } from './versions.js';
@@ -47,9 +47,15 @@ export async function recordDelete(
  * start (`putAt`): a put that began before a delete and committed after it is older by the one and
  * the winner by the other, and the catalog, which lists it, decides.
  */
-function catalogKeeps(catalog: Catalog, ns: string, id: string, digest: string): boolean {
-  const r = catalog.get(ns, id);
-  return !!r && !r.deleted && r.version === digest;
+function catalogKeeps(
+  catalog: Catalog,
+  ns: string,
+  id: string,
+  digest: string,
+  deletedAt: number,
+): boolean {
+  // a record older than the delete is a catalog that has not heard of it yet: not a reason
+  return liveSince(catalog, ns, id, deletedAt)?.version === digest;
 }
 
 /**
@@ -67,11 +73,12 @@ export async function applyTombstone(
   await withFileLock(c.catalog, ns, id, async () => {
     const meta = await c.cas.stat(ns, id).catch(() => undefined);
     if (meta && newer(blobVersion(meta), tombstoneVersion(id, deletedAt))) return;
-    if (meta && catalogKeeps(c.catalog, ns, id, meta.digest)) return;
+    if (meta && catalogKeeps(c.catalog, ns, id, meta.digest, deletedAt)) return;
     // the catalog names a version written after the delete (its copy is elsewhere for now)
     if (outrankedTombstone(c.catalog, ns, id, deletedAt)) return;
     const kept = await c.tombstones.put({ ns, id, deletedAt, origin: from ?? c.nodeId });
     if (meta) {
+      noteTaken(c.catalog, ns, id, meta.digest);
       await deleteLocal(c, ns, id);
       c.log.debug({ id, deletedAt }, 'blob removed by a tombstone');
     } else if (kept) c.inventory.changed();
@@ -99,12 +106,15 @@ export async function deleteOlder(
         if (!meta) return { deleted: false, kept: false };
         if (meta.digest !== version) {
           const later = newer(blobVersion(meta), tombstoneVersion(id, deletedAt));
-          if (later || catalogKeeps(c.catalog, ns, id, meta.digest)) {
+          if (later || catalogKeeps(c.catalog, ns, id, meta.digest, deletedAt)) {
             return { deleted: false, kept: true };
           }
         }
         const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
-        if (await c.cas.delete(ns, id, { ifMatch })) return { deleted: true, kept: false };
+        if (await c.cas.delete(ns, id, { ifMatch })) {
+          noteTaken(c.catalog, ns, id, meta.digest);
+          return { deleted: true, kept: false };
+        }
       }
       return { deleted: false, kept: true };
     } finally {

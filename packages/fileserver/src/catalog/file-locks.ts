@@ -28,3 +28,30 @@ export function withFileLock<T>(
   });
   return run;
 }
+
+/** Removals remembered per node, at most (the oldest forgotten first). */
+const MAX_TAKEN = 4096;
+const taken = new WeakMap<Catalog, Map<string, number>>();
+
+/**
+ * Notes, under the file's lock, that a delete rule removed this version of the file here: a put
+ * of that version still finishing must then fail, whatever the node knows of the delete later
+ * (a record push that never came, a later put's record outranking the tombstone).
+ */
+export function noteTaken(catalog: Catalog, ns: string, id: string, digest: string): void {
+  let m = taken.get(catalog);
+  if (!m) {
+    m = new Map();
+    taken.set(catalog, m);
+  }
+  const key = `${ns}/${id}/${digest}`;
+  m.delete(key);
+  m.set(key, Date.now());
+  if (m.size > MAX_TAKEN) m.delete(m.keys().next().value as string);
+}
+
+/** Whether a delete rule removed this version here (see noteTaken); forgets it once asked. */
+export function wasTaken(catalog: Catalog, ns: string, id: string, digest: string): boolean {
+  const m = taken.get(catalog);
+  return m?.delete(`${ns}/${id}/${digest}`) ?? false;
+}

@@ -8,6 +8,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { BOUNDS } from '../config.js';
 import { AbortedError, CODES, DeletedError, errorCode, SupersededError } from '../errors.js';
 import type { StoreOffer, StoreSmall } from '../messages.js';
+import { liveSince } from '../repair/catalog-order.js';
 import { bothDone, Fanout, Meter } from '../streams.js';
 import { refusesOffer } from '../tombstone-rules.js';
 import { type Forward, openForward } from './forward-replica.js';
@@ -27,10 +28,14 @@ function currentHere(catalog: Catalog, offer: StoreOffer): boolean {
   return typeof putAt !== 'number' || putAt > catalog.prunedUpTo(offer.ns);
 }
 
-/** Whether this node's catalog has a live record naming the offered version (a repair push's). */
-function namedCurrent(catalog: Catalog, offer: StoreOffer): boolean {
-  const r = catalog.get(offer.ns, offer.id);
-  return offer.digest !== undefined && !!r && !r.deleted && r.version === offer.digest;
+/**
+ * Whether this node's catalog has a live record naming the offered version (a repair push's),
+ * written at or after the blob tombstone here (an older one has not heard of the delete yet).
+ */
+function namedCurrent(c: ReceiveComponents, offer: StoreOffer): boolean {
+  const since = c.tombstones.get(offer.ns, offer.id)?.deletedAt ?? 0;
+  const r = liveSince(c.catalog, offer.ns, offer.id, since);
+  return offer.digest !== undefined && r?.version === offer.digest;
 }
 
 /**
@@ -110,7 +115,7 @@ export async function receiveReplica(
   };
   // a repair push of the version this node's catalog names current is taken whatever the blob
   // tombstone says: the catalog lists it (a put that began before a delete and committed after it)
-  if (refusesOffer(c.tombstones, offer) && !namedCurrent(c.catalog, offer)) {
+  if (refusesOffer(c.tombstones, offer) && !namedCurrent(c, offer)) {
     // deleted everywhere after this version was written: never bring it back
     drop();
     await ack(false, new DeletedError().code);

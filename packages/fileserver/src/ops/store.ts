@@ -5,7 +5,7 @@
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PendingPut } from '../catalog/catalog.js';
-import { withFileLock } from '../catalog/file-locks.js';
+import { wasTaken, withFileLock } from '../catalog/file-locks.js';
 import type { Attributes } from '../catalog/record.js';
 import { BOUNDS } from '../config.js';
 import { AbortedError, DeletedError } from '../errors.js';
@@ -263,7 +263,8 @@ async function finishPut(
   // off, scrubbed) or replaced by a concurrent put's leaves the records to decide, as ever.
   const committed = await withFileLock(c.catalog, ns, id, async () => {
     const here = await c.cas.stat(ns, id).catch(() => undefined);
-    if (here?.digest !== written.digest && deletedSince(c, ns, id, putAt)) {
+    const taken = wasTaken(c.catalog, ns, id, written.digest);
+    if (here?.digest !== written.digest && (taken || deletedSince(c, ns, id, putAt))) {
       c.metrics.puts.inc({ result: 'error' });
       throw new DeletedError('deleted everywhere while it was written; put it again to keep it');
     }

@@ -34,8 +34,11 @@ export function standing(catalog: Catalog, ns: string, e: Version): Standing {
  * by its start); else the blob-side order of versions.ts (tombstones, files without a record).
  */
 export function supersedes(catalog: Catalog, ns: string, a: Version, b: Version): boolean {
-  const r = catalog.get(ns, a.id);
-  if (r && !r.deleted && !catalog.isQuarantined(ns, a.id)) {
+  // against a tombstone, only a record at least as recent speaks (an older one is a catalog that
+  // has not heard of the delete yet)
+  const tomb = isTomb(a) ? a : isTomb(b) ? b : undefined;
+  const r = tomb ? liveSince(catalog, ns, a.id, tomb.at) : liveSince(catalog, ns, a.id, 0);
+  if (r && !catalog.isQuarantined(ns, a.id)) {
     const ma = !isTomb(a) && isVersion(a, r.version as string);
     const mb = !isTomb(b) && isVersion(b, r.version as string);
     if (ma !== mb) return ma;
@@ -43,13 +46,18 @@ export function supersedes(catalog: Catalog, ns: string, a: Version, b: Version)
   return newer(a, b);
 }
 
-/** Whether the catalog has a live record written after `deletedAt` (the tombstone is outranked). */
+/** The file's live record when it was written at or after `since` (ms, its clock's wall). */
+export function liveSince(catalog: Catalog, ns: string, id: string, since: number) {
+  const r = catalog.get(ns, id);
+  return r && !r.deleted && r.hlc.wall >= since ? r : undefined;
+}
+
+/** Whether the catalog has a live record written at or after `deletedAt` (it outranks the tombstone). */
 export function outrankedTombstone(
   catalog: Catalog,
   ns: string,
   id: string,
   deletedAt: number,
 ): boolean {
-  const r = catalog.get(ns, id);
-  return !!r && !r.deleted && r.hlc.wall > deletedAt;
+  return liveSince(catalog, ns, id, deletedAt) !== undefined;
 }

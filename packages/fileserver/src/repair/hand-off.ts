@@ -1,9 +1,10 @@
 // Hand-off of surplus copies (keys held here but placed elsewhere): every placement node must keep
 // this version, pushed where missing, before the local copy goes, so no key drops below R.
 
+import { withFileLock } from '../catalog/file-locks.js';
 import { BOUNDS } from '../config.js';
 import { errorCode } from '../errors.js';
-import { applyTombstone, deleteLocal } from '../tombstone-rules.js';
+import { applyTombstone } from '../tombstone-rules.js';
 import { isTomb, newer, type Version } from '../versions.js';
 import { standing, supersedes } from './catalog-order.js';
 import { mapLimit, type RepairComponents, upsert } from './components.js';
@@ -108,11 +109,20 @@ async function dropSurplus(c: RepairComponents, e: Held): Promise<void> {
     await c.tombstones.remove(e.ns, e.id, e.at);
     return;
   }
-  const meta = await c.cas.stat(e.ns, e.id).catch(() => undefined);
-  // a newer write may have landed since the index was built: that one is not surplus yet
-  if (!meta || meta.digest !== e.v) return;
-  await deleteLocal(c, e.ns, e.id);
-  c.log.debug({ id: e.id }, 'surplus copy handed off');
+  // under the file's lock and only that version: a newer write may have landed since the index
+  // was built (or lands now), and that one is not surplus yet
+  const dropped = await withFileLock(c.catalog, e.ns, e.id, async () => {
+    const meta = await c.cas.stat(e.ns, e.id).catch(() => undefined);
+    if (!meta || meta.digest !== e.v) return false;
+    try {
+      return await c.cas.delete(e.ns, e.id, {
+        ifMatch: { digest: meta.digest, createdAt: meta.createdAt },
+      });
+    } finally {
+      c.inventory.changed();
+    }
+  });
+  if (dropped) c.log.debug({ id: e.id }, 'surplus copy handed off');
 }
 
 /** Each placement peer's view of the batch's ids. */

@@ -3,11 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
-import { withFileLock } from '../catalog/file-locks.js';
+import { noteTaken, withFileLock } from '../catalog/file-locks.js';
 import { BOUNDS } from '../config.js';
 import { placeReplicas } from '../placement.js';
-import { deleteLocal } from '../tombstone-rules.js';
-import { isTomb, tombstoneVersion } from '../versions.js';
+import { blobVersion, isTomb, tombstoneVersion } from '../versions.js';
 import { outrankedTombstone, supersedes } from './catalog-order.js';
 import { type RepairComponents, upsert } from './components.js';
 import { type Entry, SortedEntries } from './summary.js';
@@ -111,9 +110,11 @@ export class Holdings {
     for (const t of [...tombstones.all()]) {
       const m = upsert(out, t.ns, () => new Map());
       const tomb: Held = { ns: t.ns, ...tombstoneVersion(t.id, t.deletedAt) };
-      // under the file's lock: a put committing its record meanwhile is seen, not cut in half
+      // under the file's lock, the blob read again: a put committing its record, or a copy
+      // landing since the index was read, is seen rather than deleted
       const kept = await withFileLock(catalog, t.ns, t.id, async () => {
-        const blob = m.get(t.id);
+        const meta = await this.#c.cas.stat(t.ns, t.id).catch(() => undefined);
+        const blob = meta ? blobVersion(meta) : undefined;
         if (
           (blob && supersedes(catalog, t.ns, blob, tomb)) ||
           outrankedTombstone(catalog, t.ns, t.id, t.deletedAt)
@@ -121,9 +122,16 @@ export class Holdings {
           // the blob is the newer version, or the catalog names a version written after the
           // delete: the tombstone no longer stands
           await tombstones.remove(t.ns, t.id, t.deletedAt);
+          if (blob) m.set(t.id, { ns: t.ns, id: t.id, v: blob.v, at: blob.at });
           return true;
         }
-        if (blob) await deleteLocal(this.#c, t.ns, t.id);
+        if (meta) {
+          const ifMatch = { digest: meta.digest, createdAt: meta.createdAt };
+          if (await this.#c.cas.delete(t.ns, t.id, { ifMatch })) {
+            noteTaken(catalog, t.ns, t.id, meta.digest);
+          }
+          this.#c.inventory.changed();
+        }
         return false;
       });
       if (!kept) m.set(t.id, tomb);
