@@ -15,12 +15,65 @@ export abstract class BatchTransform extends Transform {
   readonly #queue: InFlight[] = [];
   #held: TransformCallback | undefined;
   #resume: (() => void) | undefined;
+  /** The batch being filled (its own buffer: transferred to a worker, not copied again). */
+  #batch: Buffer | undefined;
+  #fill = 0;
   #flushed: TransformCallback | undefined;
 
   constructor(runner: BatchRunner, maxInFlight: number, readableHighWaterMark: number) {
     super({ readableHighWaterMark });
     this.#runner = runner;
     this.#maxInFlight = maxInFlight;
+  }
+
+  /** Input bytes a full batch takes, and the buffer size it needs (room for tags when sealing). */
+  protected abstract batchSize(): { bytes: number; room: number };
+
+  /** Submits one batch: `length` bytes of `batch`, the last one of the stream when `endsAtFinal`. */
+  protected abstract sendBatch(batch: Buffer, length: number, endsAtFinal: boolean): void;
+
+  /** Bytes in the batch being filled. */
+  protected get pendingBytes(): number {
+    return this.#fill;
+  }
+
+  /**
+   * Copies `chunk` from `start` into batches, sending each full one, waiting for room whenever
+   * the bound is reached; ends the _transform (`callback`) once all of it is in.
+   */
+  protected fillBatches(chunk: Buffer, start: number, callback: TransformCallback): void {
+    const { bytes, room } = this.batchSize();
+    let offset = start;
+    while (offset < chunk.length) {
+      this.#batch ??= Buffer.allocUnsafeSlow(room);
+      const take = Math.min(bytes - this.#fill, chunk.length - offset);
+      chunk.copy(this.#batch, this.#fill, offset, offset + take);
+      this.#fill += take;
+      offset += take;
+      // a full batch holds only full chunks (or records), so none of them is the final one
+      if (this.#fill === bytes) {
+        this.#sendCurrent(false, room);
+        if (offset < chunk.length) {
+          const at = offset;
+          this.whenRoom(() => this.fillBatches(chunk, at, callback));
+          return;
+        }
+      }
+    }
+    this.taken(callback);
+  }
+
+  /** Sends the batch being filled (or an empty one of `room` bytes) as the stream's last. */
+  protected sendLast(room: number): void {
+    this.#sendCurrent(true, room);
+  }
+
+  #sendCurrent(endsAtFinal: boolean, room: number): void {
+    const batch = this.#batch ?? Buffer.from(new ArrayBuffer(room));
+    const length = this.#fill;
+    this.#batch = undefined;
+    this.#fill = 0;
+    this.sendBatch(batch, length, endsAtFinal);
   }
 
   /** Sends a batch to a worker; its output is pushed after every batch submitted before it. */

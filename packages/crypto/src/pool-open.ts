@@ -21,8 +21,6 @@ export class PoolOpenTransform extends BatchTransform {
   #headerFill = 0;
   #keys: FileKeys | undefined;
   #batchBytes = 0;
-  #batch: Buffer | undefined;
-  #fill = 0;
   #index = 0;
 
   constructor(runner: BatchRunner, vaultKey: Uint8Array, batchBytes: number, maxInFlight: number) {
@@ -46,29 +44,7 @@ export class PoolOpenTransform extends BatchTransform {
         return;
       }
     }
-    this.#fillFrom(chunk, offset, callback);
-  }
-
-  /** Copies `chunk` from `offset` into batches, waiting for room whenever the bound is reached. */
-  #fillFrom(chunk: Buffer, start: number, callback: TransformCallback): void {
-    let offset = start;
-    while (offset < chunk.length) {
-      this.#batch ??= Buffer.allocUnsafeSlow(this.#batchBytes);
-      const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
-      chunk.copy(this.#batch, this.#fill, offset, offset + take);
-      this.#fill += take;
-      offset += take;
-      // a final record is shorter than a full one, so a batch of full records has none
-      if (this.#fill === this.#batchBytes) {
-        this.#send(false);
-        if (offset < chunk.length) {
-          const at = offset;
-          this.whenRoom(() => this.#fillFrom(chunk, at, callback));
-          return;
-        }
-      }
-    }
-    this.taken(callback);
+    this.fillBatches(chunk, offset, callback);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -82,10 +58,10 @@ export class PoolOpenTransform extends BatchTransform {
     }
     const record = this.#keys.chunkSize + TAG_SIZE;
     // what is held at the end must be whole records then the short final one and its tag
-    if (this.#fill % record < TAG_SIZE) {
+    if (this.pendingBytes % record < TAG_SIZE) {
       this.submitError(new IntegrityError('sealed data is truncated'));
     } else {
-      this.#send(true);
+      this.sendLast(0);
     }
     this.flushed(callback);
   }
@@ -104,9 +80,12 @@ export class PoolOpenTransform extends BatchTransform {
     return take;
   }
 
-  #send(endsAtFinal: boolean): void {
+  protected override batchSize(): { bytes: number; room: number } {
+    return { bytes: this.#batchBytes, room: this.#batchBytes };
+  }
+
+  protected override sendBatch(batch: Buffer, length: number, endsAtFinal: boolean): void {
     const keys = this.#keys as FileKeys;
-    const batch = this.#batch ?? Buffer.from(new ArrayBuffer(0));
     const record = keys.chunkSize + TAG_SIZE;
     this.submit({
       op: 'open',
@@ -117,11 +96,9 @@ export class PoolOpenTransform extends BatchTransform {
       chunkSize: keys.chunkSize,
       firstIndex: this.#index,
       endsAtFinal,
-      length: this.#fill,
+      length,
       data: batch.buffer as ArrayBuffer,
     });
-    this.#index += Math.floor(this.#fill / record);
-    this.#batch = undefined;
-    this.#fill = 0;
+    this.#index += Math.floor(length / record);
   }
 }

@@ -12,8 +12,6 @@ export class PoolSealTransform extends BatchTransform {
   /** Room for a batch's records: its plaintext and a tag per chunk, sealed in place. */
   readonly #roomBytes: number;
   #headerSent = false;
-  #batch: Buffer | undefined;
-  #fill = 0;
   #index = 0;
 
   constructor(
@@ -33,37 +31,17 @@ export class PoolSealTransform extends BatchTransform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (!this.#headerSent) this.#sendHeader();
-    this.#fillFrom(chunk, 0, callback);
-  }
-
-  /** Copies `chunk` from `offset` into batches, waiting for room whenever the bound is reached. */
-  #fillFrom(chunk: Buffer, start: number, callback: TransformCallback): void {
-    let offset = start;
-    while (offset < chunk.length) {
-      // a buffer of its own per batch (not from the pool): it is transferred, not copied again
-      this.#batch ??= Buffer.allocUnsafeSlow(this.#roomBytes);
-      const take = Math.min(this.#batchBytes - this.#fill, chunk.length - offset);
-      chunk.copy(this.#batch, this.#fill, offset, offset + take);
-      this.#fill += take;
-      offset += take;
-      // a full batch holds only full chunks, so none of them is the final one
-      if (this.#fill === this.#batchBytes) {
-        this.#send(false);
-        if (offset < chunk.length) {
-          const at = offset;
-          this.whenRoom(() => this.#fillFrom(chunk, at, callback));
-          return;
-        }
-      }
-    }
-    this.taken(callback);
+    this.fillBatches(chunk, 0, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     if (!this.#headerSent) this.#sendHeader();
-    this.#batch ??= Buffer.allocUnsafeSlow(TAG_SIZE);
-    this.#send(true);
+    this.sendLast(TAG_SIZE);
     this.flushed(callback);
+  }
+
+  protected override batchSize(): { bytes: number; room: number } {
+    return { bytes: this.#batchBytes, room: this.#roomBytes };
   }
 
   #sendHeader(): void {
@@ -71,8 +49,7 @@ export class PoolSealTransform extends BatchTransform {
     this.push(this.#keys.header);
   }
 
-  #send(endsAtFinal: boolean): void {
-    const batch = this.#batch as Buffer;
+  protected override sendBatch(batch: Buffer, length: number, endsAtFinal: boolean): void {
     const { header, encKey, macKey, iv, chunkSize } = this.#keys;
     this.submit({
       op: 'seal',
@@ -83,11 +60,9 @@ export class PoolSealTransform extends BatchTransform {
       chunkSize,
       firstIndex: this.#index,
       endsAtFinal,
-      length: this.#fill,
+      length,
       data: batch.buffer as ArrayBuffer,
     });
-    this.#index += this.#fill / chunkSize;
-    this.#batch = undefined;
-    this.#fill = 0;
+    this.#index += length / chunkSize;
   }
 }
