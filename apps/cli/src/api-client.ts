@@ -182,12 +182,27 @@ export class ApiClient {
     };
   }
 
-  /** Starts a download; the caller consumes `stream`. `size` when the node announces it. */
+  /**
+   * Starts a download; the caller consumes `stream`. `size` when the node announces it (with
+   * `from`, the bytes from there on). `from` asks for the bytes from that offset, of version
+   * `ifVersion` only: `partial` false means the node sent the whole current file instead.
+   */
   async get(
     key: string,
-    opts: { signal?: AbortSignal } = {},
-  ): Promise<{ stream: IncomingMessage; size: number | undefined; source: string | undefined }> {
-    const res = await this.request('GET', filePath(key), opts);
+    opts: { signal?: AbortSignal; from?: number; ifVersion?: string } = {},
+  ): Promise<{
+    stream: IncomingMessage;
+    size: number | undefined;
+    source: string | undefined;
+    partial: boolean;
+  }> {
+    const headers: Record<string, string> = {};
+    if (opts.from !== undefined) headers.range = `bytes=${opts.from}-`;
+    if (opts.ifVersion !== undefined) headers['if-range'] = `"${opts.ifVersion}"`;
+    const res = await this.request('GET', filePath(key), {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      headers,
+    });
     await this.expectOk(res);
     const len = res.headers['content-length'];
     const size = len === undefined ? undefined : Number(len);
@@ -196,7 +211,19 @@ export class ApiClient {
       stream: res,
       size: Number.isFinite(size) ? size : undefined,
       source: typeof source === 'string' ? source : undefined,
+      partial: res.statusCode === 206,
     };
+  }
+
+  /** The cluster's current version of `key` and its size (HEAD); undefined when there is none. */
+  async version(key: string): Promise<{ version: string; size: number } | undefined> {
+    const res = await this.request('HEAD', filePath(key));
+    res.resume();
+    if (res.statusCode === 404) return undefined;
+    if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, '');
+    const etag = /^"([0-9a-f]+)"$/.exec(String(res.headers.etag ?? ''));
+    const size = Number(res.headers['content-length']);
+    return etag && Number.isSafeInteger(size) ? { version: etag[1]!, size } : undefined;
   }
 
   async has(key: string): Promise<boolean> {

@@ -33,30 +33,7 @@ export async function startDownload(
   stream.on('data', (c: Buffer) => {
     received += c.length;
   });
-  /**
-   * A body cut short: the node cuts a GET when its copy fails verification part-way and no sound
-   * copy is left, or it went away. Asking it whether it still answers tells the two apart.
-   */
-  const truncated = async (): Promise<CliError> => {
-    const part = `(${formatBytes(received)} of ${size === undefined ? '?' : formatBytes(size)})`;
-    const alive = await client
-      .status({ signal: AbortSignal.timeout(2000) })
-      .then(() => true)
-      .catch(() => false);
-    return alive
-      ? new CliError(
-          'ERR_INTEGRITY',
-          EXIT.INTEGRITY,
-          `the node cut "${key}" part-way ${part}: no copy it could reach passed verification`,
-          "nothing partial was kept; see the node's log",
-        )
-      : new CliError(
-          'ERR_CONNECTION_LOST',
-          EXIT.NODE_NOT_RUNNING,
-          `the node stopped sending "${key}" part-way ${part} and no longer answers`,
-          'nothing partial was kept; restart it with "peerstash serve", then retry',
-        );
-  };
+  const truncated = () => cutShort(client, key, received, size);
   return {
     size,
     received: () => received,
@@ -78,6 +55,37 @@ export async function startDownload(
     },
     cancel: () => stream.destroy(),
   };
+}
+
+/**
+ * The error for a body cut short. The node cuts a GET when its copy fails verification part-way
+ * and no sound copy is left, or it went away: asking it whether it still answers tells the two
+ * apart.
+ */
+export async function cutShort(
+  client: ApiClient,
+  key: string,
+  received: number,
+  size: number | undefined,
+): Promise<CliError> {
+  const part = `(${formatBytes(received)} of ${size === undefined ? '?' : formatBytes(size)})`;
+  const alive = await client
+    .status({ signal: AbortSignal.timeout(2000) })
+    .then(() => true)
+    .catch(() => false);
+  return alive
+    ? new CliError(
+        'ERR_INTEGRITY',
+        EXIT.INTEGRITY,
+        `the node cut "${key}" part-way ${part}: no copy it could reach passed verification`,
+        "nothing partial was kept; see the node's log",
+      )
+    : new CliError(
+        'ERR_CONNECTION_LOST',
+        EXIT.NODE_NOT_RUNNING,
+        `the node stopped sending "${key}" part-way ${part} and no longer answers`,
+        'nothing partial was kept; restart it with "peerstash serve", then retry',
+      );
 }
 
 /**

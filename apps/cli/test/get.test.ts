@@ -2,16 +2,54 @@
 // `serve` processes (see two-nodes.ts).
 
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN_PATH, startNode } from '../src/child-node.js';
+import { BIN_PATH, type NodeProcess, startNode } from '../src/child-node.js';
 import { EXIT } from '../src/exit-codes.js';
-import { expectOneLine, randomFile, runCli, walk } from './helpers.js';
+import { expectOneLine, randomFile, runCli, sha256File, walk } from './helpers.js';
 import { SIZE, useTwoNodes } from './two-nodes.js';
 
 const c = useTwoNodes('get');
+
+/** Bytes the node sent to clients (its peerstash_bytes_out_total{via="client"}). */
+async function clientBytes(n: NodeProcess): Promise<number> {
+  const res = await n.client.request('GET', '/metrics');
+  const chunks: Buffer[] = [];
+  for await (const b of res) chunks.push(b as Buffer);
+  const m = /^peerstash_bytes_out_total\{via="client"\} (\d+)$/m.exec(
+    Buffer.concat(chunks).toString(),
+  );
+  return m ? Number(m[1]) : 0;
+}
+
+async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
+  const h = createHash('sha256');
+  for await (const b of stream) h.update(b as Buffer);
+  return h.digest('hex');
+}
+
+/** Inverts one byte of a file on disk (bit rot). */
+async function flip(path: string, at: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0xff;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The blob file written last under `dir`. */
+async function newestBlob(dir: string): Promise<string> {
+  const blobs = (await walk(dir)).filter((f) => f.endsWith('.blob'));
+  const times = await Promise.all(blobs.map(async (f) => (await stat(f)).mtimeMs));
+  return blobs[times.indexOf(Math.max(...times))]!;
+}
 
 beforeAll(async () => {
   expect((await runCli(['put', c.input, '--dir', c.dirA])).code).toBe(0);
@@ -76,7 +114,8 @@ describe('get', () => {
     try {
       expect((await runCli(['put', big, '--key', 'big', '--dir', dir])).code).toBe(0);
       // stdout is a pipe nobody reads: the transfer stalls on backpressure, then the node dies.
-      const child = spawn(process.execPath, [BIN_PATH, 'get', 'big', '--dir', dir], {
+      // --no-local: every byte through the node (from its own disk, the get would not need it)
+      const child = spawn(process.execPath, [BIN_PATH, 'get', 'big', '--no-local', '--dir', dir], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let err = '';
@@ -95,6 +134,66 @@ describe('get', () => {
     }
   });
 
+  it("reads the node's own copy from the data dir: byte-identical, no byte through the API", async () => {
+    const before = await clientBytes(c.a);
+    const out = join(c.root, 'local.bin');
+    const r = await runCli(['get', 'input.bin', '-o', out, '--dir', c.dirA]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(c.inputSha);
+    const piped = spawn(process.execPath, [BIN_PATH, 'get', 'input.bin', '--dir', c.dirA], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [sha] = await Promise.all([sha256Of(piped.stdout), once(piped, 'close')]);
+    expect(piped.exitCode).toBe(0);
+    expect(sha).toBe(c.inputSha);
+    expect(await clientBytes(c.a)).toBe(before);
+    // --no-local takes the same bytes through the node
+    const viaApi = join(c.root, 'via-api.bin');
+    expect(
+      (await runCli(['get', 'input.bin', '--no-local', '-o', viaApi, '--dir', c.dirA])).code,
+    ).toBe(0);
+    expect(await sha256File(viaApi)).toBe(c.inputSha);
+    expect(await clientBytes(c.a)).toBe(before + SIZE);
+  });
+
+  it('the node dies mid-get from its own disk: the get still completes', async () => {
+    const dir = join(c.root, 'dying-local');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    const big = join(c.root, 'big-local.bin');
+    const want = await randomFile(big, 48 * 1024 * 1024);
+    try {
+      expect((await runCli(['put', big, '--key', 'big', '--dir', dir])).code).toBe(0);
+      const child = spawn(process.execPath, [BIN_PATH, 'get', 'big', '--dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.pause();
+      await new Promise<void>((resolve) => child.stdout.once('readable', () => resolve()));
+      await n.stop('SIGKILL');
+      const [sha] = await Promise.all([sha256Of(child.stdout), once(child, 'close')]);
+      expect(child.exitCode).toBe(0);
+      expect(sha).toBe(want);
+    } finally {
+      await n.stop();
+    }
+  });
+
+  it('a rotten local copy: the node sends the rest from its other copy, byte-identical', async () => {
+    const key = 'rot-local.bin';
+    expect((await runCli(['put', c.input, '--key', key, '--dir', c.dirA])).code).toBe(0);
+    const blob = await newestBlob(join(c.dirA, 'blobs'));
+    await flip(blob, Math.floor(SIZE / 2));
+    const out = join(c.root, 'rot-local.bin');
+    const before = await clientBytes(c.a);
+    const r = await runCli(['get', key, '-o', out, '--dir', c.dirA]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(c.inputSha);
+    // verified bytes read before the rotten chunk came from the disk, the rest through the node
+    const sent = (await clientBytes(c.a)) - before;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(SIZE);
+  });
+
   it('a rotten blob with no other copy: exit 5, no partial file', async () => {
     const dir = join(c.root, 'rot');
     expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
@@ -103,14 +202,9 @@ describe('get', () => {
       expect((await runCli(['put', c.input, '--key', 'rot', '--dir', dir])).code).toBe(0);
       const blob = (await walk(join(dir, 'blobs'))).find((f) => f.endsWith('.blob'));
       expect(blob).toBeDefined();
-      // Flip one byte well past the first chunk, so the body has started when it is found.
-      const fh = await open(blob!, 'r+');
-      const at = Math.floor(SIZE / 2);
-      const b = Buffer.alloc(1);
-      await fh.read(b, 0, 1, at);
-      b[0] = b[0]! ^ 0xff;
-      await fh.write(b, 0, 1, at);
-      await fh.close();
+      // Flip one byte well past the first chunk, so the body has started when it is found: the
+      // CLI's read of the node's disk finds it, the node's read of the rest finds it again.
+      await flip(blob!, Math.floor(SIZE / 2));
       const out = join(c.root, 'rot.bin');
       const r = await runCli(['get', 'rot', '-o', out, '--dir', dir]);
       expect(r.code, r.stderr).toBe(EXIT.INTEGRITY);

@@ -13,9 +13,11 @@ import { resolveDataDir } from '../data-dir.js';
 import { downloadToFile, startDownload } from '../download.js';
 import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { stdoutBytes } from '../fd-sink.js';
 import { formatBytes } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkKey, STORED_KEY_HINT } from '../key.js';
+import { startLocalDownload } from '../local-download.js';
 import { createProgress, isInteractive } from '../progress.js';
 import { getTree } from './get-tree.js';
 
@@ -24,6 +26,7 @@ interface GetArgs extends GlobalArgs {
   output?: string;
   recursive: boolean;
   jobs: number;
+  local: boolean;
 }
 
 const MAX_JOBS = 64;
@@ -58,6 +61,13 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
           default: 4,
           describe: 'With -r: files fetched at once',
           requiresArg: true,
+        })
+        .option('local', {
+          type: 'boolean',
+          default: true,
+          describe:
+            "Read the node's own copy straight from its data dir when it holds the current " +
+            'version (--no-local: every byte through the node)',
         })
         .check((a) => {
           const jobs = a.jobs as number;
@@ -103,7 +113,7 @@ export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> 
       const client = await ApiClient.fromDataDir(dir, { idleTimeoutMs: argv.timeout * 1000 });
       const interrupt = onInterrupt();
       try {
-        await fetchTo(client, argv, target, existing, interrupt.signal);
+        await fetchTo(client, argv, dir, target, existing, interrupt.signal);
       } catch (err) {
         throw interrupt.signal.aborted ? interrupt.signal.reason : err;
       } finally {
@@ -136,11 +146,14 @@ async function getRecursive(argv: GetArgs, dir: string): Promise<void> {
 async function fetchTo(
   client: ApiClient,
   argv: GetArgs,
+  dir: string,
   target: string | undefined,
   existing: Stats | undefined,
   signal: AbortSignal,
 ): Promise<void> {
-  const dl = await startDownload(client, argv.key, signal);
+  const dl =
+    (argv.local ? await startLocalDownload(client, dir, argv.key, signal) : undefined) ??
+    (await startDownload(client, argv.key, signal));
   const progress = createProgress(
     `get ${argv.key}`,
     dl.size,
@@ -148,7 +161,11 @@ async function fetchTo(
   );
   const counter = progress.counter;
   try {
-    if (!target) return await dl.copyTo(process.stdout, { end: false, counter });
+    if (!target) {
+      // ended (flushed) unless it is process.stdout itself, which must stay open
+      const out = stdoutBytes();
+      return await dl.copyTo(out, { end: out !== process.stdout, counter });
+    }
     if (existing && !existing.isFile()) {
       // A device or pipe (/dev/null, a fifo) is written in place: there is nothing to rename.
       await dl.copyTo(createWriteStream(target), { counter });

@@ -1,0 +1,88 @@
+// `get` on the node's own machine: when the node's disk holds the version its catalog names
+// current, the CLI opens that copy from the data dir itself (verified chunk by chunk, as the node
+// would) instead of taking every byte through the node's HTTP API: one process and no socket in
+// the way, about twice the rate of a local get through the API. A copy that fails verification
+// or cannot be read part-way is continued by the node from the same byte (from another copy).
+
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ApiClient } from './api-client.js';
+import { cutShort, type Download } from './download.js';
+import { ApiError, CliError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+
+/**
+ * A download from the local copy of `key` in the node data dir `dir`; undefined when there is
+ * none of the current version this process can read (the caller then asks the node).
+ */
+export async function startLocalDownload(
+  client: ApiClient,
+  dir: string,
+  key: string,
+  signal: AbortSignal,
+): Promise<Download | undefined> {
+  const { findLocalCopy } = await import('@peerstash/fileserver/local-read');
+  const copy = await findLocalCopy(dir, key).catch(() => undefined);
+  if (!copy) return undefined;
+  // the catalog says which version is current (a copy may be stale, or its file deleted)
+  const current = await client.version(key);
+  if (current?.version !== copy.digest || current.size !== copy.size) return undefined;
+  const local = await copy.open().catch(() => undefined);
+  if (!local) return undefined;
+  const size = copy.size;
+  let received = 0;
+  let rest: Readable | undefined;
+  async function* body(): AsyncGenerator<Buffer> {
+    try {
+      for await (const c of local as AsyncIterable<Buffer>) {
+        received += c.length;
+        yield c;
+      }
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // a rotten chunk or a failed read: the node sends the rest, from a copy that verifies
+    }
+    if (received >= size) return;
+    const more = await client.get(key, { signal, from: received, ifVersion: copy!.digest });
+    rest = more.stream;
+    if (!more.partial) {
+      more.stream.destroy();
+      throw new CliError(
+        'ERR_CHANGED',
+        EXIT.GENERIC,
+        `"${key}" was replaced while it was being read`,
+        'nothing partial was kept; run the get again',
+      );
+    }
+    for await (const c of more.stream as AsyncIterable<Buffer>) {
+      received += c.length;
+      yield c;
+    }
+    if (!more.stream.complete) throw new Error('cut short');
+  }
+  return {
+    size,
+    received: () => received,
+    async copyTo(dest, opts = {}) {
+      let failure: unknown;
+      const source = Readable.from(body(), { objectMode: false, highWaterMark: 1024 * 1024 });
+      const stages = opts.counter ? [source, opts.counter, dest] : [source, dest];
+      await pipeline(stages as [Readable, Writable], {
+        end: opts.end ?? true,
+        signal,
+      }).catch((err: unknown) => {
+        failure = err;
+      });
+      if (signal.aborted) throw signal.reason;
+      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
+      if (failure && (failure as { syscall?: string }).syscall) throw failure;
+      if (failure instanceof CliError || failure instanceof ApiError) throw failure;
+      if (failure || received !== size) throw await cutShort(client, key, received, size);
+    },
+    cancel: () => {
+      local.destroy();
+      rest?.destroy();
+    },
+  };
+}
