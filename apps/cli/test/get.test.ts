@@ -7,23 +7,12 @@ import { once } from 'node:events';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN_PATH, type NodeProcess, startNode } from '../src/child-node.js';
+import { BIN_PATH, startNode } from '../src/child-node.js';
 import { EXIT } from '../src/exit-codes.js';
-import { expectOneLine, randomFile, runCli, sha256File, walk } from './helpers.js';
+import { clientBytes, expectOneLine, randomFile, runCli, sha256File, walk } from './helpers.js';
 import { SIZE, useTwoNodes } from './two-nodes.js';
 
 const c = useTwoNodes('get');
-
-/** Bytes the node sent to clients (its peerstash_bytes_out_total{via="client"}). */
-async function clientBytes(n: NodeProcess): Promise<number> {
-  const res = await n.client.request('GET', '/metrics');
-  const chunks: Buffer[] = [];
-  for await (const b of res) chunks.push(b as Buffer);
-  const m = /^peerstash_bytes_out_total\{via="client"\} (\d+)$/m.exec(
-    Buffer.concat(chunks).toString(),
-  );
-  return m ? Number(m[1]) : 0;
-}
 
 async function sha256Of(stream: AsyncIterable<unknown>): Promise<string> {
   const h = createHash('sha256');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BIN_PATH } from '../src/child-node.js';
+import { BIN_PATH, type NodeProcess } from '../src/child-node.js';
 
 export interface RunResult {
   code: number | null;
@@ -83,4 +83,15 @@ export function expectOneLine(stderr: string): string {
     throw new Error(`expected one error line, got:\n${stderr}`);
   }
   return lines[0]!;
+}
+
+/** Bytes the node sent to clients (its peerstash_bytes_out_total{via="client"}). */
+export async function clientBytes(n: NodeProcess): Promise<number> {
+  const res = await n.client.request('GET', '/metrics');
+  const chunks: Buffer[] = [];
+  for await (const b of res) chunks.push(b as Buffer);
+  const m = /^peerstash_bytes_out_total\{via="client"\} (\d+)$/m.exec(
+    Buffer.concat(chunks).toString(),
+  );
+  return m ? Number(m[1]) : 0;
 }

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exit-codes.js';
 import { useCluster } from './cluster.js';
-import { expectOneLine, runCli, walk } from './helpers.js';
+import { clientBytes, expectOneLine, runCli, walk } from './helpers.js';
 
 const PACKAGES = fileURLToPath(new URL('../../../packages', import.meta.url));
 const LEFT_OUT = new Set(['node_modules', 'dist', '.turbo', 'coverage']);
@@ -40,8 +40,11 @@ describe('put -r / get -r', () => {
     const sum = JSON.parse(up.stdout);
     expect(sum).toMatchObject({ prefix: 'src/', uploaded: fileCount, skipped: 0, failed: 0 });
     const out = join(c.root, 'restored');
+    const before = await clientBytes(c.nodes[2]!);
     const down = await cli(2, 'get', '-r', 'src', '-o', out, '--json');
     expect(down.code, down.stderr).toBe(0);
+    // node 2 holds a copy of every file (R = 3): get -r read them all from its data dir
+    expect(await clientBytes(c.nodes[2]!)).toBe(before);
     expect(JSON.parse(down.stdout)).toMatchObject({ written: fileCount, failed: 0 });
     const diff = await run('diff', ['-r', tree, out]).catch((e: { stdout: string }) => e);
     expect(diff.stdout).toBe('');

@@ -3,8 +3,8 @@
 // (store()/get() inside the writer's node, no HTTP), every get checked by SHA-256; beside
 // openssl's rates measured in this run and the crypto a replicated put cannot avoid. Then
 // 2,000 and 20,000 files of 4 KiB through the HTTP API. Per phase: MiB/s (or files/s), the
-// nodes' CPU-s per GiB (utime + stime from /proc), full GCs on the writer (--trace-gc) and
-// each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
+// nodes' CPU-s per GiB (utime + stime from /proc), the client's (the CLI or curl process), full
+// GCs on the writer (--trace-gc) and each node's peak RSS. Ends with one JSON line. BENCH_PUTGET_MIB, BENCH_ROUNDS (medians),
 // BENCH_SMALL ("2000,20000"), BENCH_SYSTEMS ("cli,curl,inproc"), BENCH_CPU_PROF=<dir>,
 // BENCH_GC_LOG=<file>, BENCH_NODE_FLAGS (more flags for the node processes), BENCH_HEAP_FLAGS=0,
 // BENCH_ONE_HOLDER=0 (skip the get from one holder, the baseline of the get from two),
@@ -115,6 +115,11 @@ async function stopNode(n) {
 async function procCpu(pid) {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+// CPU of the exited children waited for (cutime + cstime): the CLI or curl processes of a phase
+async function clientCpu() {
+  const f = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
 }
 // the kernel's part (stime) alone: file creation, fsyncs, sockets
 async function procSys(pid) {
@@ -231,13 +236,15 @@ async function main() {
       const cpu0 = await Promise.all(nodes.map((n) => procCpu(n.pid)));
       const sys0 = await Promise.all(nodes.map((n) => procSys(n.pid)));
       const gc0 = a.fullGcs;
+      const client0 = await clientCpu();
       const t = performance.now();
       await fn();
       const ms = performance.now() - t;
+      const client = (await clientCpu()) - client0;
       const cpu = (await Promise.all(nodes.map((n) => procCpu(n.pid)))).map((x, i) => x - cpu0[i]);
       const sys = (await Promise.all(nodes.map((n) => procSys(n.pid)))).map((x, i) => x - sys0[i]);
       const rss = await Promise.all(nodes.map((n) => peakRssMiB(n.pid)));
-      return { ms, cpu, sys, gcs: a.fullGcs - gc0, rss };
+      return { ms, cpu, sys, client, gcs: a.fullGcs - gc0, rss };
     };
     const rows = [];
     const row = (system, op, runs, bytes, count) => {
@@ -249,6 +256,7 @@ async function main() {
         unit: bytes ? 'MiB/s' : 'files/s',
         cpuPerGiB: bytes ? m((x) => x.cpu.reduce((s, v) => s + v, 0) / (bytes / GIB)) : undefined,
         cpuNodes: [0, 1, 2].map((i) => m((x) => x.cpu[i])),
+        clientPerGiB: bytes ? m((x) => x.client / (bytes / GIB)) : undefined,
         sysNodes: [0, 1, 2].map((i) => m((x) => x.sys[i])),
         gcsPerGiB: bytes ? m((x) => x.gcs / (bytes / GIB)) : m((x) => x.gcs),
         rss: [0, 1, 2].map((i) => Math.max(...runs.map((x) => x.rss[i]))),
@@ -262,6 +270,7 @@ async function main() {
       console.log(
         `${`${system} ${op}`.padEnd(30)} ${`${r.rate.toFixed(0)} ${r.unit}`.padStart(13)} ${cpu.padStart(16)}` +
           `  CPU s A/B/C ${r.cpuNodes.map((v) => v.toFixed(1)).join('/')}` +
+          (r.clientPerGiB !== undefined ? `  client ${r.clientPerGiB.toFixed(1)}/GiB` : '') +
           `  full GCs (A) ${r.gcsPerGiB.toFixed(0)}  peak RSS A/B/C ${r.rss.map((v) => v.toFixed(0)).join('/')} MiB`,
       );
     };

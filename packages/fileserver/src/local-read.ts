@@ -25,29 +25,47 @@ export interface LocalCopy {
   open(): Promise<Readable>;
 }
 
+/** Finds copies in one data dir (its vault key read once). */
+export interface LocalCopies {
+  /**
+   * The copy of `key`, or undefined when this disk holds none this process may read. Which
+   * version is current is the catalog's to say: compare `digest` with the node's answer (the
+   * API's ETag) before trusting the copy.
+   */
+  find(key: string): Promise<LocalCopy | undefined>;
+}
+
 /**
- * The copy of `key` in the node data dir `dataDir`, or undefined when it cannot be read from here:
- * no vault key in the data dir (a storage-only node, or a key given at start only), no copy on
- * this disk, or none this process may read. Which version is current is the catalog's to say:
- * compare `digest` with the node's answer (the API's ETag) before trusting the copy.
+ * The copies in the node data dir `dataDir`, or undefined when none can be read from here: no
+ * vault key in its keys.json (a storage-only node, or a key given at start only).
  */
-export async function findLocalCopy(dataDir: string, key: string): Promise<LocalCopy | undefined> {
-  checkFileKey(key);
+export async function openLocalCopies(dataDir: string): Promise<LocalCopies | undefined> {
   const { vaultKey } = await readKeyFile(join(dataDir, KEYS_FILE)).catch(() => ({
     vaultKey: undefined,
   }));
   if (!vaultKey) return undefined;
   const ns = deriveNamespace(vaultKey);
-  const id = deriveFileId(vaultKey, key);
   // never open()ed: that would sweep the running node's temp files
   const cas = new CasStore({ root: join(dataDir, BLOBS_DIR) });
-  const meta = await cas.stat(ns, id).catch(() => undefined);
-  if (!meta) return undefined;
   return {
-    digest: meta.digest,
-    size: plainSizeOfBlob(meta),
-    open: () => openCopy(cas, vaultKey, ns, id, meta),
+    async find(key) {
+      checkFileKey(key);
+      const id = deriveFileId(vaultKey, key);
+      const meta = await cas.stat(ns, id).catch(() => undefined);
+      if (!meta) return undefined;
+      return {
+        digest: meta.digest,
+        size: plainSizeOfBlob(meta),
+        open: () => openCopy(cas, vaultKey, ns, id, meta),
+      };
+    },
   };
+}
+
+/** `openLocalCopies(dataDir)` then `find(key)`: one key's copy. */
+export async function findLocalCopy(dataDir: string, key: string): Promise<LocalCopy | undefined> {
+  checkFileKey(key);
+  return (await openLocalCopies(dataDir))?.find(key);
 }
 
 async function openCopy(

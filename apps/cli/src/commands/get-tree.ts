@@ -3,6 +3,7 @@
 
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import type { LocalCopies } from '@peerstash/fileserver/local-read';
 import { folderPrefix, InvalidPathError, pathUnder } from '@peerstash/fileserver/paths';
 import type { ApiClient } from '../api-client.js';
 import { writeJson, writeLine } from '../context.js';
@@ -11,6 +12,7 @@ import { CliError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { printable } from '../format.js';
 import { type ListedFile, listFiles } from '../listing.js';
+import { startLocalDownload } from '../local-download.js';
 import { runPool } from '../pool.js';
 import { createSharedProgress, isInteractive } from '../progress.js';
 import { TreeRun } from '../tree-run.js';
@@ -20,6 +22,8 @@ export interface GetTreeOptions {
   /** The local folder to restore into; made when missing. */
   out: string;
   jobs: number;
+  /** The node's own copies, read from its data dir when current (undefined: all through it). */
+  copies?: LocalCopies | undefined;
   json: boolean;
   verbose: boolean;
   signal: AbortSignal;
@@ -105,7 +109,10 @@ async function restore(
     if (!inside(root, await realpath(dirname(target)))) {
       throw new InvalidPathError(`'${f.key}' leads out of ${opts.out} through a symlink`);
     }
-    const dl = await startDownload(client, f.key, opts.signal);
+    const dl =
+      (opts.copies
+        ? await startLocalDownload(client, opts.copies, f.key, opts.signal)
+        : undefined) ?? (await startDownload(client, f.key, opts.signal));
     const counter = bar.counter((n) => {
       received += n;
     });

@@ -17,7 +17,7 @@ import { stdoutBytes } from '../fd-sink.js';
 import { formatBytes } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkKey, STORED_KEY_HINT } from '../key.js';
-import { startLocalDownload } from '../local-download.js';
+import { localCopies, startLocalDownload } from '../local-download.js';
 import { createProgress, isInteractive } from '../progress.js';
 import { getTree } from './get-tree.js';
 
@@ -132,6 +132,7 @@ async function getRecursive(argv: GetArgs, dir: string): Promise<void> {
   try {
     await getTree(client, {
       prefix: argv.key,
+      copies: argv.local ? await localCopies(dir) : undefined,
       out: argv.output,
       jobs: argv.jobs,
       json: argv.json,
@@ -151,8 +152,9 @@ async function fetchTo(
   existing: Stats | undefined,
   signal: AbortSignal,
 ): Promise<void> {
+  const copies = argv.local ? await localCopies(dir) : undefined;
   const dl =
-    (argv.local ? await startLocalDownload(client, dir, argv.key, signal) : undefined) ??
+    (copies ? await startLocalDownload(client, copies, argv.key, signal) : undefined) ??
     (await startDownload(client, argv.key, signal));
   const progress = createProgress(
     `get ${argv.key}`,
