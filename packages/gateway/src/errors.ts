@@ -31,6 +31,11 @@ export const BackendErrorCode = {
   Integrity: 'ERR_INTEGRITY',
   /** Disk or quota full; nothing was kept (507). */
   NoSpace: 'ERR_NO_SPACE',
+  /**
+   * A concurrent operation on the key won (a delete of it took the copy this write was making):
+   * nothing was kept (409 OperationAborted / restic 409; the client may send it again).
+   */
+  Conflict: 'ERR_CONFLICT',
   /** The operation was cancelled by its signal (the client went away). */
   Aborted: 'ERR_ABORTED',
   /** Temporarily unable: peers unreachable, timeouts, closing (503, clients retry). */
@@ -72,6 +77,13 @@ export class IntegrityError extends GatewayError {
 export class NoSpaceError extends GatewayError {
   constructor(message = 'no space left', options?: ErrorOptions) {
     super('ERR_NO_SPACE', message, options);
+  }
+}
+
+/** Backend: a concurrent operation on the key won over this write; nothing was kept. */
+export class ConflictError extends GatewayError {
+  constructor(message = 'a concurrent operation on this key won', options?: ErrorOptions) {
+    super('ERR_CONFLICT', message, options);
   }
 }
 

@@ -19,6 +19,7 @@ export type {
 export {
   AbortedError,
   BackendErrorCode,
+  ConflictError,
   codeOf,
   GatewayError,
   IntegrityError,

@@ -9,6 +9,7 @@ import {
   type Attributes,
   type Backend,
   type ComposeOptions,
+  ConflictError,
   GatewayError,
   IntegrityError,
   InvalidKeyError,
@@ -51,6 +52,9 @@ function toGatewayError(err: unknown): unknown {
       return new NoSpaceError(message, options);
     case 'ERR_ABORTED':
       return new AbortedError(message, options);
+    // a delete of the key took the copy this put was making (fileserver: 409): the client may retry
+    case 'ERR_DELETED':
+      return new ConflictError(message, options);
     case 'ERR_NOT_CONNECTED':
     case 'ERR_TIMEOUT':
     case 'ERR_CLOSED':

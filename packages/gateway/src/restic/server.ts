@@ -63,6 +63,7 @@ function statusText(status: number): string {
     403: 'Forbidden',
     404: 'Not Found',
     405: 'Method Not Allowed',
+    409: 'Conflict',
     416: 'Requested Range Not Satisfiable',
     500: 'Internal Server Error',
     503: 'Service Unavailable',
@@ -83,6 +84,8 @@ function statusForError(err: unknown): number {
       return 500;
     case 'ERR_NO_SPACE':
       return 507;
+    case 'ERR_CONFLICT':
+      return 409;
     case 'ERR_UNAVAILABLE':
     case 'ERR_TIMEOUT':
     case 'ERR_NOT_CONNECTED':

@@ -141,6 +141,11 @@ export const S3Errors = {
     "The difference between the request time and the server's time is too large",
   ),
   ServiceUnavailable: e('ServiceUnavailable', 503, 'Reduce your request rate'),
+  OperationAborted: e(
+    'OperationAborted',
+    409,
+    'A conflicting conditional operation is currently in progress against this resource. Try again.',
+  ),
   SignatureDoesNotMatch: e(
     'SignatureDoesNotMatch',
     403,
@@ -170,6 +175,8 @@ export function toS3Error(err: unknown): S3Error {
       return S3Errors.InvalidRange();
     case 'ERR_NO_SPACE':
       return S3Errors.InsufficientStorage();
+    case 'ERR_CONFLICT':
+      return S3Errors.OperationAborted((err as Error).message);
     case 'ERR_UNAVAILABLE':
     case 'ERR_TIMEOUT':
     case 'ERR_NOT_CONNECTED':
