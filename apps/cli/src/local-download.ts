@@ -20,18 +20,20 @@ export async function localCopies(dir: string): Promise<LocalCopies | undefined>
 
 /**
  * A download from the local copy of `key`; undefined when `copies` holds none of the current
- * version this process can read (the caller then asks the node).
+ * version (or of `want`) this process can read: the caller then asks the node.
  */
 export async function startLocalDownload(
   client: ApiClient,
   copies: LocalCopies,
   key: string,
   signal: AbortSignal,
+  /** The version the caller wants and its size (from a listing): the node is not asked. */
+  want?: { version: string; size: number },
 ): Promise<Download | undefined> {
   const copy = await copies.find(key).catch(() => undefined);
   if (!copy) return undefined;
   // the catalog says which version is current (a copy may be stale, or its file deleted)
-  const current = await client.version(key);
+  const current = want ?? (await client.version(key));
   if (current?.version !== copy.digest || current.size !== copy.size) return undefined;
   const local = await copy.open().catch(() => undefined);
   if (!local) return undefined;

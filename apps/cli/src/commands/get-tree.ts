@@ -111,7 +111,8 @@ async function restore(
     }
     const dl =
       (opts.copies
-        ? await startLocalDownload(client, opts.copies, f.key, opts.signal)
+        ? // the version listed, whose time the file gets: no HEAD per file
+          await startLocalDownload(client, opts.copies, f.key, opts.signal, f)
         : undefined) ?? (await startDownload(client, f.key, opts.signal));
     const counter = bar.counter((n) => {
       received += n;
