@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Transform, Writable } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from './api-client.js';
-import { CliError } from './errors.js';
+import { ApiError, CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes } from './format.js';
 
@@ -37,24 +37,42 @@ export async function startDownload(
   return {
     size,
     received: () => received,
-    async copyTo(dest, opts = {}) {
-      let failure: unknown;
-      const stages = opts.counter ? [stream, opts.counter, dest] : [stream, dest];
-      await pipeline(stages as [typeof stream, Writable], { end: opts.end ?? true }).catch(
-        (err: unknown) => {
-          failure = err;
-        },
-      );
-      if (signal.aborted) throw signal.reason;
-      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
-      if (failure && (failure as { syscall?: string }).syscall) throw failure;
-      if (failure instanceof CliError) throw failure;
-      if (failure || !stream.complete || (size !== undefined && received !== size)) {
-        throw await truncated();
-      }
-    },
+    copyTo: (dest, opts = {}) =>
+      copyWhole(stream, dest, opts, signal, {
+        whole: () => stream.complete && (size === undefined || received === size),
+        cutShort: truncated,
+      }),
     cancel: () => stream.destroy(),
   };
+}
+
+/**
+ * Copies `source` to `dest` (through `opts.counter`) and says why a copy is not whole: the
+ * signal's reason, our own write failing (an error with a syscall: ENOSPC, EACCES), an error the
+ * CLI or the node named, else `check.cutShort()` when the body stopped short of `check.whole()`.
+ */
+export async function copyWhole(
+  source: Readable,
+  dest: Writable,
+  opts: { end?: boolean; counter?: Transform },
+  signal: AbortSignal,
+  check: { whole(): boolean; cutShort(): Promise<CliError> },
+): Promise<void> {
+  let failure: unknown;
+  // an interrupt ends the source (the pipeline then fails), never the destination (stdout)
+  const stop = () => source.destroy(signal.reason as Error);
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  const stages = opts.counter ? [source, opts.counter, dest] : [source, dest];
+  await pipeline(stages as [Readable, Writable], { end: opts.end ?? true })
+    .catch((err: unknown) => {
+      failure = err;
+    })
+    .finally(() => signal.removeEventListener('abort', stop));
+  if (signal.aborted) throw signal.reason;
+  if (failure && (failure as { syscall?: string }).syscall) throw failure;
+  if (failure instanceof CliError || failure instanceof ApiError) throw failure;
+  if (failure || !check.whole()) throw await check.cutShort();
 }
 
 /**

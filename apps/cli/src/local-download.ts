@@ -4,12 +4,11 @@
 // the way, about twice the rate of a local get through the API. A copy that fails verification
 // or cannot be read part-way is continued by the node from the same byte (from another copy).
 
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { LocalCopies } from '@peerstash/fileserver/local-read';
 import type { ApiClient } from './api-client.js';
-import { cutShort, type Download } from './download.js';
-import { ApiError, CliError } from './errors.js';
+import { copyWhole, cutShort, type Download } from './download.js';
+import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
 /** The copies in the node data dir `dir` the CLI may read itself; undefined when none. */
@@ -76,21 +75,11 @@ export async function startLocalDownload(
   return {
     size,
     received: () => received,
-    async copyTo(dest, opts = {}) {
-      let failure: unknown;
-      const stages = opts.counter ? [source, opts.counter, dest] : [source, dest];
-      await pipeline(stages as [Readable, Writable], {
-        end: opts.end ?? true,
-        signal,
-      }).catch((err: unknown) => {
-        failure = err;
-      });
-      if (signal.aborted) throw signal.reason;
-      // An error with a syscall is our own write failing (ENOSPC, EACCES): report that.
-      if (failure && (failure as { syscall?: string }).syscall) throw failure;
-      if (failure instanceof CliError || failure instanceof ApiError) throw failure;
-      if (failure || received !== size) throw await cutShort(client, key, received, size);
-    },
+    copyTo: (dest, opts = {}) =>
+      copyWhole(source, dest, opts, signal, {
+        whole: () => received === size,
+        cutShort: () => cutShort(client, key, received, size),
+      }),
     cancel: () => {
       source.destroy();
       local.destroy();

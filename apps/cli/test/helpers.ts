@@ -85,13 +85,15 @@ export function expectOneLine(stderr: string): string {
   return lines[0]!;
 }
 
-/** Bytes the node sent to clients (its peerstash_bytes_out_total{via="client"}). */
-export async function clientBytes(n: NodeProcess): Promise<number> {
+/** The value of the first line of the node's /metrics matching `line` (its one group); 0 if none. */
+export async function metric(n: NodeProcess, line: RegExp): Promise<number> {
   const res = await n.client.request('GET', '/metrics');
   const chunks: Buffer[] = [];
   for await (const b of res) chunks.push(b as Buffer);
-  const m = /^peerstash_bytes_out_total\{via="client"\} (\d+)$/m.exec(
-    Buffer.concat(chunks).toString(),
-  );
+  const m = line.exec(Buffer.concat(chunks).toString());
   return m ? Number(m[1]) : 0;
 }
+
+/** Bytes the node sent to clients (its peerstash_bytes_out_total{via="client"}). */
+export const clientBytes = (n: NodeProcess) =>
+  metric(n, /^peerstash_bytes_out_total\{via="client"\} (\d+)$/m);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_PATH, type NodeProcess, startNode } from '../src/child-node.js';
 import { EXIT } from '../src/exit-codes.js';
-import { expectOneLine, runCli, sha256File, walk } from './helpers.js';
+import { expectOneLine, metric, runCli, sha256File, walk } from './helpers.js';
 import { SIZE, useTwoNodes } from './two-nodes.js';
 
 const c = useTwoNodes('put');
@@ -186,15 +186,7 @@ describe('put: Ctrl-C', () => {
     expect(expectOneLine(err)).toContain('interrupted');
     // The node notices the client is gone and drops the half-received file. It counts the failed
     // put only once that write has been cleaned up (the request may reach it after the CLI died).
-    const failedPuts = async () => {
-      const res = await n.client.request('GET', '/metrics');
-      const chunks: Buffer[] = [];
-      for await (const b of res) chunks.push(b as Buffer);
-      const m = /^peerstash_puts_total\{result="error"\} (\d+)$/m.exec(
-        Buffer.concat(chunks).toString(),
-      );
-      return m ? Number(m[1]) : 0;
-    };
+    const failedPuts = () => metric(n, /^peerstash_puts_total\{result="error"\} (\d+)$/m);
     for (let i = 0; i < 150 && (await failedPuts()) < 1; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
