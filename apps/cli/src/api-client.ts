@@ -195,6 +195,10 @@ export class ApiClient {
     size: number | undefined;
     source: string | undefined;
     partial: boolean;
+    /** The version sent (its ETag), when the node named it. */
+    version: string | undefined;
+    /** With a 206: the first byte sent and the file's whole size (Content-Range). */
+    range: { start: number; total: number } | undefined;
   }> {
     const headers: Record<string, string> = {};
     if (opts.from !== undefined) headers.range = `bytes=${opts.from}-`;
@@ -207,23 +211,30 @@ export class ApiClient {
     const len = res.headers['content-length'];
     const size = len === undefined ? undefined : Number(len);
     const source = res.headers['x-peerstash-source'];
+    const cr = /^bytes (\d+)-\d+\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
     return {
       stream: res,
       size: Number.isFinite(size) ? size : undefined,
       source: typeof source === 'string' ? source : undefined,
       partial: res.statusCode === 206,
+      version: versionOf(res),
+      range: cr ? { start: Number(cr[1]), total: Number(cr[2]) } : undefined,
     };
   }
 
   /** The cluster's current version of `key` and its size (HEAD); undefined when there is none. */
-  async version(key: string): Promise<{ version: string; size: number } | undefined> {
-    const res = await this.request('HEAD', filePath(key));
+  async version(
+    key: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ version: string; size: number } | undefined> {
+    const res = await this.request('HEAD', filePath(key), opts);
     res.resume();
     if (res.statusCode === 404) return undefined;
+    // HEAD has no body: the node names its error in a header
     if ((res.statusCode ?? 500) >= 400) throw apiErrorFrom(res, '');
-    const etag = /^"([0-9a-f]+)"$/.exec(String(res.headers.etag ?? ''));
+    const version = versionOf(res);
     const size = Number(res.headers['content-length']);
-    return etag && Number.isSafeInteger(size) ? { version: etag[1]!, size } : undefined;
+    return version && Number.isSafeInteger(size) ? { version, size } : undefined;
   }
 
   async has(key: string): Promise<boolean> {
@@ -273,6 +284,11 @@ async function readBody(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The version an answer names in its ETag (a hex digest in quotes). */
+function versionOf(res: IncomingMessage): string | undefined {
+  return /^"([0-9a-f]+)"$/.exec(String(res.headers.etag ?? ''))?.[1];
+}
+
 function apiErrorFrom(res: IncomingMessage, text: string): ApiError {
   const status = res.statusCode ?? 500;
   let code: string | undefined;
@@ -288,6 +304,8 @@ function apiErrorFrom(res: IncomingMessage, text: string): ApiError {
   } catch {
     // Not JSON: fall back to the status code.
   }
+  const named = res.headers['x-peerstash-error'];
+  if (typeof named === 'string' && /^ERR_[A-Z_]+$/.test(named)) code ??= named;
   code ??= codeForStatus(status);
   return new ApiError(status, code, message ?? (res.statusMessage || `HTTP ${status}`));
 }

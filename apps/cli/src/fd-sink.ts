@@ -22,13 +22,18 @@ export function stdoutBytes(): Writable {
   if (typeof handle?.setBlocking !== 'function' || handle.setBlocking(true) !== 0) {
     return process.stdout;
   }
-  return fdWriter(1);
+  // the mode belongs to the pipe, shared with whoever else writes to it (a parent shell or Node
+  // process): once done, it goes back to what Node had made it
+  return fdWriter(1, () => handle.setBlocking?.(false));
 }
 
-/** Bytes written to `fd` in the thread pool, in batches (writev) of whatever queued meanwhile. */
-export function fdWriter(fd: number, highWaterMark = 1024 * 1024): Writable {
-  return new Writable({
-    highWaterMark,
+/**
+ * Bytes written to `fd` in the thread pool, in batches (writev) of whatever queued meanwhile;
+ * `done` runs once the stream closes.
+ */
+export function fdWriter(fd: number, done: () => void = () => {}): Writable {
+  const w = new Writable({
+    highWaterMark: 1024 * 1024,
     writev(chunks, cb) {
       writeAll(
         fd,
@@ -37,6 +42,9 @@ export function fdWriter(fd: number, highWaterMark = 1024 * 1024): Writable {
       );
     },
   });
+  // after the last write (finished), or once given up (destroyed)
+  w.once('close', done);
+  return w;
 }
 
 /** The most buffers one writev takes (Linux). */

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN_PATH, startNode } from '../src/child-node.js';
 import { EXIT } from '../src/exit-codes.js';
@@ -33,11 +33,11 @@ async function flip(path: string, at: number): Promise<void> {
   }
 }
 
-/** The blob file written last under `dir`. */
-async function newestBlob(dir: string): Promise<string> {
-  const blobs = (await walk(dir)).filter((f) => f.endsWith('.blob'));
-  const times = await Promise.all(blobs.map(async (f) => (await stat(f)).mtimeMs));
-  return blobs[times.indexOf(Math.max(...times))]!;
+/** The file ending in `suffix` written last under `dir`. */
+async function newest(dir: string, suffix: string): Promise<string> {
+  const files = (await walk(dir)).filter((f) => f.endsWith(suffix));
+  const times = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
+  return files[times.indexOf(Math.max(...times))]!;
 }
 
 beforeAll(async () => {
@@ -170,7 +170,7 @@ describe('get', () => {
   it('a rotten local copy: the node sends the rest from its other copy, byte-identical', async () => {
     const key = 'rot-local.bin';
     expect((await runCli(['put', c.input, '--key', key, '--dir', c.dirA])).code).toBe(0);
-    const blob = await newestBlob(join(c.dirA, 'blobs'));
+    const blob = await newest(join(c.dirA, 'blobs'), '.blob');
     await flip(blob, Math.floor(SIZE / 2));
     const out = join(c.root, 'rot-local.bin');
     const before = await clientBytes(c.a);
@@ -181,6 +181,53 @@ describe('get', () => {
     const sent = (await clientBytes(c.a)) - before;
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(SIZE);
+  });
+
+  it("a copy of another version than the catalog's is not read: the node sends the current one", async () => {
+    const key = 'stale.bin';
+    const v1 = join(c.root, 'stale-v1.bin');
+    const v2 = join(c.root, 'stale-v2.bin');
+    await randomFile(v1, SIZE);
+    const v2Sha = await randomFile(v2, SIZE);
+    expect((await runCli(['put', v1, '--key', key, '--dir', c.dirA])).code).toBe(0);
+    // keep A's files of v1 (its commit record and blob), put v2, then put v1's files back
+    const meta = await newest(join(c.dirA, 'blobs'), '.meta.json');
+    const blob = join(dirname(meta), JSON.parse(await readFile(meta, 'utf8')).blob as string);
+    const kept = [await readFile(meta), await readFile(blob)] as const;
+    expect((await runCli(['put', v2, '--key', key, '--dir', c.dirA])).code).toBe(0);
+    await writeFile(blob, kept[1]);
+    await writeFile(meta, kept[0]);
+    const before = await clientBytes(c.a);
+    const out = join(c.root, 'stale-out.bin');
+    const r = await runCli(['get', key, '-o', out, '--dir', c.dirA]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await sha256File(out)).toBe(v2Sha);
+    expect(await clientBytes(c.a)).toBe(before + SIZE);
+  });
+
+  it('Ctrl-C while the node does not answer: exit 130 at once, not at --timeout', async () => {
+    const dir = join(c.root, 'frozen');
+    expect((await runCli(['init', '--dir', dir, '--listen', '127.0.0.1:0'])).code).toBe(0);
+    const n = await startNode({ dir, args: ['--replicas', '0'], timeoutMs: 30_000 });
+    try {
+      expect((await runCli(['put', c.input, '--key', 'f', '--dir', dir])).code).toBe(0);
+      process.kill(n.pid!, 'SIGSTOP');
+      const get = spawn(
+        process.execPath,
+        [BIN_PATH, 'get', 'f', '-o', join(c.root, 'frozen.bin'), '--timeout', '60', '--dir', dir],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const closed = once(get, 'close');
+      await new Promise((r) => setTimeout(r, 1000));
+      const at = Date.now();
+      get.kill('SIGINT');
+      const [code] = await closed;
+      expect(code).toBe(EXIT.INTERRUPTED);
+      expect(Date.now() - at).toBeLessThan(5000);
+    } finally {
+      if (n.pid) process.kill(n.pid, 'SIGCONT');
+      await n.stop();
+    }
   });
 
   it('a rotten blob with no other copy: exit 5, no partial file', async () => {

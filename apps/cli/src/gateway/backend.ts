@@ -34,7 +34,7 @@ import { Speculator } from './speculator.js';
 const MAX_PAGE = 10_000;
 
 /** FileServer codes the gateway knows under another name; the rest pass through unchanged. */
-function toGatewayError(err: unknown): unknown {
+export function toGatewayError(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
   const options = { cause: err };
