@@ -374,6 +374,9 @@ async function main() {
         putCpuSecPerGiB: put ? Number(put.cpuPerGiB.toFixed(2)) : null,
         putWriterCpuSecPerGiB: put ? Number((put.cpuNodes[0] / (SIZE / GIB)).toFixed(2)) : null,
         getLocalCpuSecPerGiB: big('get (B', (r) => Number(r.cpuPerGiB.toFixed(2))),
+        // the CLI's get reads the node's own copy itself: its CPU is the client's
+        getLocalClientCpuSecPerGiB: big('get (B', (r) => Number(r.clientPerGiB.toFixed(2))),
+        putClientCpuSecPerGiB: put ? Number(put.clientPerGiB.toFixed(2)) : null,
         cryptoLimitCpuSecPerGiB: limit ? Number(limit.cpuPerGiB.toFixed(2)) : null,
         writerFullGcsPerGiB: put ? put.gcsPerGiB : null,
         smallPutFilesPerSec: small ? Math.round(small.rate) : null,
